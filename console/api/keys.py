@@ -1,0 +1,98 @@
+"""``/console/v1/keys``: admin-only API key management."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from console import selectors
+from console.api.base import ConsoleAPIView
+from console.errors import PermissionDenied
+from console.models import ApiKey, ApiKeyKind, Role
+from console.services import api_keys as key_services
+
+KIND_TO_WIRE = {
+    ApiKeyKind.SERVER: "SERVER",
+    ApiKeyKind.CLIENT: "CLIENT",
+    ApiKeyKind.CONSOLE: "CONSOLE",
+}
+WIRE_TO_KIND = {wire: kind for kind, wire in KIND_TO_WIRE.items()}
+
+
+def key_output(key: ApiKey, secret: str | None = None) -> dict[str, Any]:
+    return {
+        "id": key.public_id,
+        # Statsig returns the key itself; we only can right after creation or rotation.
+        "key": secret if secret is not None else f"{key.hint}…",
+        "type": KIND_TO_WIRE[ApiKeyKind(key.kind)],
+        "description": key.description,
+        "environments": list(key.environments),
+        "scopes": [],
+        "primaryTargetApp": None,
+        "secondaryTargetApps": [],
+        "status": "active" if key.is_active else "deactivated",
+        "createdTime": int(key.created_at.timestamp() * 1000),
+        "lastUsedTime": int(key.last_used_at.timestamp() * 1000) if key.last_used_at else None,
+    }
+
+
+class _AdminOnly(ConsoleAPIView):
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if not self.actor.has_role(Role.ADMIN):
+            raise PermissionDenied("Insufficient permissions.")
+
+
+class KeyListCreateView(_AdminOnly):
+    class InputSerializer(serializers.Serializer):
+        description = serializers.CharField(max_length=1000, allow_blank=True)
+        type = serializers.ChoiceField(choices=sorted(WIRE_TO_KIND))
+        environments = serializers.ListField(
+            child=serializers.CharField(max_length=64), required=False, default=list
+        )
+        scopes = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+
+    def get(self, request):
+        page = self.page()
+        keys = selectors.api_key_list(project=self.project)
+        environment = request.query_params.get("environment")
+        if environment:
+            keys = [k for k in keys if not k.environments or environment in k.environments]
+        else:
+            keys = list(keys)
+        items = [key_output(k) for k in keys[page.offset : page.offset + page.limit]]
+        return self.respond_page("Keys listed successfully.", items, page, len(keys))
+
+    def post(self, request):
+        data = self.validated(self.InputSerializer)
+        key, secret = key_services.api_key_create(
+            project=self.project,
+            actor=self.actor,
+            kind=WIRE_TO_KIND[data["type"]],
+            description=data["description"],
+            environments=data["environments"],
+        )
+        return self.respond("Key created successfully.", key_output(key, secret))
+
+
+class KeyDetailView(_AdminOnly):
+    def get(self, request, key_id: str):
+        key = selectors.api_key_get(project=self.project, public_id=key_id)
+        return self.respond("Key read successfully.", key_output(key))
+
+
+class KeyDeactivateView(_AdminOnly):
+    def patch(self, request, key_id: str):
+        key = key_services.api_key_deactivate(
+            project=self.project, actor=self.actor, public_id=key_id
+        )
+        return self.respond("Key deactivated successfully.", key_output(key))
+
+
+class KeyRotateView(_AdminOnly):
+    def patch(self, request, key_id: str):
+        key, secret = key_services.api_key_rotate(
+            project=self.project, actor=self.actor, public_id=key_id
+        )
+        return self.respond("Key rotated successfully.", key_output(key, secret))

@@ -1,0 +1,161 @@
+"""Review endpoints, the same for every reviewable entity:
+``/console/v1/<entities>/{id}/reviews[/{reviewID}[/approve|reject|commit]]``. Each entity's API
+module wires them with ``review_urlpatterns(prefix, entity_type)``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import path
+from rest_framework import serializers
+
+from console import selectors
+from console.api.base import ConsoleAPIView
+from console.errors import NotFound
+from console.models import Review
+from console.services import reviews as review_services
+
+
+def review_output(review: Review) -> dict[str, Any]:
+    return {
+        "review_id": review.public_id,
+        "status": review.status,
+        "type": review.change_type,
+        "entity_type": review.entity_type,
+        "entity_id": review.entity_id,
+        "description": review.description,
+        "change": review.change,
+        "base_version": review.base_version,
+        "author": {
+            "id": str(
+                review.author_user_id or (review.author_key and review.author_key.public_id) or ""
+            ),
+            "name": review.author_name,
+            "email": review.author_email or None,
+        },
+        "decisions": [
+            {
+                "decision": decision.decision,
+                "reviewer": decision.reviewer_name,
+                "reason": decision.reason,
+                "created_at": decision.created_at.isoformat(),
+            }
+            for decision in review.decisions.all()
+        ],
+        "reviewers": [],
+        "created_at": review.created_at.isoformat(),
+        "committed_at": review.committed_at.isoformat() if review.committed_at else None,
+    }
+
+
+def active_review_output(review: Review | None) -> dict[str, Any] | None:
+    """The ``activeReview`` block that entity outputs carry."""
+    if review is None:
+        return None
+    return {
+        "reviewID": review.public_id,
+        "reviewStatus": review.status,
+        "description": review.description,
+    }
+
+
+class _ReviewView(ConsoleAPIView):
+    entity_type: str = ""
+    entity_label: str = ""
+
+    def get_review(self, entity_id: str, review_id: str) -> Review:
+        review = selectors.review_get(
+            project=self.project, review_id=review_id, entity_type=self.entity_type
+        )
+        if review.entity_id != entity_id:
+            raise NotFound("Review not found.")
+        return review
+
+
+class ReviewListView(_ReviewView):
+    def get(self, request, entity_id: str):
+        page = self.page()
+        reviews = selectors.review_list(
+            project=self.project, entity_type=self.entity_type, entity_id=entity_id
+        )
+        total = reviews.count()
+        items = [review_output(r) for r in reviews[page.offset : page.offset + page.limit]]
+        return self.respond_page(
+            f"{self.entity_label} reviews listed successfully.", items, page, total
+        )
+
+
+class ReviewDetailView(_ReviewView):
+    def get(self, request, entity_id: str, review_id: str):
+        review = self.get_review(entity_id, review_id)
+        return self.respond(f"{self.entity_label} review read successfully.", review_output(review))
+
+    def delete(self, request, entity_id: str, review_id: str):
+        self.get_review(entity_id, review_id)
+        review = review_services.review_cancel(
+            project=self.project, actor=self.actor, review_id=review_id
+        )
+        return self.respond(
+            f"{self.entity_label} review cancelled successfully.", review_output(review)
+        )
+
+
+class ReviewApproveView(_ReviewView):
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(
+            required=False, allow_blank=True, max_length=2000, default=""
+        )
+
+    def put(self, request, entity_id: str, review_id: str):
+        data = self.validated(self.InputSerializer, data=request.data or {})
+        self.get_review(entity_id, review_id)
+        review = review_services.review_approve(
+            project=self.project, actor=self.actor, review_id=review_id, reason=data["reason"]
+        )
+        return self.respond(
+            f"{self.entity_label} review approved successfully.", review_output(review)
+        )
+
+
+class ReviewRejectView(_ReviewView):
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=2000)
+
+    def put(self, request, entity_id: str, review_id: str):
+        data = self.validated(self.InputSerializer)
+        self.get_review(entity_id, review_id)
+        review = review_services.review_reject(
+            project=self.project, actor=self.actor, review_id=review_id, reason=data["reason"]
+        )
+        return self.respond(
+            f"{self.entity_label} review rejected successfully.", review_output(review)
+        )
+
+
+class ReviewCommitView(_ReviewView):
+    def put(self, request, entity_id: str, review_id: str):
+        self.get_review(entity_id, review_id)
+        review, _ = review_services.review_commit(
+            project=self.project, actor=self.actor, review_id=review_id
+        )
+        return self.respond(
+            f"{self.entity_label} review committed successfully", review_output(review)
+        )
+
+
+def review_urlpatterns(prefix: str, *, entity_type: str, entity_label: str) -> list:
+    """URL patterns for one entity's reviews, e.g. ``review_urlpatterns("gates", entity_type="gate",
+    entity_label="Gate")``."""
+
+    def bind(view: type[_ReviewView]):
+        return view.as_view(entity_type=entity_type, entity_label=entity_label)
+
+    base = f"{prefix}/<str:entity_id>/reviews"
+    name = f"{entity_type}-review"
+    return [
+        path(base, bind(ReviewListView), name=f"{name}-list"),
+        path(f"{base}/<str:review_id>", bind(ReviewDetailView), name=f"{name}-detail"),
+        path(f"{base}/<str:review_id>/approve", bind(ReviewApproveView), name=f"{name}-approve"),
+        path(f"{base}/<str:review_id>/reject", bind(ReviewRejectView), name=f"{name}-reject"),
+        path(f"{base}/<str:review_id>/commit", bind(ReviewCommitView), name=f"{name}-commit"),
+    ]

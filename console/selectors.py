@@ -1,0 +1,117 @@
+"""Reads shared by the console API and the browser screens."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from console.errors import NotFound, ValidationError
+from console.models import ApiKey, AuditLog, Environment, Membership, Project, Review, Role
+
+
+def projects_for_user(*, user) -> QuerySet[Project]:
+    return Project.objects.filter(memberships__user=user).order_by("name")
+
+
+def membership_for(*, user, project_slug: str) -> Membership | None:
+    return (
+        Membership.objects.select_related("project")
+        .filter(user=user, project__slug=project_slug)
+        .first()
+    )
+
+
+def member_role(*, user, project: Project) -> str | None:
+    return (
+        Membership.objects.filter(user=user, project=project).values_list("role", flat=True).first()
+    )
+
+
+def member_list(*, project: Project) -> QuerySet[Membership]:
+    return Membership.objects.filter(project=project).select_related("user").order_by("user__email")
+
+
+def environment_list(*, project: Project) -> QuerySet[Environment]:
+    return Environment.objects.filter(project=project).order_by("position", "name")
+
+
+def environment_names(*, project: Project) -> list[str]:
+    return list(environment_list(project=project).values_list("name", flat=True))
+
+
+def api_key_list(*, project: Project, kind: str | None = None) -> QuerySet[ApiKey]:
+    keys = ApiKey.objects.filter(project=project).order_by("-created_at", "-id")
+    return keys.filter(kind=kind) if kind else keys
+
+
+def api_key_get(*, project: Project, public_id: str) -> ApiKey:
+    key = ApiKey.objects.filter(project=project, public_id=public_id).first()
+    if key is None:
+        raise NotFound("Key not found.")
+    return key
+
+
+def _parse_day(value: str, field: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError.for_field(field, f"'{field}' must be a date as YYYY-MM-DD.") from None
+
+
+def audit_log_list(
+    *,
+    project: Project,
+    entity_id: str | None = None,
+    entity_type: str | None = None,
+    action_types: list[str] | None = None,
+    start_date: str | None = None,
+    end_date: str | None = None,
+) -> QuerySet[AuditLog]:
+    """Newest first. Dates are inclusive calendar days in UTC."""
+    logs = AuditLog.objects.filter(project=project).select_related("actor_user")
+    if entity_id:
+        logs = logs.filter(entity_id=entity_id)
+    if entity_type:
+        logs = logs.filter(entity_type=entity_type)
+    if action_types:
+        logs = logs.filter(action_type__in=action_types)
+    if start_date:
+        start = datetime.combine(_parse_day(start_date, "startDate"), time.min, tzinfo=timezone.UTC)
+        logs = logs.filter(created_at__gte=start)
+    if end_date:
+        end = datetime.combine(_parse_day(end_date, "endDate"), time.max, tzinfo=timezone.UTC)
+        logs = logs.filter(created_at__lte=end)
+    return logs.order_by("-created_at", "-id")
+
+
+def review_list(
+    *,
+    project: Project,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    statuses: list[str] | None = None,
+) -> QuerySet[Review]:
+    reviews = Review.objects.filter(project=project).prefetch_related("decisions")
+    if entity_type:
+        reviews = reviews.filter(entity_type=entity_type)
+    if entity_id:
+        reviews = reviews.filter(entity_id=entity_id)
+    if statuses:
+        reviews = reviews.filter(status__in=statuses)
+    return reviews.order_by("-created_at", "-id")
+
+
+def review_get(*, project: Project, review_id: str, entity_type: str | None = None) -> Review:
+    reviews = Review.objects.filter(project=project, public_id=review_id)
+    if entity_type:
+        reviews = reviews.filter(entity_type=entity_type)
+    review = reviews.prefetch_related("decisions").first()
+    if review is None:
+        raise NotFound("Review not found.")
+    return review
+
+
+def admins_of(*, project: Project) -> QuerySet[Membership]:
+    return member_list(project=project).filter(role=Role.ADMIN)

@@ -1,0 +1,318 @@
+"""Reviews: a change that needs approval is stored as its intent and applied later by the very
+function that applies it directly. Apps register each reviewable change kind once:
+
+    @register_change("gate_update", entity_type="gate", current_version=_gate_version)
+    def _gate_update_apply(*, project, actor, entity_id, change, review=None): ...
+
+and their services call ``submit_or_apply``. Committing an approved review re-runs the registered
+function against the entity as it is then (so it is re-validated), inside one transaction.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from django.db import transaction
+from django.utils import timezone
+
+from console.actors import Actor
+from console.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from console.models import (
+    OPEN_REVIEW_STATUSES,
+    Environment,
+    Project,
+    Review,
+    ReviewDecision,
+    ReviewDecisionKind,
+    ReviewStatus,
+    Role,
+)
+from console.services.audit import audit_record
+
+
+class ApplyChange(Protocol):
+    def __call__(
+        self,
+        *,
+        project: Project,
+        actor: Actor,
+        entity_id: str,
+        change: dict[str, Any],
+        review: Review | None = None,
+    ) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeKind:
+    change_type: str
+    entity_type: str
+    apply: ApplyChange
+    # The entity's current version, or None when it does not exist (yet, or any more).
+    current_version: Callable[[Project, str], int | None]
+
+
+_CHANGE_KINDS: dict[str, ChangeKind] = {}
+
+
+def register_change(
+    change_type: str, *, entity_type: str, current_version: Callable[[Project, str], int | None]
+) -> Callable[[ApplyChange], ApplyChange]:
+    def decorator(apply: ApplyChange) -> ApplyChange:
+        _CHANGE_KINDS[change_type] = ChangeKind(change_type, entity_type, apply, current_version)
+        return apply
+
+    return decorator
+
+
+def change_kind(change_type: str) -> ChangeKind:
+    try:
+        return _CHANGE_KINDS[change_type]
+    except KeyError:
+        raise ValidationError.for_field("change_type", f"Unknown change '{change_type}'.") from None
+
+
+def registered_change_types() -> list[str]:
+    return sorted(_CHANGE_KINDS)
+
+
+def change_needs_review(
+    *,
+    project: Project,
+    actor: Actor,
+    entity_requires_review: bool,
+    environments: Iterable[str] | None,
+) -> bool:
+    """Statsig's rule: review is needed when the project or the entity requires it and the change
+    touches an environment that requires review (production always), or the entity as a whole
+    (``environments=None``)."""
+    if not actor.respects_reviews:
+        return False
+    if not (project.requires_review or entity_requires_review):
+        return False
+    if environments is None:
+        return True
+    touched = set(environments)
+    return Environment.objects.filter(
+        project=project, name__in=touched, requires_review=True
+    ).exists()
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeOutcome:
+    """What a mutating service did: applied the change (``result``) or filed ``review``."""
+
+    result: Any = None
+    review: Review | None = None
+
+    @property
+    def submitted_for_review(self) -> bool:
+        return self.review is not None
+
+
+def open_review_for(*, project: Project, entity_type: str, entity_id: str) -> Review | None:
+    return (
+        Review.objects.filter(
+            project=project,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            status__in=OPEN_REVIEW_STATUSES,
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def submit_or_apply(
+    *,
+    project: Project,
+    actor: Actor,
+    change_type: str,
+    entity_id: str,
+    change: dict[str, Any],
+    needs_review: bool,
+    entity_name: str = "",
+    description: str = "",
+) -> ChangeOutcome:
+    kind = change_kind(change_type)
+    if not needs_review:
+        with transaction.atomic():
+            return ChangeOutcome(
+                result=kind.apply(project=project, actor=actor, entity_id=entity_id, change=change)
+            )
+    with transaction.atomic():
+        review = Review.objects.create(
+            project=project,
+            public_id=secrets.token_urlsafe(12),
+            entity_type=kind.entity_type,
+            entity_id=entity_id,
+            entity_name=entity_name or entity_id,
+            change_type=change_type,
+            change=change,
+            base_version=kind.current_version(project, entity_id),
+            description=description or f"{change_type.replace('_', ' ')} of {entity_id}",
+            author_type=actor.type,
+            author_user=actor.user,
+            author_key=actor.api_key,
+            author_name=actor.name,
+            author_email=actor.email,
+        )
+        audit_record(
+            project=project,
+            actor=actor,
+            action_type=f"{kind.entity_type}_review_create",
+            entity_type=kind.entity_type,
+            entity_id=entity_id,
+            entity_name=entity_name,
+            changes={"review": {"old": None, "new": review.public_id}},
+            review=review,
+        )
+    return ChangeOutcome(review=review)
+
+
+def _locked_review(*, project: Project, review_id: str) -> Review:
+    review = Review.objects.select_for_update().filter(project=project, public_id=review_id).first()
+    if review is None:
+        raise NotFound("Review not found.")
+    return review
+
+
+def _is_author(review: Review, actor: Actor) -> bool:
+    if actor.user is not None:
+        return review.author_user_id == actor.user.pk
+    if actor.api_key is not None:
+        return review.author_key_id == actor.api_key.pk
+    return False
+
+
+def _require_reviewer(actor: Actor) -> None:
+    if not actor.has_role(Role.MEMBER):
+        raise PermissionDenied("Viewers may not act on reviews.")
+
+
+def _decide(
+    *, project: Project, actor: Actor, review_id: str, decision: str, reason: str
+) -> Review:
+    _require_reviewer(actor)
+    with transaction.atomic():
+        review = _locked_review(project=project, review_id=review_id)
+        if review.status not in OPEN_REVIEW_STATUSES:
+            raise ValidationError.for_field(
+                "status", f"Review is {review.status}; only open reviews can be decided."
+            )
+        if decision == ReviewDecisionKind.APPROVE and _is_author(review, actor):
+            raise PermissionDenied("You cannot approve your own review.")
+        ReviewDecision.objects.create(
+            review=review,
+            reviewer=actor.user,
+            reviewer_key=actor.api_key,
+            reviewer_name=actor.name,
+            decision=decision,
+            reason=reason,
+        )
+        old_status = review.status
+        review.status = (
+            ReviewStatus.APPROVED
+            if decision == ReviewDecisionKind.APPROVE
+            else ReviewStatus.REJECTED
+        )
+        review.save(update_fields=["status", "updated_at"])
+        audit_record(
+            project=project,
+            actor=actor,
+            action_type=f"{review.entity_type}_review_{decision}",
+            entity_type=review.entity_type,
+            entity_id=review.entity_id,
+            entity_name=review.entity_name,
+            changes={"status": {"old": old_status, "new": review.status}},
+            review=review,
+        )
+    return review
+
+
+def review_approve(*, project: Project, actor: Actor, review_id: str, reason: str = "") -> Review:
+    return _decide(
+        project=project,
+        actor=actor,
+        review_id=review_id,
+        decision=ReviewDecisionKind.APPROVE,
+        reason=reason,
+    )
+
+
+def review_reject(*, project: Project, actor: Actor, review_id: str, reason: str) -> Review:
+    if not reason.strip():
+        raise ValidationError.for_field("reason", "A reason is required to reject a review.")
+    return _decide(
+        project=project,
+        actor=actor,
+        review_id=review_id,
+        decision=ReviewDecisionKind.REJECT,
+        reason=reason,
+    )
+
+
+def review_commit(*, project: Project, actor: Actor, review_id: str) -> tuple[Review, Any]:
+    _require_reviewer(actor)
+    with transaction.atomic():
+        review = _locked_review(project=project, review_id=review_id)
+        if review.status != ReviewStatus.APPROVED:
+            raise ValidationError.for_field(
+                "status", f"Review is {review.status}; only an approved review can be committed."
+            )
+        kind = change_kind(review.change_type)
+        current = kind.current_version(project, review.entity_id)
+        if current != review.base_version:
+            raise Conflict(
+                f"This review is stale: the {review.entity_type} '{review.entity_id}' changed "
+                f"since the review was filed (version {review.base_version}, now {current}). "
+                "Cancel it and submit the change again."
+            )
+        result = kind.apply(
+            project=project,
+            actor=actor,
+            entity_id=review.entity_id,
+            change=review.change,
+            review=review,
+        )
+        review.status = ReviewStatus.COMMITTED
+        review.committed_at = timezone.now()
+        review.save(update_fields=["status", "committed_at", "updated_at"])
+        audit_record(
+            project=project,
+            actor=actor,
+            action_type=f"{review.entity_type}_review_commit",
+            entity_type=review.entity_type,
+            entity_id=review.entity_id,
+            entity_name=review.entity_name,
+            changes={"status": {"old": ReviewStatus.APPROVED, "new": ReviewStatus.COMMITTED}},
+            review=review,
+        )
+    return review, result
+
+
+def review_cancel(*, project: Project, actor: Actor, review_id: str) -> Review:
+    with transaction.atomic():
+        review = _locked_review(project=project, review_id=review_id)
+        if not (_is_author(review, actor) or actor.has_role(Role.ADMIN)):
+            raise PermissionDenied("Only the author or an admin may cancel a review.")
+        if review.status not in OPEN_REVIEW_STATUSES:
+            raise ValidationError.for_field(
+                "status", f"Review is {review.status}; only open reviews can be cancelled."
+            )
+        old_status = review.status
+        review.status = ReviewStatus.CANCELLED
+        review.save(update_fields=["status", "updated_at"])
+        audit_record(
+            project=project,
+            actor=actor,
+            action_type=f"{review.entity_type}_review_cancel",
+            entity_type=review.entity_type,
+            entity_id=review.entity_id,
+            entity_name=review.entity_name,
+            changes={"status": {"old": old_status, "new": ReviewStatus.CANCELLED}},
+            review=review,
+        )
+    return review
