@@ -21,8 +21,10 @@ PASSWORD = "correct-horse-battery"
 
 @pytest.fixture(autouse=True)
 def _isolated_caches(settings):
-    """Each test starts with empty in-process and shared caches."""
+    """Each test starts with empty in-process and shared caches, and hashes passwords cheaply."""
     from django.core.cache import cache
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
     forget_all_api_keys()
     cache.clear()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 
 from console import selectors
 from console.api.base import ConsoleAPIView
+from console.api.schema import PAGE_PARAMETERS, envelope, responses
 from console.errors import PermissionDenied
 from console.models import ApiKey, ApiKeyKind, Role
 from console.services import api_keys as key_services
@@ -18,6 +20,20 @@ KIND_TO_WIRE = {
     ApiKeyKind.CONSOLE: "CONSOLE",
 }
 WIRE_TO_KIND = {wire: kind for kind, wire in KIND_TO_WIRE.items()}
+
+
+class KeyOutputSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    key = serializers.CharField()
+    type = serializers.ChoiceField(choices=sorted(KIND_TO_WIRE.values()))
+    description = serializers.CharField()
+    environments = serializers.ListField(child=serializers.CharField())
+    scopes = serializers.ListField(child=serializers.CharField())
+    primaryTargetApp = serializers.CharField(allow_null=True)
+    secondaryTargetApps = serializers.ListField(child=serializers.CharField())
+    status = serializers.ChoiceField(choices=["active", "deactivated"])
+    createdTime = serializers.IntegerField()
+    lastUsedTime = serializers.IntegerField(allow_null=True)
 
 
 def key_output(key: ApiKey, secret: str | None = None) -> dict[str, Any]:
@@ -53,6 +69,12 @@ class KeyListCreateView(_AdminOnly):
         )
         scopes = serializers.ListField(child=serializers.CharField(), required=False, default=list)
 
+    @extend_schema(
+        parameters=PAGE_PARAMETERS,
+        responses=responses(
+            {200: envelope("KeyList", KeyOutputSerializer, many=True, paginated=True)}
+        ),
+    )
     def get(self, request):
         page = self.page()
         keys = selectors.api_key_list(project=self.project)
@@ -64,6 +86,10 @@ class KeyListCreateView(_AdminOnly):
         items = [key_output(k) for k in keys[page.offset : page.offset + page.limit]]
         return self.respond_page("Keys listed successfully.", items, page, len(keys))
 
+    @extend_schema(
+        request=InputSerializer,
+        responses=responses({200: envelope("KeyCreated", KeyOutputSerializer)}),
+    )
     def post(self, request):
         data = self.validated(self.InputSerializer)
         key, secret = key_services.api_key_create(
@@ -77,12 +103,16 @@ class KeyListCreateView(_AdminOnly):
 
 
 class KeyDetailView(_AdminOnly):
+    @extend_schema(responses=responses({200: envelope("KeyRead", KeyOutputSerializer)}))
     def get(self, request, key_id: str):
         key = selectors.api_key_get(project=self.project, public_id=key_id)
         return self.respond("Key read successfully.", key_output(key))
 
 
 class KeyDeactivateView(_AdminOnly):
+    @extend_schema(
+        request=None, responses=responses({200: envelope("KeyDeactivated", KeyOutputSerializer)})
+    )
     def patch(self, request, key_id: str):
         key = key_services.api_key_deactivate(
             project=self.project, actor=self.actor, public_id=key_id
@@ -91,6 +121,9 @@ class KeyDeactivateView(_AdminOnly):
 
 
 class KeyRotateView(_AdminOnly):
+    @extend_schema(
+        request=None, responses=responses({200: envelope("KeyRotated", KeyOutputSerializer)})
+    )
     def patch(self, request, key_id: str):
         key, secret = key_services.api_key_rotate(
             project=self.project, actor=self.actor, public_id=key_id

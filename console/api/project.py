@@ -4,12 +4,50 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 
 from console import selectors
 from console.api.base import ConsoleAPIView
+from console.api.schema import PAGE_PARAMETERS, envelope, responses
 from console.models import AuditLog
 from console.services.projects import environment_create, project_review_settings_update
+
+
+class ReviewSettingsSerializer(serializers.Serializer):
+    is_config_review_required = serializers.BooleanField()
+    is_metric_review_required = serializers.BooleanField()
+    is_metric_review_required_on_verified_only = serializers.BooleanField()
+
+
+class EnvironmentSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    isProduction = serializers.BooleanField(required=False)
+    requiresReview = serializers.BooleanField()
+
+
+class EnvironmentListSerializer(serializers.Serializer):
+    environments = EnvironmentSerializer(many=True)
+
+
+class AuditLogSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    entityType = serializers.CharField()
+    entityID = serializers.CharField()
+    changeLog = serializers.CharField()
+    actionType = serializers.CharField()
+    date = serializers.CharField()
+    time = serializers.CharField()
+    timestamp = serializers.IntegerField()
+    updatedBy = serializers.CharField()
+    updatedByUserID = serializers.CharField(allow_null=True)
+    modifierEmail = serializers.CharField(allow_null=True)
+    changes = serializers.DictField()
+    reviewID = serializers.CharField(allow_null=True)
+    tags = serializers.ListField(child=serializers.CharField())
+    targetAppIDs = serializers.ListField(child=serializers.CharField())
 
 
 def review_settings_output(project) -> dict[str, Any]:
@@ -26,9 +64,16 @@ class ReviewSettingsView(ConsoleAPIView):
         is_metric_review_required = serializers.BooleanField(required=False)
         is_metric_review_required_on_verified_only = serializers.BooleanField(required=False)
 
+    @extend_schema(
+        responses=responses({200: envelope("ReviewSettingsRead", ReviewSettingsSerializer)})
+    )
     def get(self, request):
         return self.respond("Settings read successfully.", review_settings_output(self.project))
 
+    @extend_schema(
+        request=InputSerializer,
+        responses=responses({200: envelope("ReviewSettingsUpdated", ReviewSettingsSerializer)}),
+    )
     def post(self, request):
         data = self.validated(self.InputSerializer)
         project = project_review_settings_update(
@@ -44,6 +89,9 @@ class EnvironmentListView(ConsoleAPIView):
         name = serializers.CharField(max_length=64)
         requiresReview = serializers.BooleanField(required=False, default=False)
 
+    @extend_schema(
+        responses=responses({200: envelope("EnvironmentListResponse", EnvironmentListSerializer)})
+    )
     def get(self, request):
         environments = [
             {
@@ -56,6 +104,10 @@ class EnvironmentListView(ConsoleAPIView):
         ]
         return self.respond("Environments listed successfully.", {"environments": environments})
 
+    @extend_schema(
+        request=InputSerializer,
+        responses=responses({201: envelope("EnvironmentCreated", EnvironmentSerializer)}),
+    )
     def post(self, request):
         data = self.validated(self.InputSerializer)
         env = environment_create(
@@ -94,6 +146,18 @@ def audit_log_output(log: AuditLog) -> dict[str, Any]:
 
 
 class AuditLogListView(ConsoleAPIView):
+    @extend_schema(
+        parameters=[
+            *PAGE_PARAMETERS,
+            *(
+                OpenApiParameter(name, str, OpenApiParameter.QUERY, required=False)
+                for name in ("id", "entityType", "actionType", "startDate", "endDate")
+            ),
+        ],
+        responses=responses(
+            {200: envelope("AuditLogList", AuditLogSerializer, many=True, paginated=True)}
+        ),
+    )
     def get(self, request):
         params = request.query_params
         page = self.page()

@@ -7,13 +7,44 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import path
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 
 from console import selectors
 from console.api.base import ConsoleAPIView
+from console.api.schema import PAGE_PARAMETERS, envelope, responses
 from console.errors import NotFound
 from console.models import Review
 from console.services import reviews as review_services
+
+
+class ReviewAuthorSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    email = serializers.CharField(allow_null=True)
+
+
+class ReviewDecisionSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["approve", "reject"])
+    reviewer = serializers.CharField()
+    reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class ReviewSerializer(serializers.Serializer):
+    review_id = serializers.CharField()
+    status = serializers.CharField()
+    type = serializers.CharField()
+    entity_type = serializers.CharField()
+    entity_id = serializers.CharField()
+    description = serializers.CharField()
+    change = serializers.JSONField()
+    base_version = serializers.IntegerField(allow_null=True)
+    author = ReviewAuthorSerializer()
+    decisions = ReviewDecisionSerializer(many=True)
+    reviewers = serializers.ListField(child=serializers.CharField())
+    created_at = serializers.DateTimeField()
+    committed_at = serializers.DateTimeField(allow_null=True)
 
 
 def review_output(review: Review) -> dict[str, Any]:
@@ -72,7 +103,16 @@ class _ReviewView(ConsoleAPIView):
         return review
 
 
+REVIEW_RESPONSES = responses({200: envelope("Review", ReviewSerializer)})
+
+
 class ReviewListView(_ReviewView):
+    @extend_schema(
+        parameters=PAGE_PARAMETERS,
+        responses=responses(
+            {200: envelope("ReviewList", ReviewSerializer, many=True, paginated=True)}
+        ),
+    )
     def get(self, request, entity_id: str):
         page = self.page()
         reviews = selectors.review_list(
@@ -86,10 +126,12 @@ class ReviewListView(_ReviewView):
 
 
 class ReviewDetailView(_ReviewView):
+    @extend_schema(responses=REVIEW_RESPONSES)
     def get(self, request, entity_id: str, review_id: str):
         review = self.get_review(entity_id, review_id)
         return self.respond(f"{self.entity_label} review read successfully.", review_output(review))
 
+    @extend_schema(responses=REVIEW_RESPONSES)
     def delete(self, request, entity_id: str, review_id: str):
         self.get_review(entity_id, review_id)
         review = review_services.review_cancel(
@@ -106,6 +148,7 @@ class ReviewApproveView(_ReviewView):
             required=False, allow_blank=True, max_length=2000, default=""
         )
 
+    @extend_schema(request=InputSerializer, responses=REVIEW_RESPONSES)
     def put(self, request, entity_id: str, review_id: str):
         data = self.validated(self.InputSerializer, data=request.data or {})
         self.get_review(entity_id, review_id)
@@ -121,6 +164,7 @@ class ReviewRejectView(_ReviewView):
     class InputSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=2000)
 
+    @extend_schema(request=InputSerializer, responses=REVIEW_RESPONSES)
     def put(self, request, entity_id: str, review_id: str):
         data = self.validated(self.InputSerializer)
         self.get_review(entity_id, review_id)
@@ -133,6 +177,7 @@ class ReviewRejectView(_ReviewView):
 
 
 class ReviewCommitView(_ReviewView):
+    @extend_schema(request=None, responses=REVIEW_RESPONSES)
     def put(self, request, entity_id: str, review_id: str):
         self.get_review(entity_id, review_id)
         review, _ = review_services.review_commit(

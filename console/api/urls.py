@@ -1,10 +1,10 @@
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView
 
 from console.api import keys, project
 
 urlpatterns = [
-    path("openapi.json", SpectacularAPIView.as_view(), name="openapi"),
+    path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
     path("docs", SpectacularRedocView.as_view(url_name="openapi"), name="openapi-docs"),
     path("settings/reviews", project.ReviewSettingsView.as_view(), name="capi-review-settings"),
     path("environments", project.EnvironmentListView.as_view(), name="capi-environments"),
