@@ -90,7 +90,7 @@ class EnvironmentListView(ConsoleAPIView):
         requiresReview = serializers.BooleanField(required=False, default=False)
 
     @extend_schema(
-        responses=responses({200: envelope("EnvironmentListResponse", EnvironmentListSerializer)})
+        responses=responses({200: envelope("EnvironmentList", EnvironmentListSerializer)})
     )
     def get(self, request):
         environments = [

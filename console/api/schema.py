@@ -69,13 +69,14 @@ def envelope(
     many: bool = False,
     paginated: bool = False,
 ):
-    """``{"message", "data"[, "pagination"]}`` around ``data`` (a serializer class or field)."""
+    """``{"message", "data"[, "pagination"]}`` around ``data`` (a serializer class or field),
+    as the component ``<name>Response`` (kept apart from the data serializers' own names)."""
     fields: dict[str, serializers.Field] = {"message": serializers.CharField()}
     if data is not None:
         fields["data"] = data(many=many) if isinstance(data, type) else data
     if paginated:
         fields["pagination"] = PaginationSerializer()
-    return inline_serializer(name=name, fields=fields)
+    return inline_serializer(name=f"{name}Response", fields=fields)
 
 
 def responses(success: dict, *, extra_codes: tuple[int, ...] = ()) -> dict:
