@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from console.errors import NotFound, ValidationError
 from console.models import ApiKey, AuditLog, Environment, Membership, Project, Review, Role
@@ -78,10 +77,10 @@ def audit_log_list(
     if action_types:
         logs = logs.filter(action_type__in=action_types)
     if start_date:
-        start = datetime.combine(_parse_day(start_date, "startDate"), time.min, tzinfo=timezone.UTC)
+        start = datetime.combine(_parse_day(start_date, "startDate"), time.min, tzinfo=UTC)
         logs = logs.filter(created_at__gte=start)
     if end_date:
-        end = datetime.combine(_parse_day(end_date, "endDate"), time.max, tzinfo=timezone.UTC)
+        end = datetime.combine(_parse_day(end_date, "endDate"), time.max, tzinfo=UTC)
         logs = logs.filter(created_at__lte=end)
     return logs.order_by("-created_at", "-id")
 

@@ -43,6 +43,8 @@ def project_view(minimum_role: str = Role.VIEWER) -> Callable:
             request.user_projects = selectors.projects_for_user(user=request.user)
             return view(request, *args, **kwargs)
 
+        # The navigation hides screens a role may not open.
+        wrapper.minimum_role = minimum_role
         return wrapper
 
     return decorator

@@ -25,6 +25,11 @@ def _isolated_caches(settings):
     from django.core.cache import cache
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Pages render {% static %} without a collectstatic run (production uses the manifest).
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
     forget_all_api_keys()
     cache.clear()

@@ -162,3 +162,14 @@ def test_openapi__document__served(api, world):
     response = api.get("/console/v1/openapi.json", key=world.keys["console"])
     assert response.status_code == 200
     assert "/console/v1/keys" in response.json()["paths"]
+
+
+def test_audit_logs__date_range__inclusive_days(api, world):
+    from datetime import UTC, datetime
+
+    today = datetime.now(UTC).date().isoformat()
+    key = world.keys["console"]
+    inside = api.get(f"/console/v1/audit_logs?startDate={today}&endDate={today}", key=key).json()
+    before = api.get("/console/v1/audit_logs?endDate=2000-01-01", key=key).json()
+    assert inside["pagination"]["totalItems"] > 0
+    assert before["pagination"]["totalItems"] == 0
