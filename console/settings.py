@@ -214,6 +214,8 @@ CONSOLE_API_MUTATION_WINDOW_SECONDS = env_int("CONSOLE_API_MUTATION_WINDOW_SECON
 CONSOLE_API_MAX_BODY_BYTES = env_int("CONSOLE_API_MAX_BODY_BYTES", 5 * 1024 * 1024)
 # How long a process trusts its in-memory copy of an API key before asking the database again.
 API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 30)
+# Without Redis, exposures wait in a per-process buffer that a background thread writes out.
+EXPOSURE_FLUSH_THREAD = env_bool("EXPOSURE_FLUSH_THREAD", True)
 # How often a process checks whether a newer compiled ruleset exists.
 RULESET_CHECK_INTERVAL_MS = env_int("RULESET_CHECK_INTERVAL_MS", 250)
 
@@ -265,6 +267,32 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "flush-api-key-usage": {
         "task": "console.tasks.flush_api_key_usage",
         "schedule": timedelta(seconds=60),
+    },
+    "start-scheduled-experiments": {
+        "task": "flags.tasks.start_scheduled_experiments",
+        "schedule": timedelta(seconds=60),
+    },
+    # Exposures buffered in Redis by the evaluation endpoints reach the database in bulk.
+    "drain-exposure-buffer": {
+        "task": "flags.events.tasks.drain_exposures",
+        "schedule": timedelta(seconds=2),
+        "options": {"expires": 10},
+    },
+    # Monthly partitions of the event and exposure tables, created months ahead (PostgreSQL).
+    "ensure-event-partitions": {
+        "task": "flags.events.tasks.ensure_event_partitions",
+        "schedule": timedelta(hours=6),
+    },
+    # User-data deletion requests, erased in bulk (daily by default); those with 7 days or less
+    # left are picked up within the hour.
+    "process-deletion-requests": {
+        "task": "privacy.tasks.process_deletions",
+        "schedule": _cron(DELETION_SCHEDULE_CRON),
+    },
+    "process-deletion-requests-due-soon": {
+        "task": "privacy.tasks.process_deletions_due_soon",
+        "schedule": timedelta(hours=1),
+        "options": {"expires": 3000},
     },
 }
 

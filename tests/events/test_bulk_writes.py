@@ -1,0 +1,144 @@
+"""One bulk statement per table per request, committed before the 2xx."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from flags.events.models import Event, Exposure
+from flags.events.rows import EVENT_COLUMNS, EXPOSURE_COLUMNS
+from tests.events.helpers import bulk_statements, data_statements
+
+
+def writes_to(statements: list[str], table: str) -> list[str]:
+    return [s for s in statements if f'"{table}"' in s and s.startswith(("INSERT", "COPY"))]
+
+
+def statsig_batch(n: int) -> dict:
+    events = []
+    for i in range(n):
+        events.append({"eventName": "purchase", "value": i, "user": {"userID": f"u{i}"}})
+        events.append(
+            {
+                "eventName": "statsig::gate_exposure",
+                "user": {"userID": f"u{i}"},
+                "metadata": {"gate": "g", "gateValue": "true", "ruleID": "r"},
+            }
+        )
+    return {"events": events}
+
+
+def test_log_event__1000_events_and_1000_exposures__one_statement_per_table(api, world):
+    key = world.keys["server"]
+    # Given a warm key cache (the first use of a key reads it once)
+    api.post("/v1/log_event", {"events": []}, key=key)
+    # When
+    with CaptureQueriesContext(connection) as captured:
+        response = api.post("/v1/log_event", statsig_batch(1000), key=key)
+    # Then
+    assert response.status_code == 202
+    statements = data_statements(captured)
+    event_writes = writes_to(statements, "flag_events_event")
+    exposure_writes = writes_to(statements, "flag_events_exposure")
+    assert len(event_writes) == bulk_statements(1000, columns=len(EVENT_COLUMNS))
+    assert len(exposure_writes) == bulk_statements(1000, columns=len(EXPOSURE_COLUMNS))
+    # Nothing else: no per-event query, no key lookup.
+    assert len(statements) == len(event_writes) + len(exposure_writes)
+    if connection.vendor == "postgresql":
+        assert event_writes[0].startswith('COPY "flag_events_event"')
+        assert event_writes[0].endswith("-- 1000 rows")
+        assert exposure_writes[0].startswith('COPY "flag_events_exposure"')
+    assert (Event.objects.count(), Exposure.objects.count()) == (1000, 1000)
+
+
+def test_batch__1000_events__one_statement(api, world):
+    key = world.keys["client"]
+    api.post("/batch/", {"api_key": key, "batch": []})
+    body = {
+        "api_key": key,
+        "batch": [
+            {"event": "e", "distinct_id": f"u{i}", "properties": {"$groups": {"org": "o"}}}
+            for i in range(1000)
+        ],
+    }
+    with CaptureQueriesContext(connection) as captured:
+        response = api.post("/batch/", body)
+    assert response.json() == {"status": 1}
+    statements = data_statements(captured)
+    assert len(statements) == bulk_statements(1000, columns=len(EVENT_COLUMNS))
+    assert all(s.startswith(("COPY", "INSERT")) for s in statements)
+    assert Event.objects.count() == 1000
+
+
+def test_batch__person_updates__constant_statements_not_per_event(api, world):
+    key = world.keys["client"]
+    api.post("/batch/", {"api_key": key, "batch": []})
+
+    def batch(ids: range) -> dict:
+        return {
+            "api_key": key,
+            "batch": [
+                {"event": "$set", "distinct_id": f"u{i}", "$set": {"plan": "pro", "i": i}}
+                for i in ids
+            ],
+        }
+
+    # New persons: 10 or 100 of them cost the same statements
+    with CaptureQueriesContext(connection) as small:
+        api.post("/batch/", batch(range(10)))
+    with CaptureQueriesContext(connection) as large:
+        api.post("/batch/", batch(range(100, 200)))
+    # Existing persons updated: one bulk UPDATE more, however many
+    with CaptureQueriesContext(connection) as update:
+        api.post("/batch/", batch(range(200)))
+    if connection.vendor == "postgresql":
+        assert len(data_statements(large)) == len(data_statements(small)) == 4
+        assert len(data_statements(update)) == 5
+    assert len(data_statements(update)) <= 12
+
+
+def test_log_event__drops__one_counter_upsert(api, world):
+    key = world.keys["server"]
+    api.post("/v1/log_event", {"events": []}, key=key)
+    body = {"events": [{"eventName": "ok", "user": {"userID": "u"}}, {"user": {}}, 3, {}]}
+    with CaptureQueriesContext(connection) as captured:
+        api.post("/v1/log_event", body, key=key)
+    statements = data_statements(captured)
+    assert len(statements) == 2
+    assert "flag_events_droppedeventcount" in statements[1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_log_event__2xx__rows_visible_to_another_connection():
+    from django.test import Client
+
+    from tests.conftest import make_world
+
+    world = make_world("Durable")
+    response = Client().post(
+        "/v1/log_event",
+        json.dumps(statsig_batch(3)),
+        content_type="application/json",
+        headers={"STATSIG-API-KEY": world.keys["server"]},
+    )
+    assert response.status_code == 202
+    assert not connection.in_atomic_block
+    # Another connection (another thread) sees every row: they were committed before the 202.
+    counts: list[int] = []
+
+    def count() -> None:
+        from django.db import connections
+
+        try:
+            counts.append(Event.objects.count() + Exposure.objects.count())
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=count)
+    thread.start()
+    thread.join()
+    assert counts == [6]
