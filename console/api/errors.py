@@ -29,7 +29,12 @@ def flatten_errors(detail: Any, prefix: str = "") -> list[dict[str, str]]:
     if isinstance(detail, dict):
         out: list[dict[str, str]] = []
         for key, value in detail.items():
-            name = prefix if key == "non_field_errors" else (f"{prefix}.{key}" if prefix else key)
+            if key == "non_field_errors":
+                name = prefix
+            elif isinstance(key, int):  # ListField/DictField errors are keyed by position
+                name = f"{prefix}[{key}]"
+            else:
+                name = f"{prefix}.{key}" if prefix else key
             out.extend(flatten_errors(value, name))
         return out
     if isinstance(detail, list):

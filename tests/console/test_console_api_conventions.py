@@ -173,3 +173,13 @@ def test_audit_logs__date_range__inclusive_days(api, world):
     before = api.get("/console/v1/audit_logs?endDate=2000-01-01", key=key).json()
     assert inside["pagination"]["totalItems"] > 0
     assert before["pagination"]["totalItems"] == 0
+
+
+def test_list_field_error__400__property_uses_index_brackets(api, world):
+    response = api.post(
+        "/console/v1/keys",
+        {"description": "x", "type": "CLIENT", "environments": ["ok", ["nested"]]},
+        key=world.keys["console"],
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["property"] == "environments[1]"

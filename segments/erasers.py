@@ -1,0 +1,94 @@
+"""The privacy eraser for segments (see ``privacy.erasers``): erased ids leave every ID list of
+the unit type (members, counts) and every id-list file, and rule-based segments' id conditions.
+
+A file is an append-only log, so an appended ``-hash`` would leave the ``+hash`` line in it:
+each affected list instead gets a new file with only its remaining members (SDKs reload it,
+as after a reset). Set-based deletes in chunks; idempotent; ids never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+
+from segments.models import Segment, SegmentType
+
+logger = logging.getLogger(__name__)
+
+ERASER_NAME = "segments.id_lists"
+ID_CONDITION_TYPES = frozenset({"user_id", "unit_id"})
+
+
+def _matches_unit_type(segment_id_type: str, unit_type: str) -> bool:
+    from privacy.erasers import is_user_id_type
+
+    if is_user_id_type(unit_type):
+        return is_user_id_type(segment_id_type)
+    return segment_id_type.lower() == unit_type.lower()
+
+
+def _condition_unit_type(condition: dict, segment_id_type: str) -> str:
+    if condition.get("type") == "user_id":
+        return "userID"
+    return condition.get("customID") or segment_id_type
+
+
+def _scrub_rules(rules: list[dict], unit_type: str, erased: set[str], id_type: str) -> int:
+    removed = 0
+    for rule in rules:
+        for condition in rule.get("conditions", []):
+            if condition.get("type") not in ID_CONDITION_TYPES:
+                continue
+            if not _matches_unit_type(_condition_unit_type(condition, id_type), unit_type):
+                continue
+            target = condition.get("targetValue")
+            if isinstance(target, list):
+                kept = [value for value in target if str(value) not in erased]
+                removed += len(target) - len(kept)
+                condition["targetValue"] = kept
+            elif target is not None and str(target) in erased:
+                condition["targetValue"] = []
+                removed += 1
+    return removed
+
+
+def erase_segment_ids(*, project_id: int, unit_type: str, ids: list[str]) -> int:
+    from privacy.erasers import chunked
+    from segments import members
+    from segments.services import _after_change, segment_list_file_rewrite
+
+    erased_rows = 0
+    segments = Segment.objects.filter(project_id=project_id).exclude(type=SegmentType.ANALYSIS_LIST)
+    for segment_pk, kind, id_type in segments.values_list("pk", "type", "id_type"):
+        if kind == SegmentType.ID_LIST and not _matches_unit_type(id_type, unit_type):
+            continue
+        with transaction.atomic():
+            segment = Segment.objects.select_for_update().get(pk=segment_pk)
+            if kind == SegmentType.ID_LIST:
+                removed = 0
+                for chunk in chunked(ids):
+                    removed += len(members.delete_members(segment.pk, chunk))
+                if removed:
+                    # Rewrites the file and recounts the members.
+                    segment_list_file_rewrite(segment=segment)
+                    erased_rows += removed
+            else:
+                rules = segment.rules
+                removed = _scrub_rules(rules, unit_type, set(ids), segment.id_type)
+                if removed:
+                    segment.rules = rules
+                    segment.version += 1
+                    segment.save(update_fields=["rules", "version", "updated_at"])
+                    _after_change(project_id, ruleset=True)
+                    erased_rows += removed
+    return erased_rows
+
+
+def register() -> None:
+    try:
+        from privacy.erasers import register_eraser
+    except ImportError:  # privacy not built yet
+        logger.warning("privacy.erasers unavailable: segment eraser not registered")
+        return
+    register_eraser(ERASER_NAME)(erase_segment_ids)
