@@ -1,0 +1,360 @@
+"""Helpers every flags service shares: roles, names and ids, versions, review decisions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, models, transaction
+
+from console.actors import Actor
+from console.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from console.models import Environment, Project, Role
+from console.services.reviews import (
+    ChangeOutcome,
+    change_needs_review,
+    submit_or_apply,
+)
+from flags import models as flag_models
+
+
+class _Unset:
+    """A keyword argument the caller did not pass (partial updates)."""
+
+    _instance: _Unset | None = None
+
+    def __new__(cls) -> _Unset:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNSET: Any = _Unset()
+
+
+class _NoReview:
+    def __repr__(self) -> str:
+        return "NO_REVIEW"
+
+
+# A change scope meaning "this change never needs review" (description, tags, ...). Otherwise a
+# scope is ``None`` (the entity as a whole) or the set of environments the change touches.
+NO_REVIEW: Any = _NoReview()
+ReviewScope = Any
+
+NAME_RE = re.compile(r"^[A-Za-z0-9_\-. ]+$")
+ID_RE = re.compile(r"^[A-Za-z0-9_\-.]+$")
+ID_TYPE_RE = re.compile(r"^[A-Za-z0-9_\-]+$")
+NAME_MIN, NAME_MAX = 3, 100
+MAX_TAGS = 50
+NAME_IN_USE = "Name is already in use"
+
+# Specs that share one list of the compiled ruleset may not share an id.
+SPEC_NAMESPACES: dict[type[models.Model], tuple[type[models.Model], ...]] = {
+    flag_models.Gate: (flag_models.Gate, flag_models.Holdout),
+    flag_models.Holdout: (flag_models.Gate, flag_models.Holdout),
+    flag_models.DynamicConfig: (flag_models.DynamicConfig, flag_models.Experiment),
+    flag_models.Experiment: (flag_models.DynamicConfig, flag_models.Experiment),
+    flag_models.Layer: (flag_models.Layer,),
+}
+
+
+def require_editor(actor: Actor, what: str = "this project") -> None:
+    if not actor.has_role(Role.MEMBER):
+        raise PermissionDenied(f"Viewers cannot change {what}.")
+
+
+def id_from_name(name: str) -> str:
+    """Statsig's id for a name: "A Gate" -> ``a_gate``."""
+    text = re.sub(r"\s+", "_", name.strip().lower())
+    return re.sub(r"[^a-z0-9_\-.]", "", text)
+
+
+def validate_name(value: Any, path: str = "name") -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError.for_field(path, "A name is required.")
+    name = value.strip()
+    if not NAME_MIN <= len(name) <= NAME_MAX:
+        raise ValidationError.for_field(path, f"A name has {NAME_MIN} to {NAME_MAX} characters.")
+    if not NAME_RE.match(name):
+        raise ValidationError.for_field(
+            path, "A name may contain letters, digits, spaces, '_', '-' and '.'."
+        )
+    return name
+
+
+def validate_slug(value: Any, path: str = "id") -> str:
+    if not isinstance(value, str) or not NAME_MIN <= len(value.strip()) <= NAME_MAX:
+        raise ValidationError.for_field(path, f"An id has {NAME_MIN} to {NAME_MAX} characters.")
+    slug = value.strip()
+    if not ID_RE.match(slug):
+        raise ValidationError.for_field(
+            path, "An id may contain letters, digits, '_', '-' and '.'."
+        )
+    return slug
+
+
+def validate_text(value: Any, path: str, *, max_length: int = 1000) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValidationError.for_field(path, f"{path} must be a string.")
+    if len(value) > max_length:
+        raise ValidationError.for_field(path, f"At most {max_length} characters.")
+    return value
+
+
+def validate_bool(value: Any, path: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationError.for_field(path, f"{path} must be true or false.")
+    return value
+
+
+def validate_tags(value: Any, path: str = "tags") -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list | tuple):
+        raise ValidationError.for_field(path, "tags must be a list of strings.")
+    tags: list[str] = []
+    for index, tag in enumerate(value):
+        if not isinstance(tag, str) or not tag.strip() or len(tag) > 100:
+            raise ValidationError.for_field(f"{path}[{index}]", "A tag has 1 to 100 characters.")
+        if tag.strip() not in tags:
+            tags.append(tag.strip())
+    if len(tags) > MAX_TAGS:
+        raise ValidationError.for_field(path, f"At most {MAX_TAGS} tags.")
+    return tags
+
+
+def validate_id_type(value: Any, path: str = "idType") -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError.for_field(path, "idType is required (userID or a custom unit type).")
+    id_type = value.strip()
+    if len(id_type) > flag_models.ID_TYPE_MAX or not ID_TYPE_RE.match(id_type):
+        raise ValidationError.for_field(
+            path, "idType is userID or a unit type of letters, digits, '_' and '-'."
+        )
+    # userID in any case is userID for the SDK; store the canonical spelling.
+    return "userID" if id_type.lower() == "userid" else id_type
+
+
+def new_identity(
+    *, project: Project, model: type[models.Model], name: Any, slug: Any = None
+) -> tuple[str, str]:
+    """The validated name and id of a new entity; refuses names and ids already in use."""
+    clean_name = validate_name(name)
+    clean_slug = (
+        validate_slug(slug) if slug not in (None, "") else validate_slug(id_from_name(clean_name))
+    )
+    ensure_name_free(project=project, model=model, name=clean_name, slug=clean_slug)
+    return clean_name, clean_slug
+
+
+def ensure_name_free(
+    *,
+    project: Project,
+    model: type[models.Model],
+    name: str | None = None,
+    slug: str | None = None,
+    exclude_pk: int | None = None,
+) -> None:
+    if name is not None:
+        same_name = model.objects.filter(project=project, name__iexact=name)
+        if exclude_pk is not None:
+            same_name = same_name.exclude(pk=exclude_pk)
+        if same_name.exists():
+            raise ValidationError.for_field("name", NAME_IN_USE)
+    if slug is not None:
+        for other in SPEC_NAMESPACES[model]:
+            same_slug = other.objects.filter(project=project, slug__iexact=slug)
+            if other is model and exclude_pk is not None:
+                same_slug = same_slug.exclude(pk=exclude_pk)
+            if same_slug.exists():
+                raise ValidationError.for_field("name", NAME_IN_USE)
+
+
+def save_unique(entity: models.Model) -> None:
+    """Saves an entity whose name or id a concurrent request may have just taken: the database
+    constraint then answers "Name is already in use" (400), not a 500."""
+    try:
+        with transaction.atomic():
+            entity.save()
+    except IntegrityError:
+        raise ValidationError.for_field("name", NAME_IN_USE) from None
+
+
+def environment_names(project: Project) -> list[str]:
+    return list(Environment.objects.filter(project=project).values_list("name", flat=True))
+
+
+def stamp_created(entity: flag_models.FlagEntity, actor: Actor) -> None:
+    entity.creator_id = entity.modifier_id = actor.id
+    entity.creator_name = entity.modifier_name = actor.name
+    entity.creator_email = entity.modifier_email = actor.email
+
+
+def bump(entity: flag_models.FlagEntity, actor: Actor) -> None:
+    """Every applied change: a new version and the modifier."""
+    entity.version += 1
+    entity.modifier_id = actor.id
+    entity.modifier_name = actor.name
+    entity.modifier_email = actor.email
+
+
+def record_version(entity: flag_models.FlagEntity, entity_type: str) -> None:
+    """Stores the entity as it is now under its version (call after saving a change)."""
+    snapshot = {
+        field.attname: getattr(entity, field.attname)
+        for field in entity._meta.concrete_fields
+        if field.attname not in ("id", "project_id")
+    }
+    flag_models.EntityVersion.objects.update_or_create(
+        project_id=entity.project_id,
+        entity_type=entity_type,
+        entity_id=entity.slug,
+        version=entity.version,
+        defaults={"snapshot": snapshot},
+    )
+
+
+def forget_versions(entity: flag_models.FlagEntity, entity_type: str) -> None:
+    flag_models.EntityVersion.objects.filter(
+        project_id=entity.project_id, entity_type=entity_type, entity_id=entity.slug
+    ).delete()
+
+
+def check_expected_version(entity: flag_models.FlagEntity, expected_version: Any) -> None:
+    if expected_version is None:
+        return
+    if not isinstance(expected_version, int) or isinstance(expected_version, bool):
+        raise ValidationError.for_field("version", "version must be an integer.")
+    if expected_version != entity.version:
+        raise Conflict(
+            f"'{entity.slug}' was changed by someone else (you edited version "
+            f"{expected_version}, it is now at version {entity.version}). Reload it and try again."
+        )
+
+
+def get_entity(
+    model: type[models.Model], *, project: Project, slug: str, label: str, lock: bool = False
+):
+    queryset = model.objects.filter(project=project, slug=slug)
+    if lock:
+        queryset = queryset.select_for_update()
+    entity = queryset.first()
+    if entity is None:
+        raise NotFound(f"{label} not found.")
+    return entity
+
+
+def current_version_of(model: type[models.Model]):
+    def current_version(project: Project, entity_id: str) -> int | None:
+        return (
+            model.objects.filter(project=project, slug=entity_id)
+            .values_list("version", flat=True)
+            .first()
+        )
+
+    return current_version
+
+
+_forced_review: ContextVar[str | None] = ContextVar("flags_forced_review", default=None)
+
+
+@contextmanager
+def review_forced(description: str = "") -> Iterator[None]:
+    """Inside this block every change a flags service would apply is filed as a review instead,
+    whatever the review settings (Statsig's explicit ``POST /<entities>/{id}/reviews``)::
+
+        with review_forced("Ship it to everyone"):
+            outcome = gate_update(project=..., actor=..., gate_id="x", rules=[...])
+        outcome.review  # the pending review; the gate is unchanged
+    """
+    token = _forced_review.set(description)
+    try:
+        yield
+    finally:
+        _forced_review.reset(token)
+
+
+def submit_change(
+    *,
+    project: Project,
+    actor: Actor,
+    change_type: str,
+    entity: flag_models.FlagEntity,
+    change: dict[str, Any],
+    scope: ReviewScope,
+    description: str = "",
+) -> ChangeOutcome:
+    """Apply a validated change now, or file it for review when the entity, the project and the
+    touched environments say so (``scope``: ``NO_REVIEW``, ``None`` for the whole entity, or a set
+    of environment names)."""
+    forced = _forced_review.get()
+    if forced is not None:
+        needs_review = True
+        description = forced or description
+    else:
+        needs_review = scope is not NO_REVIEW and change_needs_review(
+            project=project,
+            actor=actor,
+            entity_requires_review=entity.review_required,
+            environments=None if scope is None else sorted(scope),
+        )
+    return submit_or_apply(
+        project=project,
+        actor=actor,
+        change_type=change_type,
+        entity_id=entity.slug,
+        change=change,
+        needs_review=needs_review,
+        entity_name=entity.name,
+        description=description,
+    )
+
+
+def wider_scope(*scopes: ReviewScope) -> ReviewScope:
+    """The combined review scope of several parts of one change."""
+    environments: set[str] = set()
+    reviewable = False
+    for scope in scopes:
+        if scope is NO_REVIEW:
+            continue
+        if scope is None:
+            return None
+        reviewable = True
+        environments.update(scope)
+    return frozenset(environments) if reviewable else NO_REVIEW
+
+
+def json_number(value: Decimal | float | int) -> float | int:
+    number = float(value)
+    return int(number) if number.is_integer() else number
+
+
+def distinct_strings(values: Iterable[Any], path: str, *, max_items: int = 2000) -> list[str]:
+    if not isinstance(values, list | tuple):
+        raise ValidationError.for_field(path, f"{path} must be a list of strings.")
+    out: list[str] = []
+    seen: set[str] = set()
+    for index, value in enumerate(values):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or not value.strip() or len(value) > 1000:
+            raise ValidationError.for_field(f"{path}[{index}]", "Each id is a non-empty string.")
+        if value not in seen:
+            seen.add(value)
+            out.append(value)
+    if len(out) > max_items:
+        raise ValidationError.for_field(path, f"At most {max_items} ids.")
+    return out
