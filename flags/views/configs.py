@@ -1,0 +1,298 @@
+"""Dynamic config screens: like gates, with a JSON default value, a JSON return value per rule and
+an optional JSON Schema, all validated by ``flags.services.configs``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from console.errors import DomainError
+from console.models import Role
+from console.web import add_domain_errors, paginate, project_view
+from flags import selectors as flag_selectors
+from flags.forms import ConfigCreateForm, ConfigForm
+from flags.models import ConfigStatus, DynamicConfig
+from flags.services import configs as config_services
+from flags.views import charts, common, editor
+
+ENTITY_TYPE = config_services.ENTITY_TYPE
+SCREEN = common.Screen(
+    title="Dynamic configs",
+    noun="dynamic config",
+    plural="dynamic configs",
+    intro="A dynamic config returns a JSON value per user: change copy, limits or settings "
+    "without shipping code, with a different value for the users each rule matches.",
+    detail_url_name="config-detail",
+    create_url_name="config-create",
+    empty_title="No dynamic configs yet",
+    empty_text="Create a config with a default JSON value, then add rules that give other "
+    "values to some users.",
+    columns=({"label": "Rules", "numeric": True},),
+)
+
+
+def _config_or_404(request: HttpRequest, config_id: str) -> DynamicConfig:
+    return common.get_or_404(
+        lambda: flag_selectors.dynamic_config_get(project=request.project, config_id=config_id)
+    )
+
+
+def _editor(request: HttpRequest, *, error: DomainError | None = None) -> dict[str, Any]:
+    return editor.editor_config(
+        project=request.project, return_values=True, errors=editor.field_errors(error)
+    )
+
+
+@project_view(Role.VIEWER)
+@require_GET
+def config_list(request: HttpRequest) -> HttpResponse:
+    project = request.project
+    form = common.filter_form(
+        request, tags=common.distinct_tags(DynamicConfig, project), statuses=ConfigStatus.choices
+    )
+    filters = form.filters()
+    configs = flag_selectors.dynamic_config_list(
+        project=project,
+        status=filters["status"] or None,
+        tags=[filters["tag"]] if filters["tag"] else None,
+        search=filters["q"] or None,
+    )
+    configs = common.sorted_by(configs, filters["sort"]).defer("default_value", "schema")
+    page = paginate(request, configs)
+    return render(
+        request,
+        "flags/entity_list.html",
+        {
+            "screen": SCREEN,
+            "page": page,
+            "rows": common.rows_for_page(
+                page,
+                project=project,
+                exposure_kind="config",
+                entity_type=ENTITY_TYPE,
+                cells=lambda config: [common.cell(len(config.rules), numeric=True)],
+            ),
+            "form": form,
+            "filtered": any(filters[key] for key in ("q", "tag", "status")),
+        },
+    )
+
+
+@project_view(Role.MEMBER)
+@require_http_methods(["GET", "POST"])
+def config_create(request: HttpRequest) -> HttpResponse:
+    form = ConfigCreateForm(request.POST or None, initial={"rules": "[]", "defaultValue": "{}"})
+    status = 200
+    error: DomainError | None = None
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                config = config_services.dynamic_config_create(
+                    project=request.project,
+                    actor=request.actor,
+                    name=data["name"],
+                    config_id=data["id"] or None,
+                    description=data["description"],
+                    tags=data["tags"],
+                    id_type=data["idType"],
+                    default_value=data["defaultValue"],
+                    schema=data["schema"],
+                    rules=data["rules"],
+                )
+            except DomainError as exc:
+                error = exc
+                add_domain_errors(form, exc)
+                status = exc.status_code
+            else:
+                common.announce(request, None, f"Dynamic config “{config.name}” created.")
+                return redirect(
+                    "config-detail", project_slug=request.project.slug, config_id=config.slug
+                )
+        else:
+            status = 400
+    return render(
+        request,
+        "flags/config_create.html",
+        {"form": form, "editor": _editor(request, error=error)},
+        status=status,
+    )
+
+
+def _initial(config: DynamicConfig) -> dict[str, Any]:
+    return {
+        "name": config.name,
+        "description": config.description,
+        "tags": config.tags,
+        "defaultValue": config.default_value,
+        "schema": config.schema,
+        "rules": editor.rules_for_editor(config.rules),
+        "version": config.version,
+    }
+
+
+def _detail_context(
+    request: HttpRequest,
+    config: DynamicConfig,
+    *,
+    form: ConfigForm | None = None,
+    error: DomainError | None = None,
+    test_form=None,
+    test_result=None,
+) -> dict[str, Any]:
+    project = request.project
+    return {
+        "config": config,
+        "rules_display": editor.describe_rules(config.rules),
+        "form": form or ConfigForm(initial=_initial(config)),
+        "editor": _editor(request, error=error),
+        "review": common.pending_review(project, entity_type=ENTITY_TYPE, entity_id=config.slug),
+        "history": common.entity_history(project, entity_type=ENTITY_TYPE, entity_id=config.slug),
+        "chart": charts.exposure_chart(
+            project=project,
+            kind="config",
+            name=config.slug,
+            title="Evaluations per day, last 30 days",
+        ),
+        "test_form": test_form or common.panel_form(request),
+        "test_result": test_result,
+        "is_archived": config.status == ConfigStatus.ARCHIVED,
+    }
+
+
+@project_view(Role.VIEWER)
+@require_http_methods(["GET", "POST"])
+def config_detail(request: HttpRequest, config_id: str) -> HttpResponse:
+    config = _config_or_404(request, config_id)
+    if request.method == "GET":
+        return render(request, "flags/config_detail.html", _detail_context(request, config))
+    common.require_editor(request)
+    form = ConfigForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "flags/config_detail.html",
+            _detail_context(request, config, form=form),
+            status=400,
+        )
+    data = form.cleaned_data
+    try:
+        outcome = config_services.dynamic_config_update(
+            project=request.project,
+            actor=request.actor,
+            config_id=config.slug,
+            name=data["name"],
+            description=data["description"],
+            tags=data["tags"],
+            default_value=data["defaultValue"],
+            schema=data["schema"],
+            rules=data["rules"],
+            expected_version=data["version"],
+        )
+    except DomainError as error:
+        add_domain_errors(form, error)
+        return render(
+            request,
+            "flags/config_detail.html",
+            _detail_context(request, config, form=form, error=error),
+            status=error.status_code,
+        )
+    common.announce(request, outcome, "Dynamic config saved.")
+    return redirect("config-detail", project_slug=request.project.slug, config_id=config.slug)
+
+
+ACTIONS = {
+    "enable": (config_services.dynamic_config_enable, "Dynamic config enabled."),
+    "disable": (
+        config_services.dynamic_config_disable,
+        "Dynamic config disabled: everyone gets its default value.",
+    ),
+    "archive": (
+        config_services.dynamic_config_archive,
+        "Dynamic config archived: everyone gets its default value.",
+    ),
+    "unarchive": (config_services.dynamic_config_unarchive, "Dynamic config unarchived."),
+}
+
+
+@project_view(Role.MEMBER)
+@require_POST
+def config_action(request: HttpRequest, config_id: str, action: str) -> HttpResponse:
+    config = _config_or_404(request, config_id)
+    if action not in ACTIONS:
+        raise Http404("No such action.")
+    service, done = ACTIONS[action]
+    try:
+        outcome = service(project=request.project, actor=request.actor, config_id=config.slug)
+    except DomainError as error:
+        common.error_message(request, error)
+    else:
+        common.announce(request, outcome, done)
+    return redirect("config-detail", project_slug=request.project.slug, config_id=config.slug)
+
+
+@project_view(Role.MEMBER)
+@require_http_methods(["GET", "POST"])
+def config_delete(request: HttpRequest, config_id: str) -> HttpResponse:
+    config = _config_or_404(request, config_id)
+    error = None
+    status = 200
+    if request.method == "POST":
+        try:
+            outcome = config_services.dynamic_config_delete(
+                project=request.project, actor=request.actor, config_id=config.slug
+            )
+        except DomainError as exc:
+            error = exc.message
+            status = exc.status_code
+        else:
+            common.announce(request, outcome, f"Dynamic config “{config.name}” deleted.")
+            if outcome.review is not None:
+                return redirect(
+                    "config-detail", project_slug=request.project.slug, config_id=config.slug
+                )
+            return redirect("config-list", project_slug=request.project.slug)
+    return render(
+        request,
+        "flags/confirm_delete.html",
+        {
+            "entity": config,
+            "entity_id": config.slug,
+            "entity_label": "dynamic config",
+            "referrers": [],
+            "error": error,
+            "cancel_url_name": "config-detail",
+            "consequence": "SDKs asking for it get an empty value.",
+        },
+        status=status,
+    )
+
+
+@project_view(Role.VIEWER)
+@require_POST
+def config_test(request: HttpRequest, config_id: str) -> HttpResponse:
+    config = _config_or_404(request, config_id)
+    form = common.panel_form(request, request.POST)
+    result = None
+    if form.is_valid():
+        result = common.evaluate_for_panel(
+            project=request.project,
+            kind="config",
+            name=config.slug,
+            user=form.user(),
+            rules=config.rules,
+        )
+    if request.htmx:
+        return render(
+            request,
+            "flags/_test_panel.html",
+            {"test_form": form, "test_result": result, "test_url": request.path, "kind": "config"},
+        )
+    return render(
+        request,
+        "flags/config_detail.html",
+        _detail_context(request, config, test_form=form, test_result=result),
+    )

@@ -1,0 +1,542 @@
+"""Experiment screens: the list, create, the detail page with groups (sizes summing to 100 and
+parameter values per group), allocation and layer placement with the layer's bucket map, the
+lifecycle buttons (start, make a decision, abandon, reset, archive) and "Test a user".
+
+Lifecycle changes go through ``flags.services.experiments``; when a change needs review it is
+filed as one and the page says so (``common.announce``)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from console.errors import DomainError
+from console.models import Role
+from console.web import add_domain_errors, paginate, project_view
+from flags import selectors as flag_selectors
+from flags.forms import (
+    ArchiveForm,
+    ExperimentCreateForm,
+    ExperimentDecisionForm,
+    ExperimentForm,
+)
+from flags.models import Experiment, ExperimentStatus, Gate, Layer
+from flags.services import experiments as experiment_services
+from flags.views import buckets, charts, common
+
+ENTITY_TYPE = experiment_services.ENTITY_TYPE
+SCREEN = common.Screen(
+    title="Experiments",
+    noun="experiment",
+    plural="experiments",
+    article="an",
+    intro="An experiment splits users into groups that get different parameter values, so you "
+    "can compare them. Place experiments in a layer so that none of them shares a user.",
+    detail_url_name="experiment-detail",
+    create_url_name="experiment-create",
+    empty_title="No experiments yet",
+    empty_text="Create an experiment with a control and a test group, give each group its "
+    "parameter values, then start it.",
+    columns=({"label": "Groups", "numeric": True}, {"label": "Layer"}, {"label": "Allocation"}),
+)
+# What the page lets you change in each state (the service has the last word).
+EDITABLE = {
+    ExperimentStatus.SETUP: {
+        "name",
+        "description",
+        "hypothesis",
+        "tags",
+        "groups",
+        "allocation",
+        "layer",
+        "targetingGate",
+        "idType",
+    },
+    ExperimentStatus.ACTIVE: {
+        "name",
+        "description",
+        "hypothesis",
+        "tags",
+        "groups",
+        "allocation",
+        "targetingGate",
+    },
+}
+METADATA = {"name", "description", "hypothesis", "tags"}
+
+
+def _experiment_or_404(request: HttpRequest, experiment_id: str) -> Experiment:
+    return common.get_or_404(
+        lambda: flag_selectors.experiment_get(project=request.project, experiment_id=experiment_id)
+    )
+
+
+def _choices(request: HttpRequest) -> dict[str, list[tuple[str, str]]]:
+    project = request.project
+    return {
+        "layers": [
+            (slug, f"{name} ({slug})")
+            for slug, name in Layer.objects.filter(project=project)
+            .order_by("name")
+            .values_list("slug", "name")[:500]
+        ],
+        "gates": [
+            (slug, f"{name} ({slug})")
+            for slug, name in Gate.objects.filter(project=project)
+            .order_by("name")
+            .values_list("slug", "name")[:1000]
+        ],
+    }
+
+
+def _layer_parameters(request: HttpRequest) -> dict[str, list[dict[str, Any]]]:
+    return dict(
+        Layer.objects.filter(project=request.project).values_list("slug", "parameters")[:500]
+    )
+
+
+# -- list -------------------------------------------------------------------------------------------
+
+
+@project_view(Role.VIEWER)
+@require_GET
+def experiment_list(request: HttpRequest) -> HttpResponse:
+    project = request.project
+    form = common.filter_form(
+        request,
+        tags=common.distinct_tags(Experiment, project),
+        statuses=ExperimentStatus.choices,
+    )
+    filters = form.filters()
+    experiments = (
+        flag_selectors.experiment_list(
+            project=project,
+            status=filters["status"] or None,
+            tags=[filters["tag"]] if filters["tag"] else None,
+            search=filters["q"] or None,
+        )
+        .prefetch_related(None)
+        .select_related("layer")
+        .defer("buckets", "overrides")
+    )
+    experiments = common.sorted_by(experiments, filters["sort"])
+    page = paginate(request, experiments)
+
+    def cells(experiment: Experiment) -> list[dict[str, Any]]:
+        return [
+            common.cell(len(experiment.groups), numeric=True),
+            common.cell(experiment.layer.name if experiment.layer_id else "—"),
+            common.cell(f"{experiment.allocation:g}%"),
+        ]
+
+    return render(
+        request,
+        "flags/entity_list.html",
+        {
+            "screen": SCREEN,
+            "page": page,
+            "rows": common.rows_for_page(
+                page,
+                project=project,
+                exposure_kind="experiment",
+                entity_type=ENTITY_TYPE,
+                cells=cells,
+                status=lambda experiment: experiment.get_status_display(),
+            ),
+            "form": form,
+            "filtered": any(filters[key] for key in ("q", "tag", "status")),
+        },
+    )
+
+
+# -- create -----------------------------------------------------------------------------------------
+
+DEFAULT_GROUPS = [
+    {"name": "Control", "size": 50, "parameterValues": {}},
+    {"name": "Test", "size": 50, "parameterValues": {}},
+]
+
+
+@project_view(Role.MEMBER)
+@require_http_methods(["GET", "POST"])
+def experiment_create(request: HttpRequest) -> HttpResponse:
+    choices = _choices(request)
+    form = ExperimentCreateForm(
+        request.POST or None,
+        initial={
+            "groups": json.dumps(DEFAULT_GROUPS, indent=2),
+            "allocation": 100,
+            "layer": request.GET.get("layer", ""),
+        },
+        **choices,
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                experiment = experiment_services.experiment_create(
+                    project=request.project,
+                    actor=request.actor,
+                    name=data["name"],
+                    experiment_id=data["id"] or None,
+                    description=data["description"],
+                    hypothesis=data["hypothesis"],
+                    id_type=data["idType"],
+                    tags=data["tags"],
+                    groups=data["groups"] or None,
+                    allocation=str(data["allocation"]) if data["allocation"] is not None else 100,
+                    layer_id=data["layer"] or None,
+                    targeting_gate_id=data["targetingGate"] or None,
+                )
+            except DomainError as exc:
+                _add_errors(form, exc)
+                status = exc.status_code
+            else:
+                common.announce(
+                    request,
+                    None,
+                    f"Experiment “{experiment.name}” created. Check its groups, then start it.",
+                )
+                return redirect(
+                    "experiment-detail",
+                    project_slug=request.project.slug,
+                    experiment_id=experiment.slug,
+                )
+        else:
+            status = 400
+    return render(
+        request,
+        "flags/experiment_create.html",
+        {"form": form, "layer_parameters": _layer_parameters(request)},
+        status=status,
+    )
+
+
+ERROR_FIELDS = {"layerID": "layer", "targetingGateID": "targetingGate", "controlGroupID": "groups"}
+
+
+def _add_errors(form, error: DomainError) -> None:
+    """Errors named by the service's wire names, shown at the form's fields."""
+    for field_error in error.errors:
+        root = field_error.property.split(".")[0].split("[")[0]
+        name = ERROR_FIELDS.get(root, root)
+        form.add_error(name if name in form.fields else None, field_error.message)
+    if not error.errors:
+        add_domain_errors(form, error)
+
+
+# -- detail -----------------------------------------------------------------------------------------
+
+
+def _groups_for_editor(groups: list[dict[str, Any]]) -> str:
+    return json.dumps(groups, indent=2, ensure_ascii=False)
+
+
+def _initial(experiment: Experiment) -> dict[str, Any]:
+    return {
+        "name": experiment.name,
+        "description": experiment.description,
+        "hypothesis": experiment.hypothesis,
+        "tags": experiment.tags,
+        "groups": _groups_for_editor(experiment.groups),
+        "allocation": experiment.allocation,
+        "layer": experiment.layer.slug if experiment.layer_id else "",
+        "targetingGate": experiment.targeting_gate.slug if experiment.targeting_gate_id else "",
+        "version": experiment.version,
+    }
+
+
+def _detail_context(
+    request: HttpRequest,
+    experiment: Experiment,
+    *,
+    form: ExperimentForm | None = None,
+    test_form=None,
+    test_result=None,
+) -> dict[str, Any]:
+    project = request.project
+    editable = EDITABLE.get(experiment.status, METADATA)
+    groups = experiment.groups
+    launched = (
+        experiment.group(experiment.launched_group_id) if experiment.launched_group_id else None
+    )
+    return {
+        "experiment": experiment,
+        "form": form or ExperimentForm(initial=_initial(experiment), **_choices(request)),
+        "editable": editable,
+        "sizes_locked": experiment.status == ExperimentStatus.ACTIVE,
+        "groups": groups,
+        "control_group_id": experiment.control_group_id,
+        "launched_group": launched,
+        "layer_parameters": _layer_parameters(request),
+        "bucket_map": buckets.bucket_map(layer=experiment.layer, experiment=experiment)
+        if experiment.layer_id
+        else buckets.bucket_map(experiment=experiment),
+        "decision_form": ExperimentDecisionForm(
+            groups=[(g["id"], g["name"]) for g in groups], prefix="decision"
+        ),
+        "archive_form": ArchiveForm(),
+        "review": common.pending_review(
+            project, entity_type=ENTITY_TYPE, entity_id=experiment.slug
+        ),
+        "history": common.entity_history(
+            project, entity_type=ENTITY_TYPE, entity_id=experiment.slug
+        ),
+        "chart": charts.exposure_chart(
+            project=project,
+            kind="experiment",
+            name=experiment.slug,
+            labels={g["name"]: g["name"] for g in groups},
+            title="Exposures per group per day, last 30 days",
+        ),
+        "test_form": test_form or common.panel_form(request),
+        "test_result": test_result,
+        "statuses": ExperimentStatus,
+    }
+
+
+def _normalised_groups(groups: Any) -> Any:
+    if not isinstance(groups, list):
+        return groups
+    out = []
+    for group in groups:
+        if not isinstance(group, dict):
+            return groups
+        size = group.get("size")
+        try:
+            size = float(Decimal(str(size)))
+        except Exception:  # the service reports a bad size
+            return groups
+        out.append(
+            {
+                "id": group.get("id") or "",
+                "name": group.get("name"),
+                "size": size,
+                "parameterValues": group.get("parameterValues") or {},
+                "description": group.get("description") or "",
+                "disabled": bool(group.get("disabled", False)),
+            }
+        )
+    return out
+
+
+def _changed_fields(
+    request: HttpRequest, experiment: Experiment, data: dict[str, Any]
+) -> dict[str, Any]:
+    """The service's keyword arguments for what the form changed (only fields the page offered
+    for the experiment's state are considered)."""
+    editable = EDITABLE.get(experiment.status, METADATA)
+    posted = set(request.POST)
+    current = _initial(experiment)
+    changes: dict[str, Any] = {}
+    for key in ("name", "description", "hypothesis"):
+        if key in editable and key in posted and data[key] != current[key]:
+            changes[key] = data[key]
+    if "tags" in editable and "tags" in posted and data["tags"] != experiment.tags:
+        changes["tags"] = data["tags"]
+    if (
+        "groups" in editable
+        and "groups" in posted
+        and _normalised_groups(data["groups"]) != _normalised_groups(experiment.groups)
+    ):
+        changes["groups"] = data["groups"]
+    if (
+        "allocation" in editable
+        and data.get("allocation") is not None
+        and Decimal(data["allocation"]) != Decimal(experiment.allocation)
+    ):
+        changes["allocation"] = str(data["allocation"])
+    if "layer" in editable and "layer" in posted and (data["layer"] or "") != current["layer"]:
+        changes["layer_id"] = data["layer"] or None
+    if (
+        "targetingGate" in editable
+        and "targetingGate" in posted
+        and (data["targetingGate"] or "") != current["targetingGate"]
+    ):
+        changes["targeting_gate_id"] = data["targetingGate"] or None
+    return changes
+
+
+@project_view(Role.VIEWER)
+@require_http_methods(["GET", "POST"])
+def experiment_detail(request: HttpRequest, experiment_id: str) -> HttpResponse:
+    experiment = _experiment_or_404(request, experiment_id)
+    if request.method == "GET":
+        return render(request, "flags/experiment_detail.html", _detail_context(request, experiment))
+    common.require_editor(request)
+    form = ExperimentForm(request.POST, **_choices(request))
+    if not form.is_valid():
+        return render(
+            request,
+            "flags/experiment_detail.html",
+            _detail_context(request, experiment, form=form),
+            status=400,
+        )
+    changes = _changed_fields(request, experiment, form.cleaned_data)
+    if not changes:
+        common.announce(request, None, "Nothing to save: no field changed.")
+        return redirect(
+            "experiment-detail", project_slug=request.project.slug, experiment_id=experiment.slug
+        )
+    try:
+        outcome = experiment_services.experiment_update(
+            project=request.project,
+            actor=request.actor,
+            experiment_id=experiment.slug,
+            expected_version=form.cleaned_data["version"],
+            **changes,
+        )
+    except DomainError as error:
+        _add_errors(form, error)
+        return render(
+            request,
+            "flags/experiment_detail.html",
+            _detail_context(request, experiment, form=form),
+            status=error.status_code,
+        )
+    common.announce(request, outcome, "Experiment saved.")
+    return redirect(
+        "experiment-detail", project_slug=request.project.slug, experiment_id=experiment.slug
+    )
+
+
+ACTION_DONE = {
+    "start": "Experiment started: users are now assigned to its groups.",
+    "decide": "Decision made: everyone in the experiment now gets the shipped group's values.",
+    "abandon": "Experiment abandoned: everyone gets the default values again.",
+    "reset": "Experiment restarted with fresh assignments.",
+    "archive": "Experiment archived.",
+    "unarchive": "Experiment unarchived.",
+}
+
+
+def _run_action(request: HttpRequest, experiment: Experiment, action: str):
+    common_args = {
+        "project": request.project,
+        "actor": request.actor,
+        "experiment_id": experiment.slug,
+    }
+    if action == "start":
+        return experiment_services.experiment_start(**common_args)
+    if action == "decide":
+        form = ExperimentDecisionForm(
+            request.POST,
+            groups=[(g["id"], g["name"]) for g in experiment.groups],
+            prefix="decision",
+        )
+        if not form.is_valid():
+            raise DomainError("Choose the group to ship.")
+        return experiment_services.experiment_make_decision(
+            group_id=form.cleaned_data["group"],
+            decision_reason=form.cleaned_data["reason"],
+            **common_args,
+        )
+    if action == "abandon":
+        return experiment_services.experiment_abandon(
+            decision_reason=request.POST.get("reason", ""), **common_args
+        )
+    if action == "reset":
+        return experiment_services.experiment_reset(**common_args)
+    if action == "archive":
+        return experiment_services.experiment_archive(
+            archive_reason=request.POST.get("reason", ""), **common_args
+        )
+    if action == "unarchive":
+        return experiment_services.experiment_unarchive(**common_args)
+    raise Http404("No such action.")
+
+
+@project_view(Role.MEMBER)
+@require_POST
+def experiment_action(request: HttpRequest, experiment_id: str, action: str) -> HttpResponse:
+    experiment = _experiment_or_404(request, experiment_id)
+    if action not in ACTION_DONE:
+        raise Http404("No such action.")
+    try:
+        outcome = _run_action(request, experiment, action)
+    except DomainError as error:
+        common.error_message(request, error)
+    else:
+        common.announce(request, outcome, ACTION_DONE[action])
+    return redirect(
+        "experiment-detail", project_slug=request.project.slug, experiment_id=experiment.slug
+    )
+
+
+@project_view(Role.MEMBER)
+@require_http_methods(["GET", "POST"])
+def experiment_delete(request: HttpRequest, experiment_id: str) -> HttpResponse:
+    experiment = _experiment_or_404(request, experiment_id)
+    error = None
+    status = 200
+    if request.method == "POST":
+        try:
+            outcome = experiment_services.experiment_delete(
+                project=request.project, actor=request.actor, experiment_id=experiment.slug
+            )
+        except DomainError as exc:
+            error = exc.message
+            status = exc.status_code
+        else:
+            common.announce(request, outcome, f"Experiment “{experiment.name}” deleted.")
+            if outcome.review is not None:
+                return redirect(
+                    "experiment-detail",
+                    project_slug=request.project.slug,
+                    experiment_id=experiment.slug,
+                )
+            return redirect("experiment-list", project_slug=request.project.slug)
+    return render(
+        request,
+        "flags/confirm_delete.html",
+        {
+            "entity": experiment,
+            "entity_id": experiment.slug,
+            "entity_label": "experiment",
+            "referrers": [],
+            "error": error,
+            "cancel_url_name": "experiment-detail",
+            "consequence": "its layer space is freed and SDKs get the default values.",
+        },
+        status=status,
+    )
+
+
+@project_view(Role.VIEWER)
+@require_POST
+def experiment_test(request: HttpRequest, experiment_id: str) -> HttpResponse:
+    experiment = _experiment_or_404(request, experiment_id)
+    form = common.panel_form(request, request.POST)
+    result = None
+    if form.is_valid():
+        result = common.evaluate_for_panel(
+            project=request.project,
+            kind="config",
+            name=experiment.slug,
+            user=form.user(),
+            rules=[{"id": g["id"], "name": g["name"]} for g in experiment.groups],
+        )
+        if result.group_name and not result.error:
+            result.explanation = f"In group “{result.group_name}”."
+    if request.htmx:
+        return render(
+            request,
+            "flags/_test_panel.html",
+            {
+                "test_form": form,
+                "test_result": result,
+                "test_url": request.path,
+                "kind": "experiment",
+            },
+        )
+    return render(
+        request,
+        "flags/experiment_detail.html",
+        _detail_context(request, experiment, test_form=form, test_result=result),
+    )

@@ -1,0 +1,318 @@
+"""Feature gate screens: the list, create, the detail page with the rule editor, lifecycle
+buttons, delete with its referrers, and "Test a user".
+
+Every write is a ``flags.services.gates`` call; its errors are shown next to the field (or, for
+rules, at the rule and condition) they name, and a change that needs review says so."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from console.errors import DomainError
+from console.models import Role
+from console.web import add_domain_errors, paginate, project_view
+from flags import selectors as flag_selectors
+from flags.forms import ArchiveForm, GateCreateForm, GateForm
+from flags.models import Gate, GateStatus, GateType
+from flags.services import gates as gate_services
+from flags.views import charts, common, editor
+
+ENTITY_TYPE = gate_services.ENTITY_TYPE
+SCREEN = common.Screen(
+    title="Feature gates",
+    noun="gate",
+    plural="gates",
+    intro="A gate answers true or false per user: roll a feature out to a percentage, to a "
+    "segment, or to everyone at once.",
+    detail_url_name="gate-detail",
+    create_url_name="gate-create",
+    empty_title="No gates yet",
+    empty_text="Create a gate, add a rule such as “email ends with @yourcompany.com”, then check "
+    "it from your code with a server or client key.",
+    columns=({"label": "Rules", "numeric": True},),
+)
+
+
+def _gate_or_404(request: HttpRequest, gate_id: str) -> Gate:
+    return common.get_or_404(
+        lambda: flag_selectors.gate_get(project=request.project, gate_id=gate_id)
+    )
+
+
+# -- list -------------------------------------------------------------------------------------------
+
+
+@project_view(Role.VIEWER)
+@require_GET
+def gate_list(request: HttpRequest) -> HttpResponse:
+    project = request.project
+    form = common.filter_form(
+        request, tags=common.distinct_tags(Gate, project), statuses=GateStatus.choices
+    )
+    filters = form.filters()
+    gates = flag_selectors.gate_list(
+        project=project,
+        status=filters["status"] or None,
+        tags=[filters["tag"]] if filters["tag"] else None,
+        search=filters["q"] or None,
+    ).prefetch_related(None)
+    gates = common.sorted_by(gates, filters["sort"]).only(
+        "slug",
+        "name",
+        "description",
+        "status",
+        "is_enabled",
+        "type",
+        "tags",
+        "rules",
+        "id_type",
+        "modifier_name",
+        "modified_at",
+    )
+    page = paginate(request, gates)
+    return render(
+        request,
+        "flags/entity_list.html",
+        {
+            "screen": SCREEN,
+            "page": page,
+            "rows": common.rows_for_page(
+                page,
+                project=project,
+                exposure_kind="gate",
+                entity_type=ENTITY_TYPE,
+                cells=lambda gate: [common.cell(len(gate.rules), numeric=True)],
+            ),
+            "form": form,
+            "filtered": any(filters[key] for key in ("q", "tag", "status")),
+        },
+    )
+
+
+# -- create -----------------------------------------------------------------------------------------
+
+
+def _editor(request: HttpRequest, *, error: DomainError | None = None, exclude: str | None = None):
+    return editor.editor_config(
+        project=request.project,
+        exclude_gate=exclude,
+        errors=editor.field_errors(error),
+    )
+
+
+@project_view(Role.MEMBER)
+@require_http_methods(["GET", "POST"])
+def gate_create(request: HttpRequest) -> HttpResponse:
+    form = GateCreateForm(request.POST or None, initial={"rules": "[]"})
+    status = 200
+    error: DomainError | None = None
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                gate = gate_services.gate_create(
+                    project=request.project,
+                    actor=request.actor,
+                    name=data["name"],
+                    gate_id=data["id"] or None,
+                    description=data["description"],
+                    tags=data["tags"],
+                    type=data["type"],
+                    id_type=data["idType"],
+                    rules=data["rules"],
+                )
+            except DomainError as exc:
+                error = exc
+                add_domain_errors(form, exc)
+                status = exc.status_code
+            else:
+                common.announce(request, None, f"Gate “{gate.name}” created.")
+                return redirect("gate-detail", project_slug=request.project.slug, gate_id=gate.slug)
+        else:
+            status = 400
+    return render(
+        request,
+        "flags/gate_create.html",
+        {"form": form, "editor": _editor(request, error=error)},
+        status=status,
+    )
+
+
+# -- detail -----------------------------------------------------------------------------------------
+
+
+def _initial(gate: Gate) -> dict[str, Any]:
+    return {
+        "name": gate.name,
+        "description": gate.description,
+        "tags": gate.tags,
+        "type": gate.type,
+        "rules": editor.rules_for_editor(gate.rules),
+        "version": gate.version,
+    }
+
+
+def _detail_context(
+    request: HttpRequest,
+    gate: Gate,
+    *,
+    form: GateForm | None = None,
+    error: DomainError | None = None,
+    test_form=None,
+    test_result=None,
+) -> dict[str, Any]:
+    project = request.project
+    referrers = gate_services.gate_referrers(project=project, gate=gate)
+    return {
+        "gate": gate,
+        "rules_display": editor.describe_rules(gate.rules),
+        "form": form or GateForm(initial=_initial(gate)),
+        "editor": _editor(request, error=error, exclude=gate.slug),
+        "review": common.pending_review(project, entity_type=ENTITY_TYPE, entity_id=gate.slug),
+        "referrers": referrers,
+        "history": common.entity_history(project, entity_type=ENTITY_TYPE, entity_id=gate.slug),
+        "chart": charts.gate_chart(project=project, gate_id=gate.slug),
+        "test_form": test_form or common.panel_form(request),
+        "test_result": test_result,
+        "test_url_name": "gate-test",
+        "archive_form": ArchiveForm(),
+        "is_archived": gate.status == GateStatus.ARCHIVED,
+        "gate_types": GateType,
+    }
+
+
+@project_view(Role.VIEWER)
+@require_http_methods(["GET", "POST"])
+def gate_detail(request: HttpRequest, gate_id: str) -> HttpResponse:
+    gate = _gate_or_404(request, gate_id)
+    if request.method == "GET":
+        return render(request, "flags/gate_detail.html", _detail_context(request, gate))
+    common.require_editor(request)
+    form = GateForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request, "flags/gate_detail.html", _detail_context(request, gate, form=form), status=400
+        )
+    data = form.cleaned_data
+    try:
+        outcome = gate_services.gate_update(
+            project=request.project,
+            actor=request.actor,
+            gate_id=gate.slug,
+            name=data["name"],
+            description=data["description"],
+            tags=data["tags"],
+            type=data["type"],
+            rules=data["rules"],
+            expected_version=data["version"],
+        )
+    except DomainError as error:
+        add_domain_errors(form, error)
+        return render(
+            request,
+            "flags/gate_detail.html",
+            _detail_context(request, gate, form=form, error=error),
+            status=error.status_code,
+        )
+    common.announce(request, outcome, "Gate saved.")
+    return redirect("gate-detail", project_slug=request.project.slug, gate_id=gate.slug)
+
+
+ACTIONS = {
+    "enable": (gate_services.gate_enable, "Gate enabled: its rules apply again."),
+    "disable": (gate_services.gate_disable, "Gate disabled: it now fails for everyone."),
+    "launch": (gate_services.gate_launch, "Gate launched: it passes for everyone."),
+    "unarchive": (gate_services.gate_unarchive, "Gate unarchived."),
+}
+
+
+@project_view(Role.MEMBER)
+@require_POST
+def gate_action(request: HttpRequest, gate_id: str, action: str) -> HttpResponse:
+    gate = _gate_or_404(request, gate_id)
+    try:
+        if action == "archive":
+            form = ArchiveForm(request.POST)
+            form.is_valid()
+            outcome = gate_services.gate_archive(
+                project=request.project,
+                actor=request.actor,
+                gate_id=gate.slug,
+                force=request.POST.get("force") == "1",
+                reason=form.cleaned_data.get("reason", ""),
+            )
+            done = "Gate archived: it fails for everyone until unarchived."
+        elif action in ACTIONS:
+            service, done = ACTIONS[action]
+            outcome = service(project=request.project, actor=request.actor, gate_id=gate.slug)
+        else:
+            raise Http404("No such action.")
+    except DomainError as error:
+        common.error_message(request, error)
+    else:
+        common.announce(request, outcome, done)
+    return redirect("gate-detail", project_slug=request.project.slug, gate_id=gate.slug)
+
+
+@project_view(Role.MEMBER)
+@require_http_methods(["GET", "POST"])
+def gate_delete(request: HttpRequest, gate_id: str) -> HttpResponse:
+    gate = _gate_or_404(request, gate_id)
+    referrers = gate_services.gate_referrers(project=request.project, gate=gate)
+    error = None
+    status = 200
+    if request.method == "POST":
+        try:
+            outcome = gate_services.gate_delete(
+                project=request.project, actor=request.actor, gate_id=gate.slug
+            )
+        except DomainError as exc:
+            error = exc.message
+            status = exc.status_code
+        else:
+            common.announce(request, outcome, f"Gate “{gate.name}” deleted.")
+            if outcome.review is not None:
+                return redirect("gate-detail", project_slug=request.project.slug, gate_id=gate.slug)
+            return redirect("gate-list", project_slug=request.project.slug)
+    return render(
+        request,
+        "flags/confirm_delete.html",
+        {
+            "entity": gate,
+            "entity_id": gate.slug,
+            "entity_label": "gate",
+            "referrers": referrers,
+            "error": error,
+            "cancel_url_name": "gate-detail",
+            "consequence": "SDKs asking for it get false (as for an unknown gate).",
+        },
+        status=status,
+    )
+
+
+@project_view(Role.VIEWER)
+@require_POST
+def gate_test(request: HttpRequest, gate_id: str) -> HttpResponse:
+    """Evaluates the gate for a user (htmx partial; the whole page without JavaScript)."""
+    gate = _gate_or_404(request, gate_id)
+    form = common.panel_form(request, request.POST)
+    result = None
+    if form.is_valid():
+        result = common.evaluate_for_panel(
+            project=request.project, kind="gate", name=gate.slug, user=form.user(), rules=gate.rules
+        )
+    if request.htmx:
+        return render(
+            request,
+            "flags/_test_panel.html",
+            {"test_form": form, "test_result": result, "test_url": request.path, "kind": "gate"},
+        )
+    return render(
+        request,
+        "flags/gate_detail.html",
+        _detail_context(request, gate, test_form=form, test_result=result),
+    )
