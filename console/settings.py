@@ -193,7 +193,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["console.api.parsers.ConsoleJSONParser"],
     "EXCEPTION_HANDLER": "console.api.errors.console_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "console.api.schema.ConsoleAutoSchema",
     "UNAUTHENTICATED_USER": None,

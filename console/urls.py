@@ -6,6 +6,7 @@ urlpatterns = [
     path("v1/", include("flags.ingest.urls")),
     path("v1/", include("segments.sdk.urls")),
     path("v1/", include("privacy.api.urls")),
+    path("v1/", include("console.health_urls")),
     path("", include("flags.posthog.urls")),
     path("", include("console.browser_urls")),
     path("", include("flags.urls")),

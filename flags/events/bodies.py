@@ -14,6 +14,8 @@ from urllib.parse import parse_qs, unquote_plus
 from django.http import HttpRequest
 from django.http.request import RawPostDataException
 
+from console.jsonbody import JSON_PARSE_ERRORS
+
 MB = 1024 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -90,7 +92,7 @@ def b64decode_loose(data: bytes | str) -> bytes:
 def loads(raw: bytes | str) -> Any:
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except JSON_PARSE_ERRORS as exc:
         raise BodyError(400, "invalid_payload", f"Malformed request data: {exc}") from exc
 
 
@@ -146,7 +148,7 @@ def _decode_payload(raw: bytes, compression: str, content_encoding: str, limit: 
         return loads(gunzip(raw, limit=limit))
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except JSON_PARSE_ERRORS:
         pass
     # Neither JSON nor declared: try base64 (possibly of gzip), as PostHog does.
     try:

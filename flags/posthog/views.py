@@ -16,6 +16,7 @@ import uuid
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from console.middleware import BACKEND_OUTAGES
 from flags.events.bodies import MB, BodyError, decode_posthog_body
 from flags.events.entities import entity_kind_lookup
 from flags.events.keys import ingest_key
@@ -277,11 +278,14 @@ def _flag_response(request: HttpRequest, *, route: str) -> HttpResponse:
     if index is None:
         return respond([], True)
     overrides = _dict_of(body, "person_properties", "$properties")
-    stored = (
-        {}
-        if _truthy(request.GET.get("only_use_override_person_properties"))
-        else person_properties(project_id=key.project_id, distinct_id=distinct_id)
-    )
+    stored, properties_failed = {}, False
+    if not _truthy(request.GET.get("only_use_override_person_properties")):
+        try:
+            stored = person_properties(project_id=key.project_id, distinct_id=distinct_id)
+        except BACKEND_OUTAGES:
+            # The database is down: flags still come from the in-memory ruleset, with the
+            # request's own properties, and the answer says some may be off.
+            properties_failed = True
     device_id = body.get("device_id") or body.get("$device_id") or overrides.get("$device_id")
     user = statsig_user(
         distinct_id=distinct_id,
@@ -294,7 +298,7 @@ def _flag_response(request: HttpRequest, *, route: str) -> HttpResponse:
     keys = body.get("flag_keys_to_evaluate") or body.get("flag_keys")
     keys = [str(k) for k in keys] if isinstance(keys, list) else None
     outcomes = evaluate_flags(loaded.ruleset, index, evaluation_user(user), keys)
-    return respond(outcomes, any(o.failed for o in outcomes))
+    return respond(outcomes, properties_failed or any(o.failed for o in outcomes))
 
 
 @csrf_exempt

@@ -19,6 +19,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from console.jsonbody import JSON_PARSE_ERRORS
 from console.keycache import ResolvedKey, resolve_api_key
 from console.models import ApiKeyKind
 from flags import ruleset_store
@@ -78,7 +79,7 @@ def _json_body(request: HttpRequest) -> dict[str, Any]:
         return {}
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except JSON_PARSE_ERRORS as exc:
         raise _Refusal(400, f"Malformed JSON body: {exc}.") from None
     if not isinstance(body, dict):
         raise _Refusal(400, "The body must be a JSON object.")
