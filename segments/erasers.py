@@ -86,9 +86,9 @@ def erase_segment_ids(*, project_id: int, unit_type: str, ids: list[str]) -> int
 
 
 def register() -> None:
-    try:
-        from privacy.erasers import register_eraser
-    except ImportError:  # privacy not built yet
-        logger.warning("privacy.erasers unavailable: segment eraser not registered")
-        return
-    register_eraser(ERASER_NAME)(erase_segment_ids)
+    from privacy.erasers import register_eraser
+
+    register_eraser(
+        ERASER_NAME,
+        covers=["segments.Segment", "segments.SegmentMember", "segments.IdListFileChunk"],
+    )(erase_segment_ids)

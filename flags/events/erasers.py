@@ -115,12 +115,11 @@ def erase_groups(*, project_id: int, unit_type: str, ids: list[str]) -> int:
 
 
 def register() -> None:
-    try:
-        from privacy.erasers import register_eraser
-    except ImportError:  # privacy not built yet
-        logger.warning("privacy.erasers unavailable: event store erasers not registered")
-        return
-    register_eraser("flag_events.events")(erase_events)
-    register_eraser("flag_events.exposures")(erase_exposures)
-    register_eraser("flag_events.persons")(erase_persons)
+    from privacy.erasers import register_eraser
+
+    register_eraser("flag_events.events", covers=["flag_events.Event"])(erase_events)
+    register_eraser("flag_events.exposures", covers=["flag_events.Exposure"])(erase_exposures)
+    register_eraser(
+        "flag_events.persons", covers=["flag_events.Person", "flag_events.PersonDistinctId"]
+    )(erase_persons)
     register_eraser("flag_events.groups")(erase_groups)

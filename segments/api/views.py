@@ -404,7 +404,8 @@ class SegmentIdListView(_SegmentView):
             )
             pagination = {
                 "itemsPerPage": page.limit,
-                "pageNumber": None,
+                # A cursor page has no number; the spec requires one, so it counts from the cursor.
+                "pageNumber": page.page,
                 "nextPage": next_page,
                 "previousPage": None,
                 "totalItems": segment.id_count,
