@@ -174,12 +174,16 @@ def normalise_ids(raw: Any, *, field: str = "ids", allow_empty: bool = False) ->
     for index, value in enumerate(raw):
         if isinstance(value, str):
             trimmed = value.strip()
-            if 1 <= len(trimmed) <= UNIT_ID_MAX_LENGTH:
+            if 1 <= len(trimmed) <= UNIT_ID_MAX_LENGTH and "\x00" not in trimmed:
                 ids.append(trimmed)
                 continue
-            reason = (
-                "is empty" if not trimmed else f"is longer than {UNIT_ID_MAX_LENGTH} characters"
-            )
+            if not trimmed:
+                reason = "is empty"
+            elif len(trimmed) > UNIT_ID_MAX_LENGTH:
+                reason = f"is longer than {UNIT_ID_MAX_LENGTH} characters"
+            else:
+                # PostgreSQL text cannot hold NUL; no SDK sends one in an id.
+                reason = "contains a NUL character"
             shown = f"'{trimmed[:40]}…'" if trimmed else repr(value)
         else:
             reason = "is not a string"

@@ -1,0 +1,106 @@
+"""What the flags console API views share: list responses, query filters and schema pieces."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from console.api.base import ConsoleAPIView
+from console.api.reviews import ReviewSerializer
+from console.api.schema import RESPECT_REVIEWS_HEADER, envelope, responses
+from console.models import Review
+from flags import selectors
+
+
+def query_parameters(*names: str) -> list[OpenApiParameter]:
+    return [OpenApiParameter(name, str, OpenApiParameter.QUERY, required=False) for name in names]
+
+
+TAGS_PARAMETER = OpenApiParameter(
+    "tags", str, OpenApiParameter.QUERY, required=False, many=True, explode=True
+)
+
+
+def text_filters(params, names: dict[str, str]) -> dict[str, str]:
+    """``{selector keyword: value}`` for the query parameters given (``names``: wire -> keyword)."""
+    return {keyword: params[wire] for wire, keyword in names.items() if params.get(wire)}
+
+
+def tags_filter(params) -> list[str] | None:
+    """Statsig sends ``tags`` once or repeated (``tags=a&tags=b``); ``tags[]`` is accepted too."""
+    tags = [tag for tag in (*params.getlist("tags"), *params.getlist("tags[]")) if tag]
+    return tags or None
+
+
+class EntityAPIView(ConsoleAPIView):
+    """A console API view about one kind of entity. Subclasses set ``entity_type`` (as the
+    reviews know it, or "" when the entity is not reviewable) and ``render``."""
+
+    entity_type: str = ""
+
+    def render(self, entity: Any, reviews: dict[str, Review] | None = None) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def respond_entities(self, message: str, entities: QuerySet | Iterable[Any]) -> Response:
+        """A page of ``entities`` (newest first as the selector orders them) in Statsig's list
+        envelope, with the open reviews of the page read in one query."""
+        page = self.page()
+        if isinstance(entities, QuerySet):
+            total = entities.count()
+            items = list(entities[page.offset : page.offset + page.limit])
+        else:
+            everything = list(entities)
+            total = len(everything)
+            items = everything[page.offset : page.offset + page.limit]
+        reviews = (
+            selectors.active_reviews(
+                project=self.project,
+                entity_type=self.entity_type,
+                entity_ids=[item.slug for item in items],
+            )
+            if self.entity_type
+            else None
+        )
+        return self.respond_page(
+            message, [self.render(item, reviews) for item in items], page, total
+        )
+
+
+def mutation(
+    request=None, success: dict | None = None, *, reviewable: bool = True, **kwargs
+) -> dict[str, Any]:
+    """``extend_schema`` arguments of a mutation: the body, the success responses and the error
+    shapes; for a change that may need review, the review header and the 202 answer."""
+    if not reviewable:
+        return {"request": request, "responses": responses(success or {}), **kwargs}
+    return {
+        "request": request,
+        "responses": responses(
+            {**(success or {}), 202: envelope("ChangeSubmittedForReview", ReviewSerializer)}
+        ),
+        "parameters": [RESPECT_REVIEWS_HEADER, *kwargs.pop("parameters", [])],
+        **kwargs,
+    }
+
+
+def reading(success: dict, **kwargs) -> dict[str, Any]:
+    return {"responses": responses(success), **kwargs}
+
+
+class VersionField(serializers.IntegerField):
+    """The entity ``version`` the client last read: a stale one is refused with 409."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault(
+            "help_text",
+            "The version you last read. When given and the entity changed since, the update "
+            "is refused with 409.",
+        )
+        super().__init__(**kwargs)

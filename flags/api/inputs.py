@@ -1,0 +1,179 @@
+"""Input shapes shared by the flags console API views (Statsig's ``RuleDto``, ``Condition``,
+overrides and archive bodies).
+
+These serializers check the *structure* of a body (types, lengths, required keys) so a malformed
+request is answered with field paths such as ``rules[0].conditions[1].operator``. What a rule
+*means* (operators valid for a condition type, referenced gates and segments, environments of
+the project) is validated by the services with ``flags.conditions``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+ID_TYPE_MAX = 100
+DESCRIPTION_MAX = 1000
+NAME_MAX = 100
+MAX_OVERRIDE_IDS = 2000
+
+
+@extend_schema_field({"type": "string"})
+class TypeField(serializers.ChoiceField):
+    """A ``type`` with fixed choices, documented as a string that lists them: Statsig names
+    several different choice sets ``type``, and one OpenAPI enum per property name keeps the
+    document free of naming collisions."""
+
+    def __init__(self, choices, **kwargs):
+        kwargs.setdefault("help_text", f"One of: {', '.join(choices)}.")
+        super().__init__(choices, **kwargs)
+
+
+class AnyValueField(serializers.JSONField):
+    """A JSON value of any type (documented as such in the OpenAPI document)."""
+
+
+class JSONObjectField(serializers.DictField):
+    """A JSON object with arbitrary values (``returnValue``, ``defaultValue``, ``parameterValues``)."""
+
+    child = AnyValueField(allow_null=True)
+
+
+class FlagConditionInputSerializer(serializers.Serializer):
+    type = serializers.CharField(max_length=64)
+    operator = serializers.CharField(
+        max_length=64, required=False, allow_null=True, allow_blank=True
+    )
+    targetValue = AnyValueField(required=False, allow_null=True)
+    field = serializers.CharField(max_length=200, required=False, allow_null=True, allow_blank=True)
+    customID = serializers.CharField(
+        max_length=ID_TYPE_MAX, required=False, allow_null=True, allow_blank=True
+    )
+
+
+class FlagRuleInputSerializer(serializers.Serializer):
+    """``RuleDto``: one rule of a gate, dynamic config or segment."""
+
+    name = serializers.CharField(max_length=200)
+    passPercentage = serializers.FloatField(min_value=0, max_value=100)
+    conditions = FlagConditionInputSerializer(many=True)
+    environments = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, allow_null=True
+    )
+    id = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    baseID = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    returnValue = JSONObjectField(required=False)
+
+
+class RulePartialInputSerializer(serializers.Serializer):
+    """``RuleUpdateDto``: every field optional."""
+
+    name = serializers.CharField(max_length=200, required=False)
+    passPercentage = serializers.FloatField(min_value=0, max_value=100, required=False)
+    conditions = FlagConditionInputSerializer(many=True, required=False)
+    environments = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, allow_null=True
+    )
+    returnValue = JSONObjectField(required=False)
+
+
+class FlagReviewSettingsInputSerializer(serializers.Serializer):
+    requiredReview = serializers.BooleanField()
+
+
+class ArchiveInputSerializer(serializers.Serializer):
+    forceArchive = serializers.BooleanField(required=False, default=False)
+    archiveReason = serializers.CharField(
+        max_length=DESCRIPTION_MAX, required=False, allow_blank=True, default=""
+    )
+
+
+class UnarchiveInputSerializer(serializers.Serializer):
+    unarchiveReason = serializers.CharField(
+        max_length=DESCRIPTION_MAX, required=False, allow_blank=True, default=""
+    )
+
+
+def id_list(**kwargs) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.CharField(max_length=1000), max_length=MAX_OVERRIDE_IDS, **kwargs
+    )
+
+
+class EnvironmentOverrideInputSerializer(serializers.Serializer):
+    environment = serializers.CharField(max_length=64, required=False, allow_null=True)
+    unitID = serializers.CharField(max_length=ID_TYPE_MAX, required=False, allow_null=True)
+    passingIDs = id_list()
+    failingIDs = id_list()
+
+
+class GateOverridesInputSerializer(serializers.Serializer):
+    """``UpdateOverridesContractDto``: either ``environmentOverrides`` or the user/custom id
+    lists (each at most 2000 ids)."""
+
+    passingUserIDs = id_list(required=False)
+    failingUserIDs = id_list(required=False)
+    passingCustomIDs = id_list(required=False)
+    failingCustomIDs = id_list(required=False)
+    environmentOverrides = EnvironmentOverrideInputSerializer(many=True, required=False)
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError(
+                "Send environmentOverrides, or passingUserIDs and failingUserIDs."
+            )
+        return attrs
+
+
+class ExperimentConditionalOverrideInputSerializer(serializers.Serializer):
+    type = TypeField(["gate", "segment"])
+    id = serializers.CharField(max_length=200)
+    groupID = serializers.CharField(max_length=200)
+    environment = serializers.CharField(max_length=64, required=False, allow_null=True)
+
+
+class ExperimentIDOverrideInputSerializer(serializers.Serializer):
+    groupID = serializers.CharField(max_length=200)
+    ids = id_list()
+    environment = serializers.CharField(max_length=64, required=False, allow_null=True)
+    unitType = serializers.CharField(max_length=ID_TYPE_MAX, required=False, allow_null=True)
+
+
+class ExperimentOverridesInputSerializer(serializers.Serializer):
+    """``ExperimentOverridesDto``."""
+
+    overrides = ExperimentConditionalOverrideInputSerializer(many=True)
+    userIDOverrides = ExperimentIDOverrideInputSerializer(many=True)
+
+
+class LayerConditionalOverrideInputSerializer(serializers.Serializer):
+    type = TypeField(["gate", "segment"])
+    name = serializers.CharField(max_length=200)
+    experimentName = serializers.CharField(max_length=200)
+    groupName = serializers.CharField(max_length=200)
+
+
+class LayerIDOverrideInputSerializer(serializers.Serializer):
+    groupName = serializers.CharField(max_length=200)
+    ids = id_list()
+    idType = serializers.CharField(max_length=ID_TYPE_MAX, required=False, allow_null=True)
+    environment = serializers.CharField(max_length=64, required=False, allow_null=True)
+    experimentName = serializers.CharField(max_length=200, required=False, allow_null=True)
+
+
+class LayerOverridesInputSerializer(serializers.Serializer):
+    """``LayerOverridesDto``."""
+
+    conditionalOverrides = LayerConditionalOverrideInputSerializer(many=True)
+    idOverrides = LayerIDOverrideInputSerializer(many=True)
+
+
+def plain(value: Any) -> Any:
+    """Validated data (OrderedDicts, nested lists) as plain JSON-able Python values."""
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value

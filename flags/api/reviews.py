@@ -1,0 +1,258 @@
+"""Review endpoints of gates, dynamic configs, experiments and layers: the shared review views of
+``console.api.reviews``, plus, on ``/<entities>/{id}/reviews``, a list that answers 404 for an
+entity the project does not have and ``POST`` to file a change as a review whatever the review
+settings (Statsig's "create gate review" / "create experiment review")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import path
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+
+from console.api.reviews import ReviewListView, ReviewSerializer, review_output, review_urlpatterns
+from console.api.schema import PAGE_PARAMETERS, envelope, responses
+from console.errors import ValidationError
+from console.services.reviews import ChangeOutcome
+from flags import selectors
+from flags.api.inputs import DESCRIPTION_MAX, NAME_MAX, FlagRuleInputSerializer, TypeField, plain
+from flags.api.outputs import DYNAMIC_CONFIG, EXPERIMENT, GATE, LAYER, LayerParameterSerializer
+from flags.services import configs, experiments, gates, layers
+from flags.services.common import review_forced
+
+REVIEW_DESCRIPTION_MAX = 2000
+
+
+class _EntityReviewListView(ReviewListView):
+    """``GET`` lists the entity's reviews (newest first); ``POST`` files ``change`` as a review."""
+
+    InputSerializer: type[serializers.Serializer]
+
+    def get_entity(self, entity_id: str) -> Any:
+        raise NotImplementedError
+
+    def file(self, entity_id: str, data: dict[str, Any]) -> ChangeOutcome:
+        """Calls the service that makes the change (inside ``review_forced``)."""
+        raise NotImplementedError
+
+    @extend_schema(
+        parameters=PAGE_PARAMETERS,
+        responses=responses(
+            {200: envelope("ReviewList", ReviewSerializer, many=True, paginated=True)}
+        ),
+    )
+    def get(self, request, entity_id: str):
+        self.get_entity(entity_id)  # 404 when the project has no such entity
+        return super().get(request, entity_id)
+
+    def post(self, request, entity_id: str):
+        data = self.validated(self.InputSerializer)
+        self.get_entity(entity_id)
+        with review_forced(data["description"]):
+            outcome = self.file(entity_id, data)
+        return self.respond(
+            f"{self.entity_label} review created successfully.", review_output(outcome.review), 201
+        )
+
+
+def _one_change(change: dict[str, Any]) -> tuple[str, Any]:
+    if len(change) != 1:
+        raise serializers.ValidationError("Send exactly one kind of change.")
+    return next(iter(change.items()))
+
+
+class RulesChangeSerializer(serializers.Serializer):
+    """Exactly one of these (Statsig's review ``change``)."""
+
+    rules = FlagRuleInputSerializer(many=True, required=False)
+    is_enabled = serializers.BooleanField(required=False)
+    is_archived = serializers.BooleanField(required=False)
+    delete = serializers.BooleanField(required=False)
+
+    def validate(self, attrs):
+        _one_change(attrs)
+        return attrs
+
+
+class ReviewRequestSerializer(serializers.Serializer):
+    description = serializers.CharField(max_length=REVIEW_DESCRIPTION_MAX)
+    reviewer_ids = serializers.ListField(child=serializers.CharField(), required=False)
+    reviewer_group_ids = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+def _refuse_delete_false(value: bool) -> None:
+    if not value:
+        raise ValidationError.for_field("change.delete", "Send delete: true to review a delete.")
+
+
+class GateReviewListView(_EntityReviewListView):
+    class InputSerializer(ReviewRequestSerializer):
+        change = RulesChangeSerializer()
+
+    def get_entity(self, entity_id: str):
+        return selectors.gate_get(project=self.project, gate_id=entity_id)
+
+    def file(self, entity_id: str, data: dict[str, Any]) -> ChangeOutcome:
+        kind, value = _one_change(data["change"])
+        common = {"project": self.project, "actor": self.actor, "gate_id": entity_id}
+        if kind == "rules":
+            return gates.gate_rules_replace(**common, rules=plain(value))
+        if kind == "is_enabled":
+            return (gates.gate_enable if value else gates.gate_disable)(**common)
+        if kind == "is_archived":
+            return (gates.gate_archive if value else gates.gate_unarchive)(**common)
+        _refuse_delete_false(value)
+        return gates.gate_delete(**common)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses=responses({201: envelope("GateReviewCreated", ReviewSerializer)}),
+    )
+    def post(self, request, entity_id: str):
+        return super().post(request, entity_id)
+
+
+class ConfigReviewListView(_EntityReviewListView):
+    class InputSerializer(ReviewRequestSerializer):
+        class ConfigChangeSerializer(RulesChangeSerializer):
+            default_value = serializers.DictField(required=False)
+
+        change = ConfigChangeSerializer()
+
+    def get_entity(self, entity_id: str):
+        return selectors.dynamic_config_get(project=self.project, config_id=entity_id)
+
+    def file(self, entity_id: str, data: dict[str, Any]) -> ChangeOutcome:
+        kind, value = _one_change(data["change"])
+        common = {"project": self.project, "actor": self.actor, "config_id": entity_id}
+        if kind == "rules":
+            return configs.dynamic_config_rules_replace(**common, rules=plain(value))
+        if kind == "default_value":
+            return configs.dynamic_config_update(**common, default_value=plain(value))
+        if kind == "is_enabled":
+            return (configs.dynamic_config_enable if value else configs.dynamic_config_disable)(
+                **common
+            )
+        if kind == "is_archived":
+            archive = configs.dynamic_config_archive if value else configs.dynamic_config_unarchive
+            return archive(**common)
+        _refuse_delete_false(value)
+        return configs.dynamic_config_delete(**common)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses=responses({201: envelope("DynamicConfigReviewCreated", ReviewSerializer)}),
+    )
+    def post(self, request, entity_id: str):
+        return super().post(request, entity_id)
+
+
+class ExperimentReviewListView(_EntityReviewListView):
+    class InputSerializer(ReviewRequestSerializer):
+        """Statsig's experiment review: ``type`` names the change."""
+
+        type = TypeField(
+            [
+                "start",
+                "make_decision",
+                "abandon",
+                "restart",
+                "archive",
+                "unarchive",
+                "delete",
+            ]
+        )
+        winning_group_id = serializers.CharField(max_length=NAME_MAX, required=False)
+        reason = serializers.CharField(max_length=DESCRIPTION_MAX, required=False, default="")
+        remove_targeting = serializers.BooleanField(required=False, default=False)
+
+    def get_entity(self, entity_id: str):
+        return selectors.experiment_get(project=self.project, experiment_id=entity_id)
+
+    def file(self, entity_id: str, data: dict[str, Any]) -> ChangeOutcome:
+        common = {"project": self.project, "actor": self.actor, "experiment_id": entity_id}
+        kind = data["type"]
+        if kind == "make_decision":
+            if not data.get("winning_group_id"):
+                raise ValidationError.for_field(
+                    "winning_group_id", "A decision names the group to ship."
+                )
+            return experiments.experiment_make_decision(
+                **common,
+                group_id=data["winning_group_id"],
+                decision_reason=data["reason"] or data["description"],
+                remove_targeting=data["remove_targeting"],
+            )
+        if kind == "abandon":
+            return experiments.experiment_abandon(
+                **common, decision_reason=data["reason"] or data["description"]
+            )
+        if kind == "archive":
+            return experiments.experiment_archive(**common, archive_reason=data["reason"])
+        service = {
+            "start": experiments.experiment_start,
+            "restart": experiments.experiment_reset,
+            "unarchive": experiments.experiment_unarchive,
+            "delete": experiments.experiment_delete,
+        }[kind]
+        return service(**common)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses=responses({201: envelope("ExperimentReviewCreated", ReviewSerializer)}),
+    )
+    def post(self, request, entity_id: str):
+        return super().post(request, entity_id)
+
+
+class LayerReviewListView(_EntityReviewListView):
+    class InputSerializer(ReviewRequestSerializer):
+        class LayerChangeSerializer(serializers.Serializer):
+            parameters = LayerParameterSerializer(many=True, required=False)
+            delete = serializers.BooleanField(required=False)
+
+            def validate(self, attrs):
+                _one_change(attrs)
+                return attrs
+
+        change = LayerChangeSerializer()
+
+    def get_entity(self, entity_id: str):
+        return selectors.layer_get(project=self.project, layer_id=entity_id)
+
+    def file(self, entity_id: str, data: dict[str, Any]) -> ChangeOutcome:
+        kind, value = _one_change(data["change"])
+        common = {"project": self.project, "actor": self.actor, "layer_id": entity_id}
+        if kind == "parameters":
+            return layers.layer_update(**common, parameters=plain(value))
+        _refuse_delete_false(value)
+        return layers.layer_delete(**common)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses=responses({201: envelope("LayerReviewCreated", ReviewSerializer)}),
+    )
+    def post(self, request, entity_id: str):
+        return super().post(request, entity_id)
+
+
+REVIEW_LIST_VIEWS = {
+    GATE: GateReviewListView,
+    DYNAMIC_CONFIG: ConfigReviewListView,
+    EXPERIMENT: ExperimentReviewListView,
+    LAYER: LayerReviewListView,
+}
+
+
+def entity_review_urlpatterns(prefix: str, *, entity_type: str, entity_label: str) -> list:
+    """``review_urlpatterns`` with the entity's own list view (404, ``POST``) in front."""
+    list_name = f"{entity_type}-review-list"
+    view = REVIEW_LIST_VIEWS[entity_type].as_view(
+        entity_type=entity_type, entity_label=entity_label
+    )
+    shared = review_urlpatterns(prefix, entity_type=entity_type, entity_label=entity_label)
+    return [
+        path(f"{prefix}/<str:entity_id>/reviews", view, name=list_name),
+        *(pattern for pattern in shared if pattern.name != list_name),
+    ]
