@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from flags.events.models import Group, Person, PersonDistinctId
+from flags.events.rows import clean_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,9 +236,10 @@ def _groups_apply(project_id: int, ops: list[GroupOp]) -> None:
 
 
 def person_properties(*, project_id: int, distinct_id: str) -> dict[str, Any]:
-    """The stored properties of the person owning ``distinct_id`` ({} when none): one query."""
+    """The stored properties of the person owning ``distinct_id`` ({} when none): one query.
+    The id is cleaned as ingestion cleans it before storing (no NUL characters)."""
     row = (
-        PersonDistinctId.objects.filter(project_id=project_id, distinct_id=distinct_id)
+        PersonDistinctId.objects.filter(project_id=project_id, distinct_id=clean_text(distinct_id))
         .values_list("person__properties", flat=True)
         .first()
     )
