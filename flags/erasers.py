@@ -13,7 +13,6 @@ from typing import Any
 from django.db import transaction
 
 from flags.models import (
-    CompiledRuleset,
     DynamicConfig,
     EntityVersion,
     Experiment,
@@ -121,7 +120,5 @@ def erase_entity_ids(*, project_id: int, unit_type: str, ids: list[str]) -> int:
                 version.save(update_fields=["snapshot"])
                 touched += 1
         if touched:
-            # Older compiled rulesets still name the ids: compile afresh and keep only that one.
-            stamp = ruleset_store.rebuild(project_id)
-            CompiledRuleset.objects.filter(project_id=project_id).exclude(time=stamp).delete()
+            ruleset_store.rebuild_forgetting_history(project_id)
     return touched

@@ -154,6 +154,17 @@ def rebuild(project_id: int) -> int | None:
     return stamp
 
 
+def rebuild_forgetting_history(project_id: int) -> int | None:
+    """Rebuild now and delete every older compiled version: for erasers, since older versions
+    still name the ids they erased."""
+    from flags.models import CompiledRuleset
+
+    with transaction.atomic():
+        stamp = rebuild(project_id)
+        CompiledRuleset.objects.filter(project_id=project_id).exclude(time=stamp).delete()
+    return stamp
+
+
 def _publish(project_id: int, stamp: int) -> None:
     entry = _loaded.get(project_id)
     if entry is not None:

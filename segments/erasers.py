@@ -59,6 +59,7 @@ def erase_segment_ids(*, project_id: int, unit_type: str, ids: list[str]) -> int
     from segments.services import _after_change, segment_list_file_rewrite
 
     erased_rows = 0
+    ruleset_changed = False
     segments = Segment.objects.filter(project_id=project_id).exclude(type=SegmentType.ANALYSIS_LIST)
     for segment_pk, kind, id_type in segments.values_list("pk", "type", "id_type"):
         if kind == SegmentType.ID_LIST and not _matches_unit_type(id_type, unit_type):
@@ -73,6 +74,7 @@ def erase_segment_ids(*, project_id: int, unit_type: str, ids: list[str]) -> int
                     # Rewrites the file and recounts the members.
                     segment_list_file_rewrite(segment=segment)
                     erased_rows += removed
+                    ruleset_changed = True
             else:
                 rules = segment.rules
                 removed = _scrub_rules(rules, unit_type, set(ids), segment.id_type)
@@ -82,6 +84,13 @@ def erase_segment_ids(*, project_id: int, unit_type: str, ids: list[str]) -> int
                     segment.save(update_fields=["rules", "version", "updated_at"])
                     _after_change(project_id, ruleset=True)
                     erased_rows += removed
+                    ruleset_changed = True
+    if ruleset_changed:
+        # Compiled rulesets hold rules and inline small id lists: every older version still
+        # names the erased ids.
+        from flags.ruleset_store import rebuild_forgetting_history
+
+        rebuild_forgetting_history(project_id)
     return erased_rows
 
 
