@@ -183,3 +183,19 @@ def test_list_field_error__400__property_uses_index_brackets(api, world):
     )
     assert response.status_code == 400
     assert response.json()["errors"][0]["property"] == "environments[1]"
+
+
+@pytest.mark.parametrize("role", ["viewer", "member", "admin"])
+def test_browser_session__console_api__401_needs_console_key(world, browser_client, role):
+    client = browser_client(world.users[role])
+    response = client.get("/console/v1/audit_logs")
+    assert response.status_code == 401
+    assert response.json()["message"].startswith("This endpoint only accepts an active CONSOLE key")
+    posted = client.post(
+        "/console/v1/settings/reviews",
+        data='{"is_config_review_required": true}',
+        content_type="application/json",
+    )
+    assert posted.status_code == 401
+    world.project.refresh_from_db()
+    assert world.project.requires_review is False
