@@ -63,8 +63,14 @@ def test_crash__worker_killed_mid_batch__next_runs_complete_it_once(world, tmp_p
             [sys.executable, "-c", RUN_COMMAND], cwd=ROOT, env=env, stderr=subprocess.PIPE
         )
     try:
-        # When it is killed after its first chunk
-        wait_until(lambda: len(_log_lines(log)) >= 1, timeout=120, what="a chunk", process=worker)
+        # When it is killed after its first chunk has been committed (the eraser's log line is
+        # written before the chunk's transaction commits, so wait for the recorded progress)
+        wait_until(
+            lambda: reload(request).progress.get(SLOW_ERASER, {}).get("done", 0) >= 1,
+            timeout=120,
+            what="a committed chunk",
+            process=worker,
+        )
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=10)
     finally:
