@@ -278,7 +278,14 @@ def main() -> None:
             label, seconds, rows = "", None, None
         if phase not in ingestion.latencies:
             print(f"{label:<34} {f'{seconds:.2f}s' if seconds else '':>9}   (no request finished)")
+    job_p99 = percentile(ingestion.latencies.get("job", {}).get("log_event", []), 99)
+    plain_p99 = percentile(ingestion.latencies.get("plain", {}).get("log_event", []), 99)
+    idle_p99 = percentile(ingestion.latencies.get("idle", {}).get("log_event", []), 99)
     print(
+        f"\ntime, plain DELETE / our job: {plain_seconds / job_seconds:.2f} "
+        "(above 1: our job is faster)"
+        f"\nlog_event p99 during our job / during the plain DELETE: {job_p99 / plain_p99:.2f}; "
+        f"/ ingestion alone: {job_p99 / idle_p99:.2f}"
         f"\ningestion errors: {ingestion.errors}; events of erased users left: {remaining} "
         "(after the job)\n"
     )

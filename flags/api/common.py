@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -15,6 +15,7 @@ from console.api.reviews import ReviewSerializer
 from console.api.schema import RESPECT_REVIEWS_HEADER, envelope, responses
 from console.models import Review
 from flags import selectors
+from flags.api.inputs import plain
 
 
 def query_parameters(*names: str) -> list[OpenApiParameter]:
@@ -104,3 +105,62 @@ class VersionField(serializers.IntegerField):
             "is refused with 409.",
         )
         super().__init__(**kwargs)
+
+
+class EntityOverridesView(EntityAPIView):
+    """Statsig's ``/<entities>/{id}/overrides``: GET reads them, POST replaces them, PATCH adds to
+    them, DELETE removes the ones given. A subclass names the entity (``label``), reads it
+    (``get_entity``, ``overrides_of``) and points ``replace``/``add``/``remove`` at its services,
+    which take the URL's id keyword; ``overrides_schema`` documents it."""
+
+    label = ""
+    success_status = 200
+    replace: Any
+    add: Any
+    remove: Any
+
+    def get_entity(self, entity_id: str) -> Any:
+        raise NotImplementedError
+
+    def overrides_of(self, entity: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def get(self, request, **url_ids):
+        """Reads the overrides."""
+        (entity_id,) = url_ids.values()
+        return self.respond(
+            f"{self.label} Overrides read successfully.",
+            self.overrides_of(self.get_entity(entity_id)),
+            self.success_status,
+        )
+
+    def post(self, request, **url_ids):
+        """Replaces the overrides."""
+        return self._change(self.replace, url_ids)
+
+    def patch(self, request, **url_ids):
+        """Adds to the overrides."""
+        return self._change(self.add, url_ids)
+
+    def delete(self, request, **url_ids):
+        """Removes these overrides."""
+        return self._change(self.remove, url_ids)
+
+    def _change(self, service, url_ids: dict[str, str]) -> Response:
+        data = self.validated(self.InputSerializer)
+        outcome = service(project=self.project, actor=self.actor, overrides=plain(data), **url_ids)
+        return self.respond_outcome(
+            outcome,
+            f"{self.label} Overrides updated successfully.",
+            self.overrides_of,
+            self.success_status,
+        )
+
+
+def overrides_schema(input_serializer, response, *, status: int = 200):
+    """The OpenAPI operations of an ``EntityOverridesView`` subclass."""
+    success = {status: response}
+    change = extend_schema(**mutation(input_serializer, success))
+    return extend_schema_view(
+        get=extend_schema(**reading(success)), post=change, patch=change, delete=change
+    )

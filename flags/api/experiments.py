@@ -16,8 +16,10 @@ from flags import selectors
 from flags.api.common import (
     TAGS_PARAMETER,
     EntityAPIView,
+    EntityOverridesView,
     VersionField,
     mutation,
+    overrides_schema,
     query_parameters,
     reading,
     tags_filter,
@@ -397,50 +399,16 @@ class ExperimentDisableGroupsView(ExperimentEnableGroupsView):
     message = "Experiment groups disabled successfully."
 
 
-class ExperimentOverridesView(_ExperimentView):
+@overrides_schema(ExperimentOverridesInputSerializer, OVERRIDES_RESPONSE)
+class ExperimentOverridesView(_ExperimentView, EntityOverridesView):
     InputSerializer = ExperimentOverridesInputSerializer
-    UPDATED = "Experiment Overrides updated successfully."
+    label = "Experiment"
+    replace = staticmethod(experiment_services.experiment_overrides_set)
+    add = staticmethod(experiment_services.experiment_overrides_add)
+    remove = staticmethod(experiment_services.experiment_overrides_remove)
 
-    def _render(self, experiment: Experiment) -> dict[str, Any]:
+    def get_entity(self, entity_id: str) -> Experiment:
+        return self.get_experiment(entity_id)
+
+    def overrides_of(self, experiment: Experiment) -> dict[str, Any]:
         return experiment_overrides_output(experiment.overrides)
-
-    @extend_schema(**reading({200: OVERRIDES_RESPONSE}))
-    def get(self, request, experiment_id: str):
-        experiment = self.get_experiment(experiment_id)
-        return self.respond("Experiment Overrides read successfully.", self._render(experiment))
-
-    @extend_schema(**mutation(InputSerializer, {200: OVERRIDES_RESPONSE}))
-    def post(self, request, experiment_id: str):
-        """Replaces the overrides."""
-        data = self.validated(self.InputSerializer)
-        outcome = experiment_services.experiment_overrides_set(
-            project=self.project,
-            actor=self.actor,
-            experiment_id=experiment_id,
-            overrides=plain(data),
-        )
-        return self.respond_outcome(outcome, self.UPDATED, self._render)
-
-    @extend_schema(**mutation(InputSerializer, {200: OVERRIDES_RESPONSE}))
-    def patch(self, request, experiment_id: str):
-        """Adds to the overrides."""
-        data = self.validated(self.InputSerializer)
-        outcome = experiment_services.experiment_overrides_add(
-            project=self.project,
-            actor=self.actor,
-            experiment_id=experiment_id,
-            overrides=plain(data),
-        )
-        return self.respond_outcome(outcome, self.UPDATED, self._render)
-
-    @extend_schema(**mutation(InputSerializer, {200: OVERRIDES_RESPONSE}))
-    def delete(self, request, experiment_id: str):
-        """Removes these overrides."""
-        data = self.validated(self.InputSerializer)
-        outcome = experiment_services.experiment_overrides_remove(
-            project=self.project,
-            actor=self.actor,
-            experiment_id=experiment_id,
-            overrides=plain(data),
-        )
-        return self.respond_outcome(outcome, self.UPDATED, self._render)

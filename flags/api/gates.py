@@ -13,8 +13,10 @@ from flags import selectors
 from flags.api.common import (
     TAGS_PARAMETER,
     EntityAPIView,
+    EntityOverridesView,
     VersionField,
     mutation,
+    overrides_schema,
     query_parameters,
     reading,
     tags_filter,
@@ -309,55 +311,22 @@ class GateRuleDetailView(_GateView):
 # -- overrides --------------------------------------------------------------------------------
 
 
-class GateOverridesView(_GateView):
+@overrides_schema(GateOverridesInputSerializer, OVERRIDES_RESPONSE, status=201)
+class GateOverridesView(_GateView, EntityOverridesView):
     """Statsig documents 201 for every verb of this resource."""
 
     InputSerializer = GateOverridesInputSerializer
+    label = "Gate"
+    success_status = 201
+    replace = staticmethod(gate_services.gate_overrides_set)
+    add = staticmethod(gate_services.gate_overrides_add)
+    remove = staticmethod(gate_services.gate_overrides_remove)
 
-    def _respond(self, outcome):
-        return self.respond_outcome(
-            outcome,
-            "Gate Overrides updated successfully.",
-            lambda gate: overrides_output(gate.overrides),
-            201,
-        )
+    def get_entity(self, entity_id: str) -> Gate:
+        return self.get_gate(entity_id)
 
-    @extend_schema(**reading({201: OVERRIDES_RESPONSE}))
-    def get(self, request, gate_id: str):
-        gate = self.get_gate(gate_id)
-        return self.respond(
-            "Gate Overrides read successfully.", overrides_output(gate.overrides), 201
-        )
-
-    @extend_schema(**mutation(InputSerializer, {201: OVERRIDES_RESPONSE}))
-    def post(self, request, gate_id: str):
-        """Replaces the overrides."""
-        data = self.validated(self.InputSerializer)
-        return self._respond(
-            gate_services.gate_overrides_set(
-                project=self.project, actor=self.actor, gate_id=gate_id, overrides=plain(data)
-            )
-        )
-
-    @extend_schema(**mutation(InputSerializer, {201: OVERRIDES_RESPONSE}))
-    def patch(self, request, gate_id: str):
-        """Adds to the overrides."""
-        data = self.validated(self.InputSerializer)
-        return self._respond(
-            gate_services.gate_overrides_add(
-                project=self.project, actor=self.actor, gate_id=gate_id, overrides=plain(data)
-            )
-        )
-
-    @extend_schema(**mutation(InputSerializer, {201: OVERRIDES_RESPONSE}))
-    def delete(self, request, gate_id: str):
-        """Removes these ids from the overrides."""
-        data = self.validated(self.InputSerializer)
-        return self._respond(
-            gate_services.gate_overrides_remove(
-                project=self.project, actor=self.actor, gate_id=gate_id, overrides=plain(data)
-            )
-        )
+    def overrides_of(self, gate: Gate) -> dict[str, Any]:
+        return overrides_output(gate.overrides)
 
 
 class GateVersionsView(_GateView):

@@ -13,8 +13,10 @@ from flags import selectors
 from flags.api.common import (
     TAGS_PARAMETER,
     EntityAPIView,
+    EntityOverridesView,
     VersionField,
     mutation,
+    overrides_schema,
     query_parameters,
     reading,
     tags_filter,
@@ -175,41 +177,16 @@ class HoldoutDetailView(_HoldoutView):
         return self.respond_outcome(outcome, "Holdout deleted successfully.", lambda _: None)
 
 
-class HoldoutOverridesView(_HoldoutView):
+@overrides_schema(GateOverridesInputSerializer, OVERRIDES_RESPONSE)
+class HoldoutOverridesView(_HoldoutView, EntityOverridesView):
     InputSerializer = GateOverridesInputSerializer
-    UPDATED = "Holdout Overrides updated successfully."
+    label = "Holdout"
+    replace = staticmethod(holdout_services.holdout_overrides_set)
+    add = staticmethod(holdout_services.holdout_overrides_add)
+    remove = staticmethod(holdout_services.holdout_overrides_remove)
 
-    def _render(self, holdout: Holdout) -> dict[str, Any]:
+    def get_entity(self, entity_id: str) -> Holdout:
+        return self.get_holdout(entity_id)
+
+    def overrides_of(self, holdout: Holdout) -> dict[str, Any]:
         return overrides_output(holdout.overrides)
-
-    @extend_schema(**reading({200: OVERRIDES_RESPONSE}))
-    def get(self, request, holdout_id: str):
-        holdout = self.get_holdout(holdout_id)
-        return self.respond("Holdout Overrides read successfully.", self._render(holdout))
-
-    @extend_schema(**mutation(InputSerializer, {200: OVERRIDES_RESPONSE}))
-    def post(self, request, holdout_id: str):
-        """Replaces the overrides."""
-        data = self.validated(self.InputSerializer)
-        outcome = holdout_services.holdout_overrides_set(
-            project=self.project, actor=self.actor, holdout_id=holdout_id, overrides=plain(data)
-        )
-        return self.respond_outcome(outcome, self.UPDATED, self._render)
-
-    @extend_schema(**mutation(InputSerializer, {200: OVERRIDES_RESPONSE}))
-    def patch(self, request, holdout_id: str):
-        """Adds to the overrides."""
-        data = self.validated(self.InputSerializer)
-        outcome = holdout_services.holdout_overrides_add(
-            project=self.project, actor=self.actor, holdout_id=holdout_id, overrides=plain(data)
-        )
-        return self.respond_outcome(outcome, self.UPDATED, self._render)
-
-    @extend_schema(**mutation(InputSerializer, {200: OVERRIDES_RESPONSE}))
-    def delete(self, request, holdout_id: str):
-        """Removes these ids from the overrides."""
-        data = self.validated(self.InputSerializer)
-        outcome = holdout_services.holdout_overrides_remove(
-            project=self.project, actor=self.actor, holdout_id=holdout_id, overrides=plain(data)
-        )
-        return self.respond_outcome(outcome, self.UPDATED, self._render)

@@ -14,8 +14,10 @@ from flags import selectors
 from flags.api.common import (
     TAGS_PARAMETER,
     EntityAPIView,
+    EntityOverridesView,
     VersionField,
     mutation,
+    overrides_schema,
     query_parameters,
     reading,
     tags_filter,
@@ -189,41 +191,18 @@ class LayerExperimentsView(EntityAPIView):
         return self.respond_entities("Experiments listed successfully.", experiments)
 
 
-class LayerOverridesView(_LayerView):
+@overrides_schema(LayerOverridesInputSerializer, OVERRIDES_RESPONSE)
+class LayerOverridesView(_LayerView, EntityOverridesView):
+    """Removing an override also removes its ids from the id overrides."""
+
     InputSerializer = LayerOverridesInputSerializer
-    UPDATED = "Layer Overrides updated successfully."
+    label = "Layer"
+    replace = staticmethod(layer_services.layer_overrides_set)
+    add = staticmethod(layer_services.layer_overrides_add)
+    remove = staticmethod(layer_services.layer_overrides_remove)
 
-    def _render(self, layer: Layer) -> dict[str, Any]:
+    def get_entity(self, entity_id: str) -> Layer:
+        return self.get_layer(entity_id)
+
+    def overrides_of(self, layer: Layer) -> dict[str, Any]:
         return layer_overrides_output(layer.overrides or {})
-
-    @extend_schema(**reading({200: OVERRIDES_RESPONSE}))
-    def get(self, request, layer_id: str):
-        layer = self.get_layer(layer_id)
-        return self.respond("Layer Overrides read successfully.", self._render(layer))
-
-    @extend_schema(**mutation(InputSerializer, {200: OVERRIDES_RESPONSE}))
-    def post(self, request, layer_id: str):
-        """Replaces the overrides."""
-        data = self.validated(self.InputSerializer)
-        outcome = layer_services.layer_overrides_set(
-            project=self.project, actor=self.actor, layer_id=layer_id, overrides=plain(data)
-        )
-        return self.respond_outcome(outcome, self.UPDATED, self._render)
-
-    @extend_schema(**mutation(InputSerializer, {200: OVERRIDES_RESPONSE}))
-    def patch(self, request, layer_id: str):
-        """Adds to the overrides."""
-        data = self.validated(self.InputSerializer)
-        outcome = layer_services.layer_overrides_add(
-            project=self.project, actor=self.actor, layer_id=layer_id, overrides=plain(data)
-        )
-        return self.respond_outcome(outcome, self.UPDATED, self._render)
-
-    @extend_schema(**mutation(InputSerializer, {200: OVERRIDES_RESPONSE}))
-    def delete(self, request, layer_id: str):
-        """Removes these overrides (and these ids from the id overrides)."""
-        data = self.validated(self.InputSerializer)
-        outcome = layer_services.layer_overrides_remove(
-            project=self.project, actor=self.actor, layer_id=layer_id, overrides=plain(data)
-        )
-        return self.respond_outcome(outcome, self.UPDATED, self._render)

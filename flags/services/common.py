@@ -13,13 +13,15 @@ from django.db import IntegrityError, models, transaction
 
 from console.actors import Actor
 from console.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from console.models import Environment, Project, Role
+from console.models import Environment, Project, Review, Role
+from console.services.audit import audit_record
 from console.services.reviews import (
     ChangeOutcome,
     change_needs_review,
     submit_or_apply,
 )
 from flags import models as flag_models
+from flags import ruleset_store
 
 
 class _Unset:
@@ -225,6 +227,71 @@ def record_version(entity: flag_models.FlagEntity, entity_type: str) -> None:
         version=entity.version,
         defaults={"snapshot": snapshot},
     )
+
+
+def save_created(
+    *,
+    project: Project,
+    actor: Actor,
+    entity: flag_models.FlagEntity,
+    entity_type: str,
+    action_type: str,
+    changes: dict[str, Any],
+    review: Review | None = None,
+) -> None:
+    """Stores a new entity with its first version and its audit entry; the ruleset is rebuilt
+    when the transaction commits."""
+    stamp_created(entity, actor)
+    save_unique(entity)
+    record_version(entity, entity_type)
+    audit_record(
+        project=project,
+        actor=actor,
+        action_type=action_type,
+        entity_type=entity_type,
+        entity_id=entity.slug,
+        entity_name=entity.name,
+        changes=changes,
+        review=review,
+    )
+    ruleset_store.schedule_rebuild(project.id)
+
+
+def save_changed_fields(
+    *,
+    project: Project,
+    actor: Actor,
+    entity: flag_models.FlagEntity,
+    entity_type: str,
+    fields: dict[str, Any],
+    action_type: str,
+    review: Review | None = None,
+) -> None:
+    """Applies validated fields to a locked entity. Only a real change costs a version, an audit
+    entry and a rebuild: re-sending the same values (a retried request) writes nothing."""
+    changes = {
+        key: {"old": getattr(entity, key), "new": value}
+        for key, value in fields.items()
+        if getattr(entity, key) != value
+    }
+    if not changes:
+        return
+    for key, value in fields.items():
+        setattr(entity, key, value)
+    bump(entity, actor)
+    save_unique(entity)
+    record_version(entity, entity_type)
+    audit_record(
+        project=project,
+        actor=actor,
+        action_type=action_type,
+        entity_type=entity_type,
+        entity_id=entity.slug,
+        entity_name=entity.name,
+        changes=changes,
+        review=review,
+    )
+    ruleset_store.schedule_rebuild(project.id)
 
 
 def forget_versions(entity: flag_models.FlagEntity, entity_type: str) -> None:

@@ -21,7 +21,6 @@ from flags.services import rules as rule_lists
 from flags.services.common import (
     NO_REVIEW,
     UNSET,
-    bump,
     check_expected_version,
     current_version_of,
     ensure_name_free,
@@ -29,10 +28,9 @@ from flags.services.common import (
     forget_versions,
     get_entity,
     new_identity,
-    record_version,
     require_editor,
-    save_unique,
-    stamp_created,
+    save_changed_fields,
+    save_created,
     submit_change,
     validate_bool,
     validate_id_type,
@@ -182,29 +180,15 @@ def _apply_fields(
     config = _config(project, entity_id, lock=True)
     check_expected_version(config, change.get("expected_version"))
     fields = _validated_fields(project, config, change["fields"])
-    changes = {
-        key: {"old": getattr(config, key), "new": value}
-        for key, value in fields.items()
-        if getattr(config, key) != value
-    }
-    if not changes:
-        return config
-    for key, value in fields.items():
-        setattr(config, key, value)
-    bump(config, actor)
-    save_unique(config)
-    record_version(config, ENTITY_TYPE)
-    audit_record(
+    save_changed_fields(
         project=project,
         actor=actor,
-        action_type=change.get("action") or "config_update",
+        entity=config,
         entity_type=ENTITY_TYPE,
-        entity_id=config.slug,
-        entity_name=config.name,
-        changes=changes,
+        fields=fields,
+        action_type=change.get("action") or "config_update",
         review=review,
     )
-    ruleset_store.schedule_rebuild(project.id)
     return config
 
 
@@ -259,23 +243,18 @@ def dynamic_config_create(
         for key, value in fields.items():
             setattr(config, key, value)
         config.status = ConfigStatus.ENABLED if config.is_enabled else ConfigStatus.DISABLED
-        stamp_created(config, actor)
-        save_unique(config)
-        record_version(config, ENTITY_TYPE)
-        audit_record(
+        save_created(
             project=project,
             actor=actor,
-            action_type="config_create",
+            entity=config,
             entity_type=ENTITY_TYPE,
-            entity_id=config.slug,
-            entity_name=config.name,
+            action_type="config_create",
             changes={
                 "name": {"old": None, "new": config.name},
                 "defaultValue": {"old": None, "new": config.default_value},
                 "rules": {"old": None, "new": config.rules},
             },
         )
-        ruleset_store.schedule_rebuild(project.id)
     return config
 
 

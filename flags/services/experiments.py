@@ -54,8 +54,8 @@ from flags.services.common import (
     new_identity,
     record_version,
     require_editor,
+    save_created,
     save_unique,
-    stamp_created,
     submit_change,
     validate_bool,
     validate_id_type,
@@ -671,16 +671,12 @@ def _apply_action(
         review=review,
     )
     if created is not None:
-        stamp_created(created, actor)
-        created.save()
-        record_version(created, ENTITY_TYPE)
-        audit_record(
+        save_created(
             project=project,
             actor=actor,
-            action_type="experiment_create",
+            entity=created,
             entity_type=ENTITY_TYPE,
-            entity_id=created.slug,
-            entity_name=created.name,
+            action_type="experiment_create",
             changes={"restartedFrom": {"old": None, "new": experiment.slug}},
             review=review,
         )
@@ -775,25 +771,20 @@ def experiment_create(
             fields["control_group_id"] = control_group_id
         validated = _validated_fields(project, experiment, fields)
         _set_fields(project, experiment, validated)
-        stamp_created(experiment, actor)
-        save_unique(experiment)
-        record_version(experiment, ENTITY_TYPE)
-        for holdout in Holdout.objects.filter(
-            project=project, is_global=True, id_type=experiment.id_type
-        ):
-            holdout.experiments.add(experiment)
-        audit_record(
+        save_created(
             project=project,
             actor=actor,
-            action_type="experiment_create",
+            entity=experiment,
             entity_type=ENTITY_TYPE,
-            entity_id=experiment.slug,
-            entity_name=experiment.name,
+            action_type="experiment_create",
             changes={
                 key: {"old": None, "new": value} for key, value in _snapshot(experiment).items()
             },
         )
-        ruleset_store.schedule_rebuild(project.id)
+        for holdout in Holdout.objects.filter(
+            project=project, is_global=True, id_type=experiment.id_type
+        ):
+            holdout.experiments.add(experiment)
     return experiment
 
 

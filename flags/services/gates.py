@@ -23,7 +23,6 @@ from flags.services import rules as rule_lists
 from flags.services.common import (
     NO_REVIEW,
     UNSET,
-    bump,
     check_expected_version,
     current_version_of,
     ensure_name_free,
@@ -31,10 +30,9 @@ from flags.services.common import (
     forget_versions,
     get_entity,
     new_identity,
-    record_version,
     require_editor,
-    save_unique,
-    stamp_created,
+    save_changed_fields,
+    save_created,
     submit_change,
     validate_bool,
     validate_id_type,
@@ -172,29 +170,15 @@ def _apply_fields(
     gate = _gate(project, entity_id, lock=True)
     check_expected_version(gate, change.get("expected_version"))
     fields = _validated_fields(project, gate, change["fields"])
-    changes = {
-        key: {"old": getattr(gate, key), "new": value}
-        for key, value in fields.items()
-        if getattr(gate, key) != value
-    }
-    if not changes:
-        return gate
-    for key, value in fields.items():
-        setattr(gate, key, value)
-    bump(gate, actor)
-    save_unique(gate)
-    record_version(gate, ENTITY_TYPE)
-    audit_record(
+    save_changed_fields(
         project=project,
         actor=actor,
-        action_type=change.get("action") or _action_for(fields, "gate_update"),
+        entity=gate,
         entity_type=ENTITY_TYPE,
-        entity_id=gate.slug,
-        entity_name=gate.name,
-        changes=changes,
+        fields=fields,
+        action_type=change.get("action") or _action_for(fields, "gate_update"),
         review=review,
     )
-    ruleset_store.schedule_rebuild(project.id)
     return gate
 
 
@@ -257,28 +241,22 @@ def gate_create(
         if rules:
             # Rules may reference other gates but never the new gate itself.
             gate.rules = gate_rules_for_validation(project, gate, rules, "rules")
-        stamp_created(gate, actor)
-        save_unique(gate)
-        global_holdouts = list(
-            Holdout.objects.filter(project=project, is_global=True, id_type=gate.id_type)
-        )
-        for holdout in global_holdouts:
-            holdout.gates.add(gate)
-        record_version(gate, ENTITY_TYPE)
-        audit_record(
+        save_created(
             project=project,
             actor=actor,
-            action_type="gate_create",
+            entity=gate,
             entity_type=ENTITY_TYPE,
-            entity_id=gate.slug,
-            entity_name=gate.name,
+            action_type="gate_create",
             changes={
                 "name": {"old": None, "new": gate.name},
                 "isEnabled": {"old": None, "new": gate.is_enabled},
                 "rules": {"old": None, "new": gate.rules},
             },
         )
-        ruleset_store.schedule_rebuild(project.id)
+        for holdout in Holdout.objects.filter(
+            project=project, is_global=True, id_type=gate.id_type
+        ):
+            holdout.gates.add(gate)
     return gate
 
 

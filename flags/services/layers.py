@@ -31,17 +31,15 @@ from flags.models import (
 from flags.services.common import (
     NO_REVIEW,
     UNSET,
-    bump,
     check_expected_version,
     current_version_of,
     ensure_name_free,
     forget_versions,
     get_entity,
     new_identity,
-    record_version,
     require_editor,
-    save_unique,
-    stamp_created,
+    save_changed_fields,
+    save_created,
     submit_change,
     validate_bool,
     validate_id_type,
@@ -320,29 +318,15 @@ def _apply_fields(
     layer = _layer(project, entity_id, lock=True)
     check_expected_version(layer, change.get("expected_version"))
     fields = _validated_fields(project, layer, change["fields"])
-    changes = {
-        key: {"old": getattr(layer, key), "new": value}
-        for key, value in fields.items()
-        if getattr(layer, key) != value
-    }
-    if not changes:
-        return layer
-    for key, value in fields.items():
-        setattr(layer, key, value)
-    bump(layer, actor)
-    save_unique(layer)
-    record_version(layer, ENTITY_TYPE)
-    audit_record(
+    save_changed_fields(
         project=project,
         actor=actor,
-        action_type=change.get("action") or "layer_update",
+        entity=layer,
         entity_type=ENTITY_TYPE,
-        entity_id=layer.slug,
-        entity_name=layer.name,
-        changes=changes,
+        fields=fields,
+        action_type=change.get("action") or "layer_update",
         review=review,
     )
-    ruleset_store.schedule_rebuild(project.id)
     return layer
 
 
@@ -382,26 +366,21 @@ def layer_create(
         )
         for key, value in fields.items():
             setattr(layer, key, value)
-        stamp_created(layer, actor)
-        save_unique(layer)
-        record_version(layer, ENTITY_TYPE)
-        for holdout in Holdout.objects.filter(
-            project=project, is_global=True, id_type=layer.id_type
-        ):
-            holdout.layers.add(layer)
-        audit_record(
+        save_created(
             project=project,
             actor=actor,
-            action_type="layer_create",
+            entity=layer,
             entity_type=ENTITY_TYPE,
-            entity_id=layer.slug,
-            entity_name=layer.name,
+            action_type="layer_create",
             changes={
                 "name": {"old": None, "new": layer.name},
                 "parameters": {"old": None, "new": layer.parameters},
             },
         )
-        ruleset_store.schedule_rebuild(project.id)
+        for holdout in Holdout.objects.filter(
+            project=project, is_global=True, id_type=layer.id_type
+        ):
+            holdout.layers.add(layer)
     return layer
 
 
