@@ -115,6 +115,13 @@ class LiveServer:
     database: TcpProxy
     redis: TcpProxy
     log_path: Path
+    project: str
+    # The server's environment (services through the proxies), for processes that must see the
+    # same database and Redis: a worker, a management command.
+    env: dict[str, str]
+    # Past the proxies: what a test reads or publishes with must not be cut with the server.
+    direct_database_url: str
+    direct_redis_url: str
     gate: str = "resilience_gate"
     experiment: str = "resilience_experiment"
     user_ids: list[str] = field(default_factory=list)
@@ -145,6 +152,12 @@ class LiveServer:
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def sql(self, query: str, params: tuple | list = ()) -> list[tuple]:
+        import psycopg
+
+        with psycopg.connect(self.direct_database_url, autocommit=True) as conn:
+            return conn.execute(query, params).fetchall()
 
 
 def _free_port() -> int:
@@ -188,6 +201,9 @@ def proxied_server(tmp_path_factory) -> Iterator[LiveServer]:
         "DJANGO_DEBUG": "0",
         "DJANGO_STATIC_ROOT": str(folder),
         "CELERY_TASK_ALWAYS_EAGER": "1",
+        # As in production, not as under pytest-env (whose default this process inherits): the
+        # local exposure buffer used while Redis is unreachable is written by its thread.
+        "EXPOSURE_FLUSH_THREAD": "1",
         "LOG_LEVEL": "DEBUG",
         "API_KEY_CACHE_SECONDS": "600",
         "DATABASE_URL": direct_url,
@@ -223,6 +239,10 @@ def proxied_server(tmp_path_factory) -> Iterator[LiveServer]:
             database=database,
             redis=redis,
             log_path=log_path,
+            project=created["project"],
+            env=env,
+            direct_database_url=direct_url,
+            direct_redis_url=redis_url,
         )
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while True:
