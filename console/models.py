@@ -18,6 +18,10 @@ class Project(models.Model):
     slug = models.SlugField(max_length=100, unique=True)
     # Statsig's project-level "is_config_review_required".
     requires_review = models.BooleanField(default=False)
+    ruleset_revision = models.PositiveBigIntegerField(
+        default=0,
+        help_text="Bumped with every ruleset change, so that rebuilds lost with a worker are found.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

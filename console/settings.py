@@ -218,6 +218,9 @@ API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 30)
 EXPOSURE_FLUSH_THREAD = env_bool("EXPOSURE_FLUSH_THREAD", True)
 # How often a process checks whether a newer compiled ruleset exists.
 RULESET_CHECK_INTERVAL_MS = env_int("RULESET_CHECK_INTERVAL_MS", 250)
+# An ID-file upload whose state has not been written for this long lost its worker; beat
+# queues it again, to go on from its last committed batch.
+SEGMENT_UPLOAD_STALL_SECONDS = env_int("SEGMENT_UPLOAD_STALL_SECONDS", 300)
 
 # Celery: Redis when REDIS_URL is set, otherwise kombu's filesystem transport, under which a
 # separate worker and beat really run with no server installed.
@@ -226,6 +229,12 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A worker waits out a broker outage of any length (Celery's default gives up after ~50
+# minutes and exits); tasks running when the connection drops are handed back, since every task
+# is safe to run again (claims with row locks, idempotent erasers and rebuilds, resumable uploads).
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
@@ -251,6 +260,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The beat schedule lives here, in code (not django-celery-beat): every job is part of the
 # product, reviewed with it, and the same on every deployment; only timings are configurable.
 DELETION_SCHEDULE_CRON = env_str("DELETION_SCHEDULE_CRON", "0 3 * * *")
+RULESET_SWEEP_SECONDS = env_int("RULESET_SWEEP_SECONDS", 30)
 
 
 def _cron(expression: str) -> crontab:
@@ -273,6 +283,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "flags.tasks.start_scheduled_experiments",
         "schedule": timedelta(seconds=60),
     },
+    # Ruleset rebuilds lost after their commit (a killed worker's message comes back only after
+    # the broker's visibility timeout) are redone within this interval.
+    "rebuild-stale-rulesets": {
+        "task": "flags.tasks.rebuild_stale_rulesets",
+        "schedule": timedelta(seconds=RULESET_SWEEP_SECONDS),
+        "options": {"expires": RULESET_SWEEP_SECONDS},
+    },
     # Exposures buffered in Redis by the evaluation endpoints reach the database in bulk.
     "drain-exposure-buffer": {
         "task": "flags.events.tasks.drain_exposures",
@@ -294,6 +311,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "privacy.tasks.process_deletions_due_soon",
         "schedule": timedelta(hours=1),
         "options": {"expires": 3000},
+    },
+    # ID-file uploads whose worker died mid-file go on from their last committed batch.
+    "resume-stalled-segment-uploads": {
+        "task": "segments.tasks_ui.resume_stalled_uploads",
+        "schedule": timedelta(seconds=60),
+        "options": {"expires": 50},
     },
 }
 

@@ -285,6 +285,10 @@ class CompiledRuleset(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
     time = models.BigIntegerField()
     payload = models.JSONField()
+    source_revision = models.PositiveBigIntegerField(
+        default=0,
+        help_text="The project's ruleset_revision compiled here; a newer one means a lost rebuild.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -5,6 +5,16 @@ Writers call ``schedule_rebuild(project.id)`` inside their transaction; on commi
 (``flags.tasks.rebuild_ruleset``) compiles the project and stores a ``CompiledRuleset`` row whose
 ``time`` is greater than every earlier one, then publishes that time in the shared cache.
 
+A rebuild can be lost after the commit: Redis redelivers the message of a killed worker only after
+its visibility timeout (an hour), and a process can die before its on-commit hook runs. So each
+change also bumps ``Project.ruleset_revision`` in the change's transaction, and each stored
+version records the revision it compiled (``source_revision``, read under the project's row lock,
+which the bump also takes, so a version never claims a change it lacks). A project whose revision
+is ahead of its newest version has a rebuild pending or lost; the beat job
+``flags.tasks.rebuild_stale_rulesets`` rebuilds such projects every ``RULESET_SWEEP_SECONDS``.
+Queued and swept rebuilds skip a project that is no longer stale, so a redelivered message or a
+sweep racing the queued task adds no version.
+
 Readers call ``current_ruleset(project_id)``. A process answers from memory and looks for a newer
 version at most every ``settings.RULESET_CHECK_INTERVAL_MS``: one cache read when the cache is
 shared by all processes (Redis, ``settings.CACHE_IS_SHARED``), otherwise one indexed query. Between
@@ -21,12 +31,14 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import F
 
 if TYPE_CHECKING:
     from flags.evaluation import CompiledRuleset as EvaluationRuleset
@@ -77,32 +89,47 @@ def _cache_key(project_id: int) -> str:
 
 
 class _RebuildBatch:
-    """The rebuilds one transaction asked for: the first callback to run enqueues the task,
-    the others see it done."""
+    """The rebuilds one transaction asked for, under one revision: the first callback to run
+    enqueues the task, the others see it done. A rebuild later in the same transaction closes
+    the batch, since changes after it are not in what it compiled and need a revision of their
+    own."""
 
-    __slots__ = ("done", "project_id")
+    __slots__ = ("closed", "done", "project_id")
 
     def __init__(self, project_id: int) -> None:
         self.project_id = project_id
         self.done = False
+        self.closed = False
+
+
+def _open_batches(project_id: int) -> Iterator[_RebuildBatch]:
+    """The project's batches that changes in the current transaction may still join."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        return
+    for _sids, func, _robust in connection.run_on_commit:
+        batch = getattr(func, _REBUILD_MARK, None)
+        if (
+            batch is not None
+            and batch.project_id == project_id
+            and not (batch.done or batch.closed)
+        ):
+            yield batch
 
 
 def schedule_rebuild(project_id: int) -> None:
     """Rebuild the project's ruleset once the current transaction commits (once per transaction,
     however many changes it makes)."""
-    connection = transaction.get_connection()
-    batch = None
-    if connection.in_atomic_block:
-        # Join the batch of a rebuild already queued in this transaction. Every change still
-        # queues its own callback (Django drops those of a rolled-back savepoint), and the
-        # first callback that runs enqueues the one rebuild.
-        for _sids, func, _robust in connection.run_on_commit:
-            queued = getattr(func, _REBUILD_MARK, None)
-            if queued is not None and queued.project_id == project_id and not queued.done:
-                batch = queued
-                break
+    from console.models import Project
+
+    # Join the batch of a rebuild already queued in this transaction. Every change still queues
+    # its own callback (Django drops those of a rolled-back savepoint), and the first callback
+    # that runs enqueues the one rebuild.
+    batch = next(_open_batches(project_id), None)
     if batch is None:
         batch = _RebuildBatch(project_id)
+        # Committed or rolled back with the change, so that a lost rebuild is always noticed.
+        Project.objects.filter(pk=project_id).update(ruleset_revision=F("ruleset_revision") + 1)
 
     def enqueue() -> None:
         if batch.done:
@@ -111,47 +138,84 @@ def schedule_rebuild(project_id: int) -> None:
         from flags.tasks import rebuild_ruleset
 
         try:
-            rebuild_ruleset.delay(project_id)
+            rebuild_ruleset.delay(project_id, only_if_stale=True)
         except Exception:
             # No broker: rebuild here rather than serve a stale ruleset.
             logger.exception("ruleset rebuild not queued project=%s; rebuilding inline", project_id)
-            rebuild(project_id)
+            rebuild(project_id, only_if_stale=True)
 
     setattr(enqueue, _REBUILD_MARK, batch)
     transaction.on_commit(enqueue)
 
 
-def rebuild(project_id: int) -> int | None:
-    """Compile and store the project's ruleset now; returns its ``time`` (None: no project)."""
+def rebuild(project_id: int, *, only_if_stale: bool = False) -> int | None:
+    """Compile and store the project's ruleset now; returns the ``time`` of its newest version
+    (None: no project). ``only_if_stale`` skips the compile when that version already has the
+    project's ``ruleset_revision``."""
     from console.models import Project
     from flags.compiler import compile_project
     from flags.models import CompiledRuleset
 
     with transaction.atomic():
-        # One rebuild per project at a time, so times strictly increase.
+        # One rebuild per project at a time, so times strictly increase and the staleness
+        # check holds until the new version commits.
         project = Project.objects.select_for_update().filter(pk=project_id).first()
         if project is None:
             return None
-        last = (
+        newest = (
             CompiledRuleset.objects.filter(project_id=project_id)
             .order_by("-time")
-            .values_list("time", flat=True)
+            .values_list("time", "source_revision")
             .first()
         )
+        # Revision -1 when nothing is compiled yet: always stale.
+        last_time, last_revision = newest or (0, -1)
+        if only_if_stale and last_revision >= project.ruleset_revision:
+            logger.info(
+                "ruleset up to date project=%s revision=%s", project_id, project.ruleset_revision
+            )
+            return last_time
+        for batch in _open_batches(project_id):
+            batch.closed = True
         now_ms = int(time.time() * 1000)
-        stamp = max(now_ms, (last or 0) + 1)
+        stamp = max(now_ms, last_time + 1)
         payload = compile_project(project, time=stamp)
-        CompiledRuleset.objects.create(project_id=project_id, time=stamp, payload=payload)
-        stale = list(
+        CompiledRuleset.objects.create(
+            project_id=project_id,
+            time=stamp,
+            payload=payload,
+            source_revision=project.ruleset_revision,
+        )
+        pruned = list(
             CompiledRuleset.objects.filter(project_id=project_id)
             .order_by("-time")
             .values_list("pk", flat=True)[KEEP_VERSIONS:]
         )
-        if stale:
-            CompiledRuleset.objects.filter(pk__in=stale).delete()
+        if pruned:
+            CompiledRuleset.objects.filter(pk__in=pruned).delete()
         transaction.on_commit(lambda: _publish(project_id, stamp))
-    logger.info("ruleset rebuilt project=%s time=%s", project_id, stamp)
+    logger.info(
+        "ruleset rebuilt project=%s time=%s revision=%s",
+        project_id,
+        stamp,
+        project.ruleset_revision,
+    )
     return stamp
+
+
+def rebuild_stale() -> int:
+    """Rebuild every project changed since its newest stored version; returns how many were
+    stale. One project failing does not keep the others stale."""
+    from flags.selectors import ruleset_stale_project_ids
+
+    stale = ruleset_stale_project_ids()
+    for project_id in stale:
+        logger.info("ruleset stale project=%s; rebuilding", project_id)
+        try:
+            rebuild(project_id, only_if_stale=True)
+        except Exception:
+            logger.exception("stale ruleset rebuild failed project=%s", project_id)
+    return len(stale)
 
 
 def rebuild_forgetting_history(project_id: int) -> int | None:

@@ -2,7 +2,7 @@
 segments; for ID lists the count, file uploads processed in the background (progress polled
 with htmx), pasted IDs to add or remove, and a membership lookup.
 
-Every write is a ``segments.services`` call (uploads too, from ``segments.tasks_ui``)."""
+Every write is a ``segments.services`` call (uploads too, from ``segments.uploads``)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from console.web import add_domain_errors, paginate, project_view
 from flags import conditions
 from flags import selectors as flag_selectors
 from flags.views import common, editor
-from segments import selectors, services, tasks_ui
+from segments import selectors, services, tasks_ui, uploads
 from segments.forms import (
     IdsForm,
     LookupForm,
@@ -175,7 +175,7 @@ def _detail_context(
         )
     elif segment.type == SegmentType.ID_LIST:
         job_id = request.GET.get("upload", "")
-        job = tasks_ui.upload_state(job_id) if job_id else None
+        job = uploads.upload_state(job_id) if job_id else None
         if job and (job["project_id"] != project.pk or job["segment_id"] != segment.key):
             job = None
         context.update(
@@ -331,7 +331,7 @@ def segment_upload(request: HttpRequest, segment_id: str) -> HttpResponse:
 def segment_upload_status(request: HttpRequest, segment_id: str, job_id: str) -> HttpResponse:
     """The progress panel of an upload (polled by htmx while it runs)."""
     segment = _segment_or_404(request, segment_id)
-    job = tasks_ui.upload_state(job_id)
+    job = uploads.upload_state(job_id)
     if job is None or job["project_id"] != request.project.pk or job["segment_id"] != segment.key:
         raise Http404("No such upload.")
     return render(

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from console.models import AuditLog, Role
 from flags.services import gates as gate_services
-from segments import services
+from segments import services, uploads
 from segments.models import Segment, SegmentType
 from tests.ui.conftest import ROLES
 
@@ -121,6 +121,37 @@ def test_segment_upload__csv_file__added_in_the_background_with_progress(
     ).exists()
     # and the uploaded file is gone
     assert not list((tmp_path / "segment-uploads").glob("*.txt"))
+
+
+def test_segment_upload__replace_read_in_batches__members_replaced_once(
+    world, as_role, settings, tmp_path, monkeypatch
+):
+    # Given an ID list with two members, and a file (byte-order mark, header) read two ids a batch
+    settings.MEDIA_ROOT = tmp_path
+    monkeypatch.setattr(uploads, "BATCH_SIZE", 2)
+    segment = _segment(world)
+    services.segment_ids_add(
+        project=world.project,
+        actor=world.actor(Role.ADMIN),
+        segment_id=segment.key,
+        ids=["old-1", "old-2"],
+    )
+    upload = SimpleUploadedFile("ids.txt", "\ufeffid\nu1\nu2\nu3\nu4\nu5\n".encode())
+    client = as_role(Role.MEMBER)
+    # When it replaces the members
+    response = client.post(_url(world, f"{segment.key}/upload/"), {"file": upload, "replace": "on"})
+    # Then the list holds the file's ids: one reset, then the other batches added
+    job_id = response["Location"].split("upload=")[1].split("#")[0]
+    status = client.get(_url(world, f"{segment.key}/upload/{job_id}/")).content.decode()
+    assert 'data-upload-status="done"' in status
+    assert "<span data-upload-added>5</span> added, 2 removed." in status
+    segment.refresh_from_db()
+    assert segment.id_count == 5
+    entries = AuditLog.objects.filter(project=world.project, entity_id=segment.key)
+    assert entries.filter(action_type="segment_id_list_reset").count() == 1
+    assert entries.filter(action_type="segment_id_list_add").count() == 1 + 2
+    # and its state carries a heartbeat for the sweeper of stalled uploads
+    assert uploads.upload_state(job_id)["updated_at"]
 
 
 def test_segment_upload__viewer__refused(world, as_role):
