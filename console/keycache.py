@@ -36,7 +36,9 @@ _resolved: dict[str, tuple[float, ResolvedKey | None]] = {}
 _usage_noted: dict[int, float] = {}
 
 
-def _secret_hash(secret: str) -> str:
+def hash_secret(secret: str) -> str:
+    """What is stored of a key. Keys are 32 random bytes, so a fast unsalted hash is enough, and
+    looking a key up by its hash leaks nothing usable through timing (only bits of the hash)."""
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
@@ -65,7 +67,7 @@ def resolve_api_key(secret: str) -> ResolvedKey | None:
     response time does not depend on how much of a guessed secret is right."""
     if not secret or len(secret) > 200:
         return None
-    secret_hash = _secret_hash(secret)
+    secret_hash = hash_secret(secret)
     now = time.monotonic()
     cached = _resolved.get(secret_hash)
     if cached is not None and cached[0] > now:

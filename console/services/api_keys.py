@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterable
 
@@ -11,15 +10,11 @@ from django.utils import timezone
 
 from console.actors import Actor
 from console.errors import NotFound, PermissionDenied, ValidationError
-from console.keycache import forget_api_key
+from console.keycache import forget_api_key, hash_secret
 from console.models import API_KEY_PREFIXES, ApiKey, ApiKeyKind, Environment, Project, Role
 from console.services.audit import audit_record
 
 SECRET_BYTES = 32
-
-
-def hash_secret(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 def mask_secret(secret: str) -> str:

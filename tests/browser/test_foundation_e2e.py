@@ -7,8 +7,8 @@ import re
 
 from playwright.sync_api import expect
 
+from console.keycache import hash_secret
 from console.models import ApiKey, AuditLog, Project, Review, ReviewStatus, Role
-from console.services.api_keys import hash_secret
 from console.services.audit import audit_record
 from console.services.reviews import register_change, submit_or_apply
 from console.views import register_review_state

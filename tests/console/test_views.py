@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from console.keycache import hash_secret
 from console.models import (
     ApiKey,
     AuditLog,
@@ -22,7 +23,6 @@ from console.models import (
     ReviewStatus,
     Role,
 )
-from console.services.api_keys import hash_secret
 from console.services.audit import audit_record
 from console.services.reviews import register_change, submit_or_apply
 from console.templatetags.console_tags import (
