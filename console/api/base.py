@@ -17,6 +17,7 @@ from console import ratelimit
 from console.actors import Actor
 from console.api.authentication import ConsoleKeyAuthentication
 from console.api.pagination import PageRequest, page_request, pagination_block
+from console.jsonbody import discard_unread_body
 from console.models import ApiKey, Project
 from console.services.reviews import ChangeOutcome
 
@@ -47,6 +48,7 @@ class ConsoleAPIView(APIView):
         except ValueError:
             length = 0
         if length > limit:
+            discard_unread_body(request)
             raise RequestTooLarge(f"Request body is too large: at most {limit} bytes.")
         super().initial(request, *args, **kwargs)
         if request.method in MUTATING_METHODS:

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, unquote_plus
 from django.http import HttpRequest
 from django.http.request import RawPostDataException
 
-from console.jsonbody import JSON_PARSE_ERRORS
+from console.jsonbody import JSON_PARSE_ERRORS, discard_unread_body
 
 MB = 1024 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
@@ -41,6 +41,7 @@ def read_raw(request: HttpRequest, *, limit: int) -> bytes:
     except ValueError:
         declared = 0
     if declared > limit:
+        discard_unread_body(request)
         raise too_large(limit)
     try:
         raw = request.body

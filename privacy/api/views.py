@@ -21,7 +21,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from console.errors import ValidationError
-from console.jsonbody import JSON_PARSE_ERRORS
+from console.jsonbody import JSON_PARSE_ERRORS, discard_unread_body
 from console.keycache import ResolvedKey, resolve_api_key
 from console.models import ApiKey, ApiKeyKind, Project
 from privacy.models import DeletionSource
@@ -72,6 +72,7 @@ def _server_key(request: HttpRequest) -> ResolvedKey | JsonResponse:
 def _json_body(request: HttpRequest) -> dict[str, Any] | JsonResponse:
     length = request.headers.get("Content-Length")
     if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+        discard_unread_body(request)
         return error(413, f"Request body is too large (at most {MAX_BODY_BYTES:,} bytes).")
     raw = request.body
     if len(raw) > MAX_BODY_BYTES:
