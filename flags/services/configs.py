@@ -366,15 +366,8 @@ def dynamic_config_unarchive(*, project: Project, actor: Actor, config_id: str) 
 
 
 def _rules_change(
-    *,
-    project: Project,
-    actor: Actor,
-    config_id: str,
-    new_rules: list[dict[str, Any]],
-    rename: rule_lists.RenamePath | None = None,
+    *, project: Project, actor: Actor, config: DynamicConfig, edit: rule_lists.RuleListEdit
 ) -> ChangeOutcome:
-    require_editor(actor, "dynamic configs")
-    config = _config(project, config_id, lock=True)
     if config.status == ConfigStatus.ARCHIVED:
         raise ValidationError.for_field("status", "Dynamic config is archived: unarchive it first.")
     try:
@@ -382,66 +375,55 @@ def _rules_change(
             project=project,
             actor=actor,
             config=config,
-            fields={"rules": new_rules},
+            fields={"rules": edit.rules},
             action="config_conditions_update",
         )
     except ValidationError as exc:
-        if rename is None:
+        if edit.rename is None:
             raise
-        raise rule_lists.renamed_rule_errors(exc, rename) from None
+        raise rule_lists.renamed_rule_errors(exc, edit.rename) from None
+
+
+def _locked_for_rules(project: Project, actor: Actor, config_id: str) -> DynamicConfig:
+    require_editor(actor, "dynamic configs")
+    return _config(project, config_id, lock=True)
 
 
 @transaction.atomic
 def dynamic_config_rules_replace(
     *, project: Project, actor: Actor, config_id: str, rules: list[dict[str, Any]]
 ) -> ChangeOutcome:
-    return _rules_change(project=project, actor=actor, config_id=config_id, new_rules=rules)
+    config = _locked_for_rules(project, actor, config_id)
+    return _rules_change(
+        project=project, actor=actor, config=config, edit=rule_lists.RuleListEdit(rules)
+    )
 
 
 @transaction.atomic
 def dynamic_config_rule_add(
     *, project: Project, actor: Actor, config_id: str, rule: dict[str, Any]
 ) -> ChangeOutcome:
-    config = _config(project, config_id, lock=True)
-    offset = len(config.rules)
-    return _rules_change(
-        project=project,
-        actor=actor,
-        config_id=config_id,
-        new_rules=[*config.rules, rule],
-        rename=lambda i: "rule" if i == offset else None,
-    )
+    config = _locked_for_rules(project, actor, config_id)
+    edit = rule_lists.rule_appended(config.rules, rule)
+    return _rules_change(project=project, actor=actor, config=config, edit=edit)
 
 
 @transaction.atomic
 def dynamic_config_rule_update(
     *, project: Project, actor: Actor, config_id: str, rule_id: str, rule: Mapping[str, Any]
 ) -> ChangeOutcome:
-    config = _config(project, config_id, lock=True)
-    index = rule_lists.rule_index(config.rules, rule_id)
-    new_rules = list(config.rules)
-    new_rules[index] = rule_lists.rule_patched(config.rules[index], rule)
-    return _rules_change(
-        project=project,
-        actor=actor,
-        config_id=config_id,
-        new_rules=new_rules,
-        rename=lambda i: "rule" if i == index else None,
-    )
+    config = _locked_for_rules(project, actor, config_id)
+    edit = rule_lists.rule_updated(config.rules, rule_id, rule)
+    return _rules_change(project=project, actor=actor, config=config, edit=edit)
 
 
 @transaction.atomic
 def dynamic_config_rule_delete(
     *, project: Project, actor: Actor, config_id: str, rule_id: str
 ) -> ChangeOutcome:
-    config = _config(project, config_id, lock=True)
-    index = rule_lists.rule_index(config.rules, rule_id)
-    return _rules_change(
-        project=project,
-        actor=actor,
-        config_id=config_id,
-        new_rules=[rule for i, rule in enumerate(config.rules) if i != index],
-    )
+    config = _locked_for_rules(project, actor, config_id)
+    edit = rule_lists.rule_removed(config.rules, rule_id)
+    return _rules_change(project=project, actor=actor, config=config, edit=edit)
 
 
 @register_change("config_delete", entity_type=ENTITY_TYPE, current_version=_current_version)

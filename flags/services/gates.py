@@ -429,23 +429,16 @@ def gate_unarchive(
 
 
 def _rules_change(
-    *,
-    project: Project,
-    actor: Actor,
-    gate_id: str,
-    new_rules: list[dict[str, Any]],
-    rename: rule_lists.RenamePath | None = None,
+    *, project: Project, actor: Actor, gate: Gate, edit: rule_lists.RuleListEdit
 ) -> ChangeOutcome:
-    require_editor(actor, "gates")
-    gate = _gate(project, gate_id, lock=True)
     if gate.status == GateStatus.ARCHIVED:
         raise ValidationError.for_field("status", "Gate is archived: unarchive it first.")
     try:
-        validated = gate_rules_for_validation(project, gate, new_rules, "rules")
+        validated = gate_rules_for_validation(project, gate, edit.rules, "rules")
     except ValidationError as exc:
-        if rename is None:
+        if edit.rename is None:
             raise
-        raise rule_lists.renamed_rule_errors(exc, rename) from None
+        raise rule_lists.renamed_rule_errors(exc, edit.rename) from None
     return _submit(
         project=project,
         actor=actor,
@@ -455,12 +448,20 @@ def _rules_change(
     )
 
 
+def _locked_for_rules(project: Project, actor: Actor, gate_id: str) -> Gate:
+    require_editor(actor, "gates")
+    return _gate(project, gate_id, lock=True)
+
+
 @transaction.atomic
 def gate_rules_replace(
     *, project: Project, actor: Actor, gate_id: str, rules: list[dict[str, Any]]
 ) -> ChangeOutcome:
     """Replaces the rule list (PATCH ``/gates/{id}/rules``); rules keep salts by id."""
-    return _rules_change(project=project, actor=actor, gate_id=gate_id, new_rules=rules)
+    gate = _locked_for_rules(project, actor, gate_id)
+    return _rules_change(
+        project=project, actor=actor, gate=gate, edit=rule_lists.RuleListEdit(rules)
+    )
 
 
 @transaction.atomic
@@ -468,17 +469,9 @@ def gate_rules_add(
     *, project: Project, actor: Actor, gate_id: str, rules: list[dict[str, Any]]
 ) -> ChangeOutcome:
     """Appends rules (POST ``/gates/{id}/rules``)."""
-    if not isinstance(rules, list):
-        raise ValidationError.for_field("rules", "rules must be a list of rule objects.")
-    gate = _gate(project, gate_id, lock=True)
-    offset = len(gate.rules)
-    return _rules_change(
-        project=project,
-        actor=actor,
-        gate_id=gate_id,
-        new_rules=[*gate.rules, *rules],
-        rename=lambda i: f"rules[{i - offset}]" if i >= offset else None,
-    )
+    gate = _locked_for_rules(project, actor, gate_id)
+    edit = rule_lists.rules_appended(gate.rules, rules)
+    return _rules_change(project=project, actor=actor, gate=gate, edit=edit)
 
 
 @transaction.atomic
@@ -486,15 +479,9 @@ def gate_rule_add(
     *, project: Project, actor: Actor, gate_id: str, rule: dict[str, Any]
 ) -> ChangeOutcome:
     """Appends one rule (POST ``/gates/{id}/rule``); errors are named ``rule.<field>``."""
-    gate = _gate(project, gate_id, lock=True)
-    offset = len(gate.rules)
-    return _rules_change(
-        project=project,
-        actor=actor,
-        gate_id=gate_id,
-        new_rules=[*gate.rules, rule],
-        rename=lambda i: "rule" if i == offset else None,
-    )
+    gate = _locked_for_rules(project, actor, gate_id)
+    edit = rule_lists.rule_appended(gate.rules, rule)
+    return _rules_change(project=project, actor=actor, gate=gate, edit=edit)
 
 
 @transaction.atomic
@@ -502,27 +489,18 @@ def gate_rule_update(
     *, project: Project, actor: Actor, gate_id: str, rule_id: str, rule: Mapping[str, Any]
 ) -> ChangeOutcome:
     """Changes the given fields of one rule (PATCH ``/gates/{id}/rules/{ruleID}``)."""
-    gate = _gate(project, gate_id, lock=True)
-    index = rule_lists.rule_index(gate.rules, rule_id)
-    new_rules = list(gate.rules)
-    new_rules[index] = rule_lists.rule_patched(gate.rules[index], rule)
-    return _rules_change(
-        project=project,
-        actor=actor,
-        gate_id=gate_id,
-        new_rules=new_rules,
-        rename=lambda i: "rule" if i == index else None,
-    )
+    gate = _locked_for_rules(project, actor, gate_id)
+    edit = rule_lists.rule_updated(gate.rules, rule_id, rule)
+    return _rules_change(project=project, actor=actor, gate=gate, edit=edit)
 
 
 @transaction.atomic
 def gate_rule_delete(
     *, project: Project, actor: Actor, gate_id: str, rule_id: str
 ) -> ChangeOutcome:
-    gate = _gate(project, gate_id, lock=True)
-    index = rule_lists.rule_index(gate.rules, rule_id)
-    new_rules = [rule for i, rule in enumerate(gate.rules) if i != index]
-    return _rules_change(project=project, actor=actor, gate_id=gate_id, new_rules=new_rules)
+    gate = _locked_for_rules(project, actor, gate_id)
+    edit = rule_lists.rule_removed(gate.rules, rule_id)
+    return _rules_change(project=project, actor=actor, gate=gate, edit=edit)
 
 
 @transaction.atomic

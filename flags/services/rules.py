@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from console.errors import FieldError, ValidationError
@@ -139,6 +140,41 @@ def rules_review_scope(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> 
             return None
         environments.update(rule["environments"])
     return frozenset(environments)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleListEdit:
+    """A rule list after one edit of the console API, and how to name a validation error of the
+    new list after the request's own fields (``rule.<field>``, not ``rules[3].<field>``)."""
+
+    rules: list[dict[str, Any]]
+    rename: RenamePath | None = None
+
+
+def rules_appended(rules: list[dict[str, Any]], added: Any) -> RuleListEdit:
+    if not isinstance(added, list):
+        raise ValidationError.for_field("rules", "rules must be a list of rule objects.")
+    offset = len(rules)
+    return RuleListEdit([*rules, *added], lambda i: f"rules[{i - offset}]" if i >= offset else None)
+
+
+def rule_appended(rules: list[dict[str, Any]], rule: Any) -> RuleListEdit:
+    offset = len(rules)
+    return RuleListEdit([*rules, rule], lambda i: "rule" if i == offset else None)
+
+
+def rule_updated(
+    rules: list[dict[str, Any]], rule_id: str, patch: Mapping[str, Any]
+) -> RuleListEdit:
+    index = rule_index(rules, rule_id)
+    new_rules = list(rules)
+    new_rules[index] = rule_patched(rules[index], patch)
+    return RuleListEdit(new_rules, lambda i: "rule" if i == index else None)
+
+
+def rule_removed(rules: list[dict[str, Any]], rule_id: str) -> RuleListEdit:
+    index = rule_index(rules, rule_id)
+    return RuleListEdit([rule for i, rule in enumerate(rules) if i != index])
 
 
 def rule_index(rules: list[dict[str, Any]], rule_id: str) -> int:
