@@ -9,9 +9,13 @@ name. Field names therefore follow the services' error properties (``idType``, `
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 from flags.models import GateType, ParameterType
 
@@ -320,6 +324,244 @@ class ExperimentDecisionForm(forms.Form):
     def __init__(self, *args: Any, groups: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["group"].choices = groups
+
+
+class UTCDateTimeField(forms.DateTimeField):
+    """A ``datetime-local`` input, which carries no time zone, read as UTC (as the page says)
+    whatever the server's time zone."""
+
+    def to_python(self, value: Any) -> datetime | None:
+        with timezone.override(UTC):
+            return super().to_python(value)
+
+
+class ExperimentScheduleForm(forms.Form):
+    scheduledTime = UTCDateTimeField(
+        label="Start at (UTC)",
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Coordinated Universal Time, not your local time. The experiment starts within "
+        "a minute of it.",
+    )
+
+    def epoch_ms(self) -> int:
+        return int(self.cleaned_data["scheduledTime"].timestamp() * 1000)
+
+
+class ExperimentRestartForm(forms.Form):
+    name = forms.CharField(
+        label="Name of the new experiment",
+        max_length=100,
+        help_text="The copy starts now with fresh assignments and takes over the layer space.",
+    )
+
+
+# -- overrides ------------------------------------------------------------------------------------
+
+ID_SEPARATORS = re.compile(r"[\n,]")
+
+
+class IDListField(forms.CharField):
+    """IDs typed one per line or separated by commas; a service checks what an id may be."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return "\n".join(value)
+        return value
+
+    def clean(self, value: Any) -> list[str]:
+        text = super().clean(value) or ""
+        return list(dict.fromkeys(i.strip() for i in ID_SEPARATORS.split(text) if i.strip()))
+
+
+class _OverridesForm(forms.Form):
+    """A form replacing an entity's overrides with what its textareas hold. The service names a
+    bad id by its position in a list of entries (``entries_key[k].ids[j]``); ``field_for`` turns
+    that back into the textarea the entry came from."""
+
+    error_prefix = ""
+    entries_key = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sections: list[tuple[str, list[str]]] = []
+        # For each entry sent, the prefix of its fields (None: an entry kept as it was).
+        self.entry_prefixes: list[str | None] = []
+
+    def add_ids_field(self, name: str, label: str, initial: Iterable[str]) -> None:
+        self.fields[name] = IDListField(label=label)
+        self.initial[name] = list(initial)
+        self.sections[-1][1].append(name)
+
+    def bound_sections(self) -> list[tuple[str, list[forms.BoundField]]]:
+        return [(title, [self[name] for name in names]) for title, names in self.sections]
+
+    def field_for(self, path: str) -> str | None:
+        root, _, rest = path.removeprefix(self.error_prefix).partition("[")
+        if root != self.entries_key:
+            return root
+        index, _, rest = rest.partition("]")
+        key = rest.lstrip(".").split("[")[0]
+        if not index.isdigit() or int(index) >= len(self.entry_prefixes):
+            return None
+        prefix = self.entry_prefixes[int(index)]
+        return f"{prefix}{key}" if prefix else None
+
+
+class GateOverridesForm(_OverridesForm):
+    """The IDs that always pass or fail a gate, everywhere and per environment (for the gate's
+    unit type). Environment overrides the form does not show (another unit type, or an
+    environment the project no longer has) are kept as they are."""
+
+    error_prefix = "overrides."
+    entries_key = "environmentOverrides"
+
+    def __init__(
+        self,
+        *args: Any,
+        overrides: Mapping[str, Any],
+        id_type: str,
+        environments: list[str],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.id_type = id_type
+        self.environments = environments
+        entries = overrides.get("environmentOverrides") or []
+        self.kept = [e for e in entries if not self._shown(e)]
+        self.kept_lines = [
+            f"{e.get('unitID') or 'userID'} values in {e.get('environment') or 'every environment'}"
+            f": {len(e.get('passingIDs', []))} pass, {len(e.get('failingIDs', []))} fail"
+            for e in self.kept
+        ]
+        self.sections.append(("All environments", []))
+        self.add_ids_field(
+            "passingUserIDs", "User IDs that always pass", overrides.get("passingUserIDs", [])
+        )
+        self.add_ids_field(
+            "failingUserIDs", "User IDs that always fail", overrides.get("failingUserIDs", [])
+        )
+        if id_type != "userID":
+            for outcome in ("passing", "failing"):
+                self.add_ids_field(
+                    f"{outcome}CustomIDs",
+                    f"{id_type} values that always {outcome[:4]}",
+                    overrides.get(f"{outcome}CustomIDs", []),
+                )
+        for environment in environments:
+            self.sections.append((f"Only in {environment}", []))
+            mine = [e for e in entries if self._shown(e) and e["environment"] == environment]
+            for outcome in ("passing", "failing"):
+                self.add_ids_field(
+                    f"env-{environment}-{outcome}IDs",
+                    f"{id_type} values that always {outcome[:4]} in {environment}",
+                    [i for e in mine for i in e.get(f"{outcome}IDs", [])],
+                )
+
+    def _shown(self, entry: Mapping[str, Any]) -> bool:
+        return (
+            entry.get("environment") in self.environments
+            and (entry.get("unitID") or "userID") == self.id_type
+        )
+
+    def overrides(self) -> dict[str, Any]:
+        """Statsig's ``OverrideDto`` for the service (call after ``is_valid``)."""
+        data = self.cleaned_data
+        out: dict[str, Any] = {key: data[key] for key in self.fields if not key.startswith("env-")}
+        out["environmentOverrides"] = []
+        self.entry_prefixes = []
+        for environment in self.environments:
+            prefix = f"env-{environment}-"
+            passing, failing = data[f"{prefix}passingIDs"], data[f"{prefix}failingIDs"]
+            if passing or failing:
+                out["environmentOverrides"].append(
+                    {
+                        "environment": environment,
+                        "unitID": self.id_type,
+                        "passingIDs": passing,
+                        "failingIDs": failing,
+                    }
+                )
+                self.entry_prefixes.append(prefix)
+        out["environmentOverrides"].extend(self.kept)
+        self.entry_prefixes.extend(None for _ in self.kept)
+        return out
+
+
+def _in_environment(override: Mapping[str, Any]) -> str:
+    return f" (in {override['environment']})" if override.get("environment") else ""
+
+
+class ExperimentOverridesForm(_OverridesForm):
+    """The IDs (of the experiment's unit type, in every environment) put in each group whatever
+    their bucket. Overrides the form does not show (by gate or segment, per environment, or of
+    another unit type) are kept as they are."""
+
+    entries_key = "userIDOverrides"
+
+    def __init__(
+        self,
+        *args: Any,
+        overrides: Mapping[str, Any],
+        id_type: str,
+        groups: list[dict[str, Any]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.id_type = id_type
+        self.group_ids = [group["id"] for group in groups]
+        self.conditional = list(overrides.get("overrides") or [])
+        entries = overrides.get("userIDOverrides") or []
+        self.kept = [e for e in entries if not self._shown(e)]
+        names = {group["id"]: group["name"] for group in groups}
+        self.kept_lines = [
+            f"Users passing {o['type']} “{o['id']}” → “{names.get(o['groupID'], o['groupID'])}”"
+            f"{_in_environment(o)}"
+            for o in self.conditional
+        ] + [
+            f"{len(e['ids'])} {e.get('unitType') or id_type} values → "
+            f"“{names.get(e['groupID'], e['groupID'])}”{_in_environment(e)}"
+            for e in self.kept
+        ]
+        self.sections.append((f"{id_type} values per group", []))
+        for group in groups:
+            self.add_ids_field(
+                f"group-{group['id']}-ids",
+                f"Always in “{group['name']}”",
+                [
+                    i
+                    for e in entries
+                    if self._shown(e) and e["groupID"] == group["id"]
+                    for i in e["ids"]
+                ],
+            )
+
+    def _shown(self, entry: Mapping[str, Any]) -> bool:
+        return (
+            entry.get("environment") is None
+            and (entry.get("unitType") or self.id_type) == self.id_type
+            and entry.get("groupID") in self.group_ids
+        )
+
+    def overrides(self) -> dict[str, Any]:
+        """Statsig's ``ExperimentOverridesDto`` for the service (call after ``is_valid``)."""
+        entries = []
+        self.entry_prefixes = []
+        for group_id in self.group_ids:
+            prefix = f"group-{group_id}-"
+            if ids := self.cleaned_data[f"{prefix}ids"]:
+                entries.append(
+                    {"groupID": group_id, "ids": ids, "environment": None, "unitType": self.id_type}
+                )
+                self.entry_prefixes.append(prefix)
+        entries.extend(self.kept)
+        self.entry_prefixes.extend(None for _ in self.kept)
+        return {"overrides": self.conditional, "userIDOverrides": entries}
 
 
 # -- layers and holdouts --------------------------------------------------------------------------

@@ -13,6 +13,7 @@ urlpatterns = [
     path(P + "gates/<str:gate_id>/", gates.gate_detail, name="gate-detail"),
     path(P + "gates/<str:gate_id>/delete/", gates.gate_delete, name="gate-delete"),
     path(P + "gates/<str:gate_id>/test/", gates.gate_test, name="gate-test"),
+    path(P + "gates/<str:gate_id>/overrides/", gates.gate_overrides, name="gate-overrides"),
     path(P + "gates/<str:gate_id>/<slug:action>/", gates.gate_action, name="gate-action"),
     path(P + "configs/", configs.config_list, name="config-list"),
     path(P + "configs/new/", configs.config_create, name="config-create"),
@@ -40,6 +41,15 @@ urlpatterns = [
         P + "experiments/<str:experiment_id>/test/",
         experiments.experiment_test,
         name="experiment-test",
+    ),
+    *(
+        path(
+            P + f"experiments/<str:experiment_id>/{form_name}/",
+            experiments.experiment_form,
+            {"form_name": form_name},
+            name=f"experiment-{form_name}",
+        )
+        for form_name in experiments.FORMS
     ),
     path(
         P + "experiments/<str:experiment_id>/<slug:action>/",

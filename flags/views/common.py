@@ -1,6 +1,6 @@
 """What the gates, configs, experiments, layers and holdouts screens share: list pages with a
 fixed number of queries, service outcomes turned into messages (applied, or filed for review),
-the "Test a user" panel on the API's evaluator, and the entity's recent history.
+the detail pages' small forms posted to a service, the "Test a user" panel on the API's evaluator, and the entity's recent history.
 
 List pages issue the same queries whatever the number of entities: the count, the page, the
 tags for the filter, one aggregated exposure count for the page's entities (last 24 hours), and
@@ -19,7 +19,9 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import connection
 from django.db.models import Count, Model, QuerySet
-from django.http import Http404, HttpRequest
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -28,6 +30,7 @@ from console import selectors as console_selectors
 from console.errors import DomainError, NotFound
 from console.models import Review, Role
 from console.services.reviews import ChangeOutcome, open_review_for
+from console.web import add_domain_errors
 from flags import selectors as flag_selectors
 from flags.forms import SORTS, EntityFilterForm, TestUserForm
 
@@ -67,6 +70,73 @@ def announce(request: HttpRequest, outcome: ChangeOutcome | Any, done: str) -> N
 def error_message(request: HttpRequest, error: DomainError) -> None:
     details = "; ".join(e.message for e in error.errors[1:4])
     messages.error(request, f"{error.message}{' (' + details + ')' if details else ''}")
+
+
+def add_form_errors(form: Form, error: DomainError) -> None:
+    """A service's errors next to the fields they name; a form that sent lists says which of
+    its fields a position in them came from (``field_for``)."""
+    field_for = getattr(form, "field_for", None)
+    if field_for is None or not error.errors:
+        add_domain_errors(form, error)
+        return
+    for field_error in error.errors:
+        name = field_for(field_error.property)
+        form.add_error(name if name in form.fields else None, field_error.message)
+
+
+@dataclass(frozen=True, slots=True)
+class DetailForm:
+    """A small form of a detail page posted to one service: its name in the page's context, how
+    it is built for the entity (``build(request, entity, data)``), the service's arguments from
+    the valid form, the message once applied, and which entity to show next (``opens``, from
+    the outcome; the same one when absent or when the change was filed for review)."""
+
+    context_key: str
+    build: Callable[..., Form]
+    service: Callable[..., ChangeOutcome]
+    arguments: Callable[[Any], dict[str, Any]]
+    done: str
+    opens: Callable[[ChangeOutcome], Any] | None = None
+
+
+def post_detail_form(
+    request: HttpRequest,
+    spec: DetailForm,
+    entity: Any,
+    *,
+    entity_keyword: str,
+    template: str,
+    context: Callable[..., dict[str, Any]],
+) -> HttpResponse:
+    """Posts ``spec``'s form for ``entity``: the outcome announced and a redirect to the detail
+    page of the entity to show; or ``template`` again (``context(request, entity, **posted)``)
+    with the errors at their fields. ``entity_keyword`` (``gate_id``) names the entity both to
+    the service and to its detail URL (``gate-detail``)."""
+    form = spec.build(request, entity, request.POST)
+
+    def page(status: int) -> HttpResponse:
+        posted = {spec.context_key: form}
+        return render(request, template, context(request, entity, **posted), status=status)
+
+    if not form.is_valid():
+        return page(400)
+    try:
+        outcome = spec.service(
+            project=request.project,
+            actor=request.actor,
+            **{entity_keyword: entity.slug},
+            **spec.arguments(form),
+        )
+    except DomainError as error:
+        add_form_errors(form, error)
+        return page(error.status_code)
+    announce(request, outcome, spec.done)
+    shown = (spec.opens(outcome) if spec.opens else None) or entity
+    return redirect(
+        f"{entity_keyword.removesuffix('_id')}-detail",
+        project_slug=request.project.slug,
+        **{entity_keyword: shown.slug},
+    )
 
 
 # -- lists ------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Experiment screens: the list, create, the detail page with groups (sizes summing to 100 and
 parameter values per group), allocation and layer placement with the layer's bucket map, the
-lifecycle buttons (start, make a decision, abandon, reset, archive) and "Test a user".
+lifecycle buttons (start, schedule the start, make a decision, abandon, reset, restart as new,
+archive), the IDs overridden into each group, and "Test a user".
 
 Lifecycle changes go through ``flags.services.experiments``; when a change needs review it is
 filed as one and the page says so (``common.announce``)."""
@@ -8,11 +9,14 @@ filed as one and the page says so (``common.announce``)."""
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from decimal import Decimal
 from typing import Any
 
+from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from console.errors import DomainError
@@ -24,6 +28,9 @@ from flags.forms import (
     ExperimentCreateForm,
     ExperimentDecisionForm,
     ExperimentForm,
+    ExperimentOverridesForm,
+    ExperimentRestartForm,
+    ExperimentScheduleForm,
 )
 from flags.models import Experiment, ExperimentStatus, Gate, Layer
 from flags.services import experiments as experiment_services
@@ -68,6 +75,9 @@ EDITABLE = {
     },
 }
 METADATA = {"name", "description", "hypothesis", "tags"}
+# The states the service accepts these in (``_transition`` in the experiments service).
+SCHEDULABLE = {ExperimentStatus.SETUP}
+RESTARTABLE = {ExperimentStatus.ACTIVE, ExperimentStatus.DECISION_MADE, ExperimentStatus.ABANDONED}
 
 
 def _experiment_or_404(request: HttpRequest, experiment_id: str) -> Experiment:
@@ -252,6 +262,31 @@ def _initial(experiment: Experiment) -> dict[str, Any]:
     }
 
 
+def _overrides_form(
+    request: HttpRequest, experiment: Experiment, data=None
+) -> ExperimentOverridesForm:
+    return ExperimentOverridesForm(
+        data,
+        overrides=experiment.overrides,
+        id_type=experiment.id_type,
+        groups=experiment.groups,
+        prefix="overrides",
+    )
+
+
+def _schedule_form(
+    request: HttpRequest, experiment: Experiment, data=None
+) -> ExperimentScheduleForm:
+    scheduled = experiment.scheduled_start_time
+    # Naive UTC: the input shows UTC whatever the server's time zone.
+    initial = timezone.make_naive(scheduled, UTC) if scheduled else None
+    return ExperimentScheduleForm(data, initial={"scheduledTime": initial}, prefix="schedule")
+
+
+def _restart_form(request: HttpRequest, experiment: Experiment, data=None) -> ExperimentRestartForm:
+    return ExperimentRestartForm(data, initial={"name": f"{experiment.name} v2"}, prefix="restart")
+
+
 def _detail_context(
     request: HttpRequest,
     experiment: Experiment,
@@ -259,6 +294,7 @@ def _detail_context(
     form: ExperimentForm | None = None,
     test_form=None,
     test_result=None,
+    **posted: Form,
 ) -> dict[str, Any]:
     project = request.project
     editable = EDITABLE.get(experiment.status, METADATA)
@@ -298,6 +334,15 @@ def _detail_context(
         "test_form": test_form or common.panel_form(request),
         "test_result": test_result,
         "statuses": ExperimentStatus,
+        "overrides_form": _overrides_form(request, experiment),
+        "overrides_editable": request.can_edit and experiment.status != ExperimentStatus.ARCHIVED,
+        "schedule_form": _schedule_form(request, experiment)
+        if experiment.status in SCHEDULABLE
+        else None,
+        "restart_form": _restart_form(request, experiment)
+        if experiment.status in RESTARTABLE
+        else None,
+        **posted,
     }
 
 
@@ -466,6 +511,46 @@ def experiment_action(request: HttpRequest, experiment_id: str, action: str) -> 
         common.announce(request, outcome, ACTION_DONE[action])
     return redirect(
         "experiment-detail", project_slug=request.project.slug, experiment_id=experiment.slug
+    )
+
+
+FORMS = {
+    "overrides": common.DetailForm(
+        context_key="overrides_form",
+        build=_overrides_form,
+        service=experiment_services.experiment_overrides_set,
+        arguments=lambda form: {"overrides": form.overrides()},
+        done="Overrides saved.",
+    ),
+    "schedule": common.DetailForm(
+        context_key="schedule_form",
+        build=_schedule_form,
+        service=experiment_services.experiment_schedule_start,
+        arguments=lambda form: {"scheduled_time": form.epoch_ms()},
+        done="Start scheduled.",
+    ),
+    "restart-as-new": common.DetailForm(
+        context_key="restart_form",
+        build=_restart_form,
+        service=experiment_services.experiment_restart_as_new,
+        arguments=lambda form: {"name": form.cleaned_data["name"]},
+        done="Restarted as a new experiment: it runs from now with fresh assignments.",
+        opens=lambda outcome: outcome.result,
+    ),
+}
+
+
+@project_view(Role.MEMBER)
+@require_POST
+def experiment_form(request: HttpRequest, experiment_id: str, form_name: str) -> HttpResponse:
+    experiment = _experiment_or_404(request, experiment_id)
+    return common.post_detail_form(
+        request,
+        FORMS[form_name],
+        experiment,
+        entity_keyword="experiment_id",
+        template="flags/experiment_detail.html",
+        context=_detail_context,
     )
 
 

@@ -1,5 +1,5 @@
-"""Feature gate screens: the list, create, the detail page with the rule editor, lifecycle
-buttons, delete with its referrers, and "Test a user".
+"""Feature gate screens: the list, create, the detail page with the rule editor, overrides,
+lifecycle buttons, delete with its referrers, and "Test a user".
 
 Every write is a ``flags.services.gates`` call; its errors are shown next to the field (or, for
 rules, at the rule and condition) they name, and a change that needs review says so."""
@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from console import selectors as console_selectors
 from console.errors import DomainError
 from console.models import Role
 from console.web import add_domain_errors, paginate, project_view
 from flags import selectors as flag_selectors
-from flags.forms import ArchiveForm, GateCreateForm, GateForm
+from flags.forms import ArchiveForm, GateCreateForm, GateForm, GateOverridesForm
 from flags.models import Gate, GateStatus, GateType
 from flags.services import gates as gate_services
 from flags.views import charts, common, editor
@@ -156,6 +158,16 @@ def _initial(gate: Gate) -> dict[str, Any]:
     }
 
 
+def _overrides_form(request: HttpRequest, gate: Gate, data=None) -> GateOverridesForm:
+    return GateOverridesForm(
+        data,
+        overrides=gate.overrides,
+        id_type=gate.id_type,
+        environments=console_selectors.environment_names(project=request.project),
+        prefix="overrides",
+    )
+
+
 def _detail_context(
     request: HttpRequest,
     gate: Gate,
@@ -164,6 +176,7 @@ def _detail_context(
     error: DomainError | None = None,
     test_form=None,
     test_result=None,
+    **posted: Form,
 ) -> dict[str, Any]:
     project = request.project
     referrers = gate_services.gate_referrers(project=project, gate=gate)
@@ -180,8 +193,10 @@ def _detail_context(
         "test_result": test_result,
         "test_url_name": "gate-test",
         "archive_form": ArchiveForm(),
+        "overrides_form": _overrides_form(request, gate),
         "is_archived": gate.status == GateStatus.ARCHIVED,
         "gate_types": GateType,
+        **posted,
     }
 
 
@@ -256,6 +271,29 @@ def gate_action(request: HttpRequest, gate_id: str, action: str) -> HttpResponse
     else:
         common.announce(request, outcome, done)
     return redirect("gate-detail", project_slug=request.project.slug, gate_id=gate.slug)
+
+
+OVERRIDES = common.DetailForm(
+    context_key="overrides_form",
+    build=_overrides_form,
+    service=gate_services.gate_overrides_set,
+    arguments=lambda form: {"overrides": form.overrides()},
+    done="Overrides saved.",
+)
+
+
+@project_view(Role.MEMBER)
+@require_POST
+def gate_overrides(request: HttpRequest, gate_id: str) -> HttpResponse:
+    gate = _gate_or_404(request, gate_id)
+    return common.post_detail_form(
+        request,
+        OVERRIDES,
+        gate,
+        entity_keyword="gate_id",
+        template="flags/gate_detail.html",
+        context=_detail_context,
+    )
 
 
 @project_view(Role.MEMBER)
