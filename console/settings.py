@@ -314,7 +314,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
     # ID-file uploads whose worker died mid-file go on from their last committed batch.
     "resume-stalled-segment-uploads": {
-        "task": "segments.tasks_ui.resume_stalled_uploads",
+        "task": "segments.tasks.resume_stalled_uploads",
         "schedule": timedelta(seconds=60),
         "options": {"expires": 50},
     },

@@ -14,7 +14,7 @@ from flags.forms import JSONTextField, TagsField
 from segments.models import SegmentType
 
 # Uploads: text or CSV, one id per line (the first column of a CSV). Files up to this size are
-# accepted; they are read in the background (segments.tasks_ui).
+# accepted; they are read in the background (segments.tasks).
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 MAX_PASTED_IDS = 10_000
 _SPLIT = re.compile(r"[\s,;]+")

@@ -20,7 +20,7 @@ from console.web import add_domain_errors, paginate, project_view
 from flags import conditions
 from flags import selectors as flag_selectors
 from flags.views import common, editor
-from segments import selectors, services, tasks_ui, uploads
+from segments import selectors, services, tasks, uploads
 from segments.forms import (
     IdsForm,
     LookupForm,
@@ -316,7 +316,7 @@ def segment_upload(request: HttpRequest, segment_id: str) -> HttpResponse:
             _detail_context(request, segment, upload_form=form),
             status=400,
         )
-    job_id = tasks_ui.queue_upload(
+    job_id = tasks.queue_upload(
         project=request.project,
         actor=request.actor,
         segment=segment,

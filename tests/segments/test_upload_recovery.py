@@ -19,7 +19,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from console.models import AuditLog, Role
-from segments import services, tasks_ui, uploads
+from segments import services, tasks, uploads
 from segments.models import SegmentMember, SegmentType
 from tests.privacy.workers import (
     require_live_services,
@@ -157,7 +157,7 @@ def test_upload__killed_after_a_committed_batch__next_run_goes_on_from_its_offse
     assert _members(segment) == set(IDS[:3])
 
     # When the next run comes
-    tasks_ui.process_segment_upload(job_id)
+    tasks.process_segment_upload(job_id)
 
     # Then it starts where the first one stopped (the header is not read as an id again)
     assert spy.calls == [BATCHES[0], BATCHES[1], *BATCHES[1:]]
@@ -263,7 +263,7 @@ def test_process__job_locked_by_another_run__left_untouched(world, media):
     before = uploads.upload_state(job_id)
     assert cache.add(uploads.upload_lock_key(job_id), "another-run", timeout=60)
     # When a second message for it is processed
-    tasks_ui.process_segment_upload(job_id)
+    tasks.process_segment_upload(job_id)
     # Then it returns without touching the job
     assert uploads.upload_state(job_id) == before
     assert _members(segment) == set()
@@ -327,7 +327,7 @@ def test_resume_stalled_uploads__only_stale_unfinished_jobs__queued_again(
     recent_before = uploads.upload_state(recent)
 
     # When the beat job runs (its tasks run in this process)
-    tasks_ui.resume_stalled_uploads()
+    tasks.resume_stalled_uploads()
 
     # Then the stale unfinished ones are finished; the others are left as they were
     statuses = {job: uploads.upload_state(job)["status"] for job in (dead, lost, recent, finished)}
@@ -365,7 +365,7 @@ def test_resume_stalled_uploads__finished_job_whose_file_survived__file_deleted(
 
 def test_beat_schedule__resume_stalled_uploads__every_minute(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["resume-stalled-segment-uploads"]
-    assert entry["task"] == tasks_ui.resume_stalled_uploads.name
+    assert entry["task"] == tasks.resume_stalled_uploads.name
     assert entry["schedule"] == timedelta(seconds=60)
     assert entry["options"]["expires"] < 60
 
@@ -402,10 +402,10 @@ def test_upload__celery_worker_killed_mid_file__next_run_completes_it_once(
         with monkeypatch.context() as patch:
             send = SimpleNamespace(
                 delay=lambda job_id: app.send_task(
-                    "segments.tasks_ui.process_segment_upload", args=[job_id], queue=queue
+                    "segments.tasks.process_segment_upload", args=[job_id], queue=queue
                 )
             )
-            patch.setattr(tasks_ui, "process_segment_upload", send)
+            patch.setattr(tasks, "process_segment_upload", send)
             app.conf.task_always_eager = False
             try:
                 response = browser_client(world.users[Role.MEMBER]).post(
@@ -438,7 +438,7 @@ def test_upload__celery_worker_killed_mid_file__next_run_completes_it_once(
 
     # When the sweeper finds it stalled (its run here, in this process)
     with override_settings(SEGMENT_UPLOAD_STALL_SECONDS=0):
-        tasks_ui.resume_stalled_uploads()
+        tasks.resume_stalled_uploads()
 
     # Then it is complete, with every id once, and counted once
     state = uploads.upload_state(job_id)

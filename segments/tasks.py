@@ -25,12 +25,12 @@ def queue_upload(
     return job_id
 
 
-@shared_task(name="segments.tasks_ui.process_segment_upload", ignore_result=True)
+@shared_task(name="segments.tasks.process_segment_upload", ignore_result=True)
 def process_segment_upload(job_id: str) -> None:
     uploads.upload_process(job_id)
 
 
-@shared_task(name="segments.tasks_ui.resume_stalled_uploads", ignore_result=True)
+@shared_task(name="segments.tasks.resume_stalled_uploads", ignore_result=True)
 def resume_stalled_uploads() -> None:
     """Queues again the uploads whose worker died mid-file (beat, every minute)."""
     for job_id in uploads.upload_reclaim_stalled():
