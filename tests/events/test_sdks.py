@@ -147,6 +147,49 @@ def test_posthog_sdk__flags__answers_from_our_ruleset(posthog_client, served_rul
     assert experiment_exposure.group_name in {"Control", "Test"}
 
 
+def test_posthog_sdk__evaluate_flags_snapshot__answers_and_tags_the_captured_event(
+    posthog_client, served_ruleset
+):
+    from flags.evaluation import CompiledRuleset, EvaluationUser, evaluate_config
+
+    # Given the SDK's recommended API: one /flags call per request, a snapshot of every flag
+    world = make_world("PostHog evaluate_flags")
+    served_ruleset(world.project)
+    client = posthog_client(world.keys["client"])
+    experiment = evaluate_config(
+        CompiledRuleset.from_specs(payload()),
+        EvaluationUser.from_dict({"userID": "user-7"}),
+        "checkout_exp",
+    )
+
+    # When the application evaluates the flags of a user
+    flags = client.evaluate_flags("user-7", person_properties={"plan": "pro"})
+
+    # Then the snapshot answers from our ruleset
+    assert flags.is_enabled("everyone") is True
+    assert flags.is_enabled("employees_only") is False
+    assert flags.get_flag("checkout_exp") == experiment.group_name
+    assert flags.get_flag_payload("checkout_exp") == experiment.json_value
+    assert flags.get_flag("pricing") is True
+    assert flags.get_flag_payload("pricing") == {"price": 10, "currency": "EUR"}
+    assert flags.get_flag("no_such_flag") is None
+
+    # And an event captured with the snapshot is stored with the values the code branched on
+    client.capture("purchase", distinct_id="user-7", flags=flags)
+    client.flush()
+    event = Event.objects.get(project=world.project, name="purchase", user_id="user-7")
+    assert event.properties["$feature/everyone"] is True
+    assert event.properties["$feature/checkout_exp"] == experiment.group_name
+    assert "everyone" in event.properties["$active_feature_flags"]
+    # And the flags the code read became exposures, as with the per-flag calls
+    exposed = set(
+        Exposure.objects.filter(project=world.project, user_id="user-7").values_list(
+            "name", flat=True
+        )
+    )
+    assert {"everyone", "checkout_exp", "pricing"} <= exposed
+
+
 def test_posthog_sdk__local_evaluation_configured__falls_back_to_remote(
     live_server, served_ruleset
 ):
