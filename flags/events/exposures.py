@@ -1,14 +1,19 @@
 """Exposure buffering: the evaluation endpoints hand their exposures to ``buffer_exposures`` and
 never write to the database on the request path.
 
-- With Redis (``settings.REDIS_URL``): one ``RPUSH`` of JSON rows to a Redis list. A beat job
+- With Redis (``settings.REDIS_URL``): JSON rows in a Redis list. A request only appends its
+  rows to an in-process buffer; a background thread moves them to Redis every
+  ``REDIS_FORWARD_SECONDS`` in one ``RPUSH`` (a round trip to Redis per request cost as much as
+  the evaluation; a process killed outright loses at most that interval). A beat job
   (``flags.events.tasks.drain_exposures``, every ~2 s) moves them to the database in batches of
   ``DRAIN_BATCH_SIZE``, one multi-row ``INSERT ... ON CONFLICT DO NOTHING`` per batch, and only then
   trims them from the list. Every row carries a uuid assigned here, so a drain that dies after its
   commit and before its ``LTRIM`` repeats the batch harmlessly: the drain is idempotent and a worker
   restart loses nothing.
-- Without Redis, or while Redis is unreachable: an in-process buffer, written by a background
-  thread every ``LOCAL_FLUSH_SECONDS`` and at interpreter exit (a clean shutdown loses nothing).
+- Without Redis, or while Redis is unreachable: the same in-process buffer, written to the
+  database by that thread every ``LOCAL_FLUSH_SECONDS`` and at interpreter exit (a clean shutdown
+  loses nothing). Without the thread (``EXPOSURE_FLUSH_THREAD`` off, as in the test suite) each
+  request pushes to Redis itself.
   When that buffer is full, new exposures are counted as dropped (``buffer_full``), never raised.
 """
 
@@ -37,6 +42,8 @@ DRAIN_LOCK_MS = 60_000
 # After a Redis failure, the buffer stays local this long before trying Redis again.
 REDIS_RETRY_SECONDS = 5.0
 LOCAL_FLUSH_SECONDS = 1.0
+REDIS_FORWARD_SECONDS = 0.1
+REDIS_FORWARD_BATCH = 5_000
 LOCAL_BUFFER_LIMIT = 200_000
 
 _lock = threading.Lock()
@@ -106,9 +113,8 @@ def buffer_exposures(project_id: int, exposures: list[dict]) -> None:
     except Exception:  # malformed input must not fail an evaluation
         logger.exception("exposure buffer: could not encode exposures project_id=%s", project_id)
         return
-    if _push_to_redis(items):
-        return
-    _push_local(project_id, items)
+    if _flush_thread_enabled() or not _push_to_redis(items):
+        _push_local(project_id, items)
 
 
 def _redis():
@@ -176,9 +182,15 @@ def _ensure_flusher() -> None:
 def _flush_loop() -> None:
     from django.db import connection
 
-    while not _flusher_stop.wait(LOCAL_FLUSH_SECONDS):
+    last_write = time.monotonic()
+    while not _flusher_stop.wait(REDIS_FORWARD_SECONDS):
         if not _local and not _local_dropped:
             continue
+        if _forward_to_redis() and not _local_dropped:
+            continue
+        if time.monotonic() - last_write < LOCAL_FLUSH_SECONDS:
+            continue
+        last_write = time.monotonic()
         try:
             flush_local_buffer()
         except Exception:
@@ -186,6 +198,19 @@ def _flush_loop() -> None:
         finally:
             with contextlib.suppress(Exception):
                 connection.close()
+
+
+def _forward_to_redis() -> bool:
+    """Moves the in-process buffer to the Redis queue; False (the rows kept here) when there is
+    no Redis or it failed."""
+    while _local:
+        with _lock:
+            items = [_local.popleft() for _ in range(min(REDIS_FORWARD_BATCH, len(_local)))]
+        if not _push_to_redis(items):
+            with _lock:
+                _local.extendleft(reversed(items))
+            return False
+    return True
 
 
 def stop_flusher(timeout: float = 5.0) -> None:
@@ -248,6 +273,8 @@ def discard_local_buffer() -> None:
 def _flush_at_exit() -> None:
     _flusher_stop.set()
     if not _local and not _local_dropped:
+        return
+    if _forward_to_redis() and not _local_dropped:
         return
     try:
         written = flush_local_buffer()

@@ -211,6 +211,43 @@ def test_buffer__background_thread__flushes_without_help(settings):
     assert exposures.local_buffer_size() == 0
 
 
+@needs_redis
+def test_buffer__forwarding_thread_on__request_never_waits_on_redis(world, settings, monkeypatch):
+    # Given a process whose background thread forwards exposures (as in production)
+    settings.EXPOSURE_FLUSH_THREAD = True
+    monkeypatch.setattr(exposures, "_ensure_flusher", lambda: None)  # the test drives the thread
+    pushes = []
+    monkeypatch.setattr(exposures, "_push_to_redis", lambda items: pushes.append(items) or True)
+
+    # When three evaluations buffer exposures
+    for i in range(3):
+        buffer_exposures(world.project.pk, [contract_exposure(i)])
+
+    # Then no request talked to Redis; one forward moves all three in one push
+    assert pushes == []
+    assert exposures.local_buffer_size() == 3
+    assert exposures._forward_to_redis() is True
+    assert [len(items) for items in pushes] == [3]
+    assert exposures.local_buffer_size() == 0
+
+
+@needs_redis
+def test_buffer__forward_fails__rows_kept_for_the_database(world, settings, monkeypatch):
+    # Given buffered exposures and a Redis that refuses the push
+    settings.EXPOSURE_FLUSH_THREAD = True
+    monkeypatch.setattr(exposures, "_ensure_flusher", lambda: None)
+    buffer_exposures(world.project.pk, [contract_exposure(i) for i in range(3)])
+    monkeypatch.setattr(exposures, "_push_to_redis", lambda items: False)
+
+    # When the thread tries to forward them
+    assert exposures._forward_to_redis() is False
+
+    # Then they stay in the process and its database write stores them
+    assert exposures.local_buffer_size() == 3
+    assert flush_local_buffer() == 3
+    assert sorted(Exposure.objects.values_list("user_id", flat=True)) == ["u0", "u1", "u2"]
+
+
 # ---------------------------------------------------------------------------------------------
 # Other processes: a worker killed mid-drain, an app server shut down cleanly.
 
