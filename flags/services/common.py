@@ -229,7 +229,7 @@ def record_version(entity: flag_models.FlagEntity, entity_type: str) -> None:
     )
 
 
-def save_created(
+def save_version(
     *,
     project: Project,
     actor: Actor,
@@ -239,9 +239,8 @@ def save_created(
     changes: dict[str, Any],
     review: Review | None = None,
 ) -> None:
-    """Stores a new entity with its first version and its audit entry; the ruleset is rebuilt
-    when the transaction commits."""
-    stamp_created(entity, actor)
+    """Saves an entity whose fields (and version) the caller has set, with its version snapshot
+    and audit entry; the ruleset is rebuilt when the transaction commits."""
     save_unique(entity)
     record_version(entity, entity_type)
     audit_record(
@@ -255,6 +254,30 @@ def save_created(
         review=review,
     )
     ruleset_store.schedule_rebuild(project.id)
+
+
+def save_created(
+    *,
+    project: Project,
+    actor: Actor,
+    entity: flag_models.FlagEntity,
+    entity_type: str,
+    action_type: str,
+    changes: dict[str, Any],
+    review: Review | None = None,
+) -> None:
+    """Stores a new entity with its first version and its audit entry; the ruleset is rebuilt
+    when the transaction commits."""
+    stamp_created(entity, actor)
+    save_version(
+        project=project,
+        actor=actor,
+        entity=entity,
+        entity_type=entity_type,
+        action_type=action_type,
+        changes=changes,
+        review=review,
+    )
 
 
 def save_changed_fields(
@@ -279,19 +302,15 @@ def save_changed_fields(
     for key, value in fields.items():
         setattr(entity, key, value)
     bump(entity, actor)
-    save_unique(entity)
-    record_version(entity, entity_type)
-    audit_record(
+    save_version(
         project=project,
         actor=actor,
-        action_type=action_type,
+        entity=entity,
         entity_type=entity_type,
-        entity_id=entity.slug,
-        entity_name=entity.name,
+        action_type=action_type,
         changes=changes,
         review=review,
     )
-    ruleset_store.schedule_rebuild(project.id)
 
 
 def forget_versions(entity: flag_models.FlagEntity, entity_type: str) -> None:

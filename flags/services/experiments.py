@@ -52,10 +52,10 @@ from flags.services.common import (
     get_entity,
     json_number,
     new_identity,
-    record_version,
     require_editor,
     save_created,
     save_unique,
+    save_version,
     submit_change,
     validate_bool,
     validate_id_type,
@@ -455,19 +455,15 @@ def _save_and_record(
     if not changes and action == "experiment_update":
         return experiment
     bump(experiment, actor)
-    save_unique(experiment)
-    record_version(experiment, ENTITY_TYPE)
-    audit_record(
+    save_version(
         project=project,
         actor=actor,
-        action_type=action,
+        entity=experiment,
         entity_type=ENTITY_TYPE,
-        entity_id=experiment.slug,
-        entity_name=experiment.name,
+        action_type=action,
         changes=changes,
         review=review,
     )
-    ruleset_store.schedule_rebuild(project.id)
     return experiment
 
 
