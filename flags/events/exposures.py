@@ -132,9 +132,14 @@ def redis_enabled() -> bool:
     return bool(getattr(settings, "REDIS_URL", ""))
 
 
+def _redis_usable() -> bool:
+    """Redis is configured and not in its back-off after a failure."""
+    return redis_enabled() and time.monotonic() >= _redis_down_until
+
+
 def _push_to_redis(items: list[str]) -> bool:
     global _redis_down_until
-    if not redis_enabled() or time.monotonic() < _redis_down_until:
+    if not _redis_usable():
         return False
     try:
         _redis().rpush(QUEUE_KEY, *items)
@@ -203,6 +208,8 @@ def _flush_loop() -> None:
 def _forward_to_redis() -> bool:
     """Moves the in-process buffer to the Redis queue; False (the rows kept here) when there is
     no Redis or it failed."""
+    if not _redis_usable():
+        return False
     while _local:
         with _lock:
             items = [_local.popleft() for _ in range(min(REDIS_FORWARD_BATCH, len(_local)))]
