@@ -1,6 +1,7 @@
 """What the gates, configs, experiments, layers and holdouts screens share: list pages with a
 fixed number of queries, service outcomes turned into messages (applied, or filed for review),
-the detail pages' small forms posted to a service, the "Test a user" panel on the API's evaluator, and the entity's recent history.
+the detail pages' small forms posted to a service, the "Test a user" panel on the API's
+evaluator, and the entity's recent history.
 
 List pages issue the same queries whatever the number of entities: the count, the page, the
 tags for the filter, one aggregated exposure count for the page's entities (last 24 hours), and
