@@ -161,7 +161,7 @@ def main() -> None:
 
     from console.actors import Actor
     from console.services.projects import project_create
-    from flags.events.models import Event, Exposure
+    from events.models import Event, Exposure
     from privacy.erasers import CHUNK_SIZE, eraser_names
     from privacy.models import DeletionSource
     from privacy.services import deletion_process_pending, deletion_request_submit

@@ -1,4 +1,4 @@
-"""Evaluations per second: our evaluator (flags.evaluation) against the official statsig SDK's
+"""Evaluations per second: our evaluator (evaluation) against the official statsig SDK's
 local evaluation, on one generated ruleset and the same users, in one process.
 
     python bench/evaluator_vs_sdk.py [--users 10000] [--repeat 3]
@@ -22,15 +22,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flags.evaluation import (
+from evaluation import (
     CompiledRuleset,
     EvaluationUser,
     evaluate_config,
     evaluate_gate,
     evaluate_layer,
 )
-from tests.flags.evaluation.generators import generate_ruleset, generate_users
-from tests.flags.evaluation.official_sdk import local_sdk, sdk_user
+from tests.evaluation.generators import generate_ruleset, generate_users
+from tests.evaluation.official_sdk import local_sdk, sdk_user
 
 GATES_PER_USER = 10
 CONFIGS_PER_USER = 3
@@ -141,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"agreement check on {AGREEMENT_SAMPLE} users: {disagreements} disagreements")
     print()
     print(f"{'evaluator':<28}{'CPU s':>10}{'evaluations/s':>16}")
-    print(f"{'flags.evaluation':<28}{ours_seconds:>10.3f}{ours_rate:>16,.0f}")
+    print(f"{'evaluation':<28}{ours_seconds:>10.3f}{ours_rate:>16,.0f}")
     print(f"{'statsig SDK 0.72.1 (local)':<28}{sdk_seconds:>10.3f}{sdk_rate:>16,.0f}")
     print(f"{'ratio (ours / SDK)':<28}{'':>10}{ours_rate / sdk_rate:>16.2f}")
     return 0

@@ -104,7 +104,7 @@ def setup_entities(project_slug: str) -> dict:
 
     from console.actors import Actor
     from console.models import Project
-    from flags import ruleset_store
+    from ruleset import store as ruleset_store
 
     project = Project.objects.get(slug=project_slug)
     # One transaction: one ruleset rebuild on commit, not one per gate.

@@ -83,9 +83,9 @@ def main() -> None:
     from django.test import Client
 
     from console.services.projects import project_create
-    from flags.events.models import Event
-    from flags.events.rows import event_row, now
-    from flags.events.store import insert_events
+    from events.models import Event
+    from events.rows import event_row, now
+    from events.store import insert_events
 
     call_command("migrate", verbosity=0)  # the bench database is brought up to date first
     project, keys = project_create(name=f"Ingestion bench {int(time.time())}")

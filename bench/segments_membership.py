@@ -2,7 +2,7 @@
 membership takes (target: at most ~100 MB) and what a ``check_gate`` targeting the segment costs
 on top of the same gate without it (target: at most 0.2 ms).
 
-The segment is built through the services; the gates are evaluated with ``flags.evaluation``
+The segment is built through the services; the gates are evaluated with ``evaluation``
 against ``segments.idlists.id_lists_for_project`` exactly as the evaluation endpoints do, and,
 when ``/v1/check_gate`` exists, through it as well.
 
@@ -137,7 +137,7 @@ def run(args: argparse.Namespace) -> None:
 
     from console.actors import Actor
     from console.services.projects import project_create
-    from flags.evaluation import CompiledRuleset, EvaluationUser, evaluate_gate
+    from evaluation import CompiledRuleset, EvaluationUser, evaluate_gate
     from segments import idlists, listfile, services
     from segments.listfile import id_list_hash
     from segments.models import Segment
@@ -267,7 +267,7 @@ def http_check(project, server_key: str, members: list[str]) -> None:
         name="without segment",
         rules=[{**rule, "conditions": [{"type": "public"}]}],
     )
-    from flags.ruleset_store import rebuild
+    from ruleset.store import rebuild
 
     rebuild(project.pk)
     client = Client()

@@ -72,8 +72,9 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "console",
+    "ruleset",
     "flags",
-    "flags.events",
+    "events",
     "segments",
     "privacy",
 ]
@@ -286,19 +287,19 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Ruleset rebuilds lost after their commit (a killed worker's message comes back only after
     # the broker's visibility timeout) are redone within this interval.
     "rebuild-stale-rulesets": {
-        "task": "flags.tasks.rebuild_stale_rulesets",
+        "task": "ruleset.tasks.rebuild_stale_rulesets",
         "schedule": timedelta(seconds=RULESET_SWEEP_SECONDS),
         "options": {"expires": RULESET_SWEEP_SECONDS},
     },
     # Exposures buffered in Redis by the evaluation endpoints reach the database in bulk.
     "drain-exposure-buffer": {
-        "task": "flags.events.tasks.drain_exposures",
+        "task": "events.tasks.drain_exposures",
         "schedule": timedelta(seconds=2),
         "options": {"expires": 10},
     },
     # Monthly partitions of the event and exposure tables, created months ahead (PostgreSQL).
     "ensure-event-partitions": {
-        "task": "flags.events.tasks.ensure_event_partitions",
+        "task": "events.tasks.ensure_event_partitions",
         "schedule": timedelta(hours=6),
     },
     # User-data deletion requests, erased in bulk (daily by default); those with 7 days or less

@@ -98,7 +98,7 @@ def _scrub(fields: dict[str, Any], unit_type: str, erased: set[str]) -> bool:
     ],
 )
 def erase_entity_ids(*, project_id: int, unit_type: str, ids: list[str]) -> int:
-    from flags import ruleset_store
+    from ruleset import store as ruleset_store
 
     erased = set(ids)
     touched = 0

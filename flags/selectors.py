@@ -23,7 +23,6 @@ from django.db.models.functions import Cast, Coalesce
 from console.errors import NotFound
 from console.models import OPEN_REVIEW_STATUSES, Project, Review
 from console.services.reviews import open_review_for
-from flags.conditions import referenced_ids
 from flags.models import (
     EXPERIMENT_STATUSES_HOLDING_BUCKETS,
     CompiledRuleset,
@@ -36,6 +35,7 @@ from flags.models import (
     Layer,
     Tag,
 )
+from ruleset.conditions import referenced_ids
 
 ENTITY_MODELS = {
     "gate": Gate,

@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from flags.views import configs, events, experiments, gates, layers
+from flags.views import configs, experiments, gates, holdouts, layers
 
 P = "p/<slug:project_slug>/"
 
@@ -61,12 +61,9 @@ urlpatterns = [
     path(P + "layers/<str:layer_id>/", layers.layer_detail, name="layer-detail"),
     path(P + "layers/<str:layer_id>/delete/", layers.layer_delete, name="layer-delete"),
     path(P + "layers/<str:layer_id>/test/", layers.layer_test, name="layer-test"),
-    path(P + "holdouts/", layers.holdout_list, name="holdout-list"),
-    path(P + "holdouts/new/", layers.holdout_create, name="holdout-create"),
-    path(P + "holdouts/<str:holdout_id>/", layers.holdout_detail, name="holdout-detail"),
-    path(P + "holdouts/<str:holdout_id>/delete/", layers.holdout_delete, name="holdout-delete"),
-    path(P + "holdouts/<str:holdout_id>/toggle/", layers.holdout_toggle, name="holdout-toggle"),
-    path(P + "events/", events.event_list, name="event-list"),
-    path(P + "events/", events.event_list, name="events"),
-    path(P + "events/tail/", events.event_tail, name="event-tail"),
+    path(P + "holdouts/", holdouts.holdout_list, name="holdout-list"),
+    path(P + "holdouts/new/", holdouts.holdout_create, name="holdout-create"),
+    path(P + "holdouts/<str:holdout_id>/", holdouts.holdout_detail, name="holdout-detail"),
+    path(P + "holdouts/<str:holdout_id>/delete/", holdouts.holdout_delete, name="holdout-delete"),
+    path(P + "holdouts/<str:holdout_id>/toggle/", holdouts.holdout_toggle, name="holdout-toggle"),
 ]

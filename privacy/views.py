@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from console.errors import DomainError
 from console.models import Role
-from console.web import add_domain_errors, paginate, project_view
+from console.web.shell import add_domain_errors, paginate, project_view
 from privacy import selectors, services
 from privacy.forms import DeletionRequestForm
 from privacy.models import DeletionSource

@@ -88,7 +88,7 @@ def erase_segment_ids(*, project_id: int, unit_type: str, ids: list[str]) -> int
     if ruleset_changed:
         # Compiled rulesets hold rules and inline small id lists: every older version still
         # names the erased ids.
-        from flags.ruleset_store import rebuild_forgetting_history
+        from ruleset.store import rebuild_forgetting_history
 
         rebuild_forgetting_history(project_id)
     return erased_rows

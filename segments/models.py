@@ -44,7 +44,7 @@ class Segment(models.Model):
     is_enabled = models.BooleanField(default=True)
     archived = models.BooleanField(default=False)
     archived_at = models.DateTimeField(null=True, blank=True)
-    # Validated console rules (``flags.conditions.validate_rules``), each with ``id`` and ``salt``.
+    # Validated console rules (``ruleset.conditions.validate_rules``), each with ``id`` and ``salt``.
     rules = models.JSONField(default=list, blank=True)
     salt = models.CharField(max_length=64)
     # Bumped by every change to the segment's definition (reviews compare it).

@@ -1,7 +1,7 @@
 """Segments as specs of the SDK ruleset (reference §2.3, §3.8): each targetable segment is a
 gate named ``segment:<id>`` with ``entity: "segment"``.
 
-- Rule-based: the segment's rules, compiled with ``flags.conditions``; a matching rule passes
+- Rule-based: the segment's rules, compiled with ``ruleset.conditions``; a matching rule passes
   its pass percentage (salted by the segment and rule salts, as every gate rule).
 - ID list with at most ``INLINE_ID_LIMIT`` ids: one rule ``unit_id any_case_sensitive [ids]``
   (exact match, the same as the list check, which compares hashes of exact ids).
@@ -82,7 +82,7 @@ def uses_id_list_file(segment: Segment) -> bool:
 
 def segment_specs(*, project: Project | int) -> list[dict[str, Any]]:
     """Every targetable segment of the project as an SDK spec dict (two queries)."""
-    from flags.conditions import compile_rule_conditions
+    from ruleset.conditions import compile_rule_conditions
 
     segments = list(
         Segment.objects.filter(project=project)

@@ -1,5 +1,5 @@
 """Segment writes. Every change runs in one transaction with its audit entry, schedules the
-ruleset rebuild (``flags.ruleset_store.schedule_rebuild``) and, for ID lists, tells every process
+ruleset rebuild (``ruleset.changes.schedule_rebuild``) and, for ID lists, tells every process
 that the project's lists changed (``segments.idlists.notify_changed`` on commit).
 
 Changes that may need review are registered with ``console.services.reviews.register_change``
@@ -231,7 +231,7 @@ def normalise_rules(
     """Segment rules validated with the segment vocabulary (reference §1.6), references checked
     (existing, targetable, no cycle), and each rule with a stable ``id`` and ``salt``: a rule
     keeps the id and salt of the existing rule with the same id, else with the same name."""
-    from flags.conditions import SEGMENT_VOCABULARY, referenced_ids, validate_rules
+    from ruleset.conditions import SEGMENT_VOCABULARY, referenced_ids, validate_rules
 
     def check_reference(kind: str, reference: str) -> str | None:
         if kind != "segment":
@@ -304,7 +304,7 @@ def _touch(segment: Segment, actor: Actor) -> None:
 
 def _schedule_ruleset_rebuild(project_id: int) -> None:
     try:
-        from flags.ruleset_store import schedule_rebuild
+        from ruleset.changes import schedule_rebuild
     except ImportError:  # the flags side is not built yet
         logger.debug("flags.ruleset_store unavailable; ruleset rebuild not scheduled")
         return

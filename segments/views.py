@@ -16,10 +16,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from console.errors import DomainError
 from console.models import Role
-from console.web import add_domain_errors, paginate, project_view
-from flags import conditions
+from console.web import editor, entities
+from console.web.shell import add_domain_errors, paginate, project_view
 from flags import selectors as flag_selectors
-from flags.views import common, editor
+from ruleset import conditions
 from segments import selectors, services, tasks, uploads
 from segments.forms import (
     IdsForm,
@@ -43,7 +43,7 @@ SORTS = {
 
 
 def _segment_or_404(request: HttpRequest, segment_id: str) -> Segment:
-    return common.get_or_404(
+    return entities.get_or_404(
         lambda: selectors.segment_get(project=request.project, segment_id=segment_id)
     )
 
@@ -59,7 +59,7 @@ def _url(request: HttpRequest, segment: Segment) -> str:
 @require_GET
 def segment_list(request: HttpRequest) -> HttpResponse:
     project = request.project
-    form = SegmentFilterForm(request.GET or None, tags=common.distinct_tags(Segment, project))
+    form = SegmentFilterForm(request.GET or None, tags=entities.distinct_tags(Segment, project))
     filters = form.filters()
     archived = {"": False, "archived": True, "all": None}[filters["status"]]
     segments = Segment.objects.filter(project=project)
@@ -69,7 +69,7 @@ def segment_list(request: HttpRequest) -> HttpResponse:
         segments = segments.filter(archived=archived)
     if filters["q"]:
         segments = segments.filter(Q(name__icontains=filters["q"]) | Q(key__icontains=filters["q"]))
-    segments = common.with_tag(segments, filters["tag"])
+    segments = entities.with_tag(segments, filters["tag"])
     segments = segments.order_by(*SORTS.get(filters["sort"], SORTS["-modified"])).defer("rules")
     page = paginate(request, segments)
     reviews = flag_selectors.active_reviews(
@@ -118,7 +118,7 @@ def segment_create(request: HttpRequest) -> HttpResponse:
                     if segment.is_id_list
                     else "Add the rules that decide who is in it."
                 )
-                common.announce(request, None, f"Segment “{segment.name}” created. {next_step}")
+                entities.announce(request, None, f"Segment “{segment.name}” created. {next_step}")
                 return redirect(_url(request, segment))
         else:
             status = 400
@@ -154,8 +154,8 @@ def _detail_context(
         or SegmentForm(
             initial={"name": segment.name, "description": segment.description, "tags": segment.tags}
         ),
-        "review": common.pending_review(project, entity_type=ENTITY_TYPE, entity_id=segment.key),
-        "history": common.entity_history(project, entity_type=ENTITY_TYPE, entity_id=segment.key),
+        "review": entities.pending_review(project, entity_type=ENTITY_TYPE, entity_id=segment.key),
+        "history": entities.entity_history(project, entity_type=ENTITY_TYPE, entity_id=segment.key),
         "referrers": [
             str(r) for r in selectors.segment_referrers(project=project, segment_id=segment.key)
         ],
@@ -196,7 +196,7 @@ def segment_detail(request: HttpRequest, segment_id: str) -> HttpResponse:
     segment = _segment_or_404(request, segment_id)
     if request.method == "GET":
         return render(request, "segments/segment_detail.html", _detail_context(request, segment))
-    common.require_editor(request)
+    entities.require_editor(request)
     form = SegmentForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -206,7 +206,7 @@ def segment_detail(request: HttpRequest, segment_id: str) -> HttpResponse:
             if data[key] != getattr(segment, key)
         }
         if not change:
-            common.announce(request, None, "Nothing to save: no field changed.")
+            entities.announce(request, None, "Nothing to save: no field changed.")
             return redirect(_url(request, segment))
         try:
             outcome = services.segment_update(
@@ -216,7 +216,7 @@ def segment_detail(request: HttpRequest, segment_id: str) -> HttpResponse:
             add_domain_errors(form, error)
             status = error.status_code
         else:
-            common.announce(request, outcome, "Segment saved.")
+            entities.announce(request, outcome, "Segment saved.")
             return redirect(_url(request, segment))
     else:
         status = 400
@@ -247,7 +247,7 @@ def segment_rules(request: HttpRequest, segment_id: str) -> HttpResponse:
             add_domain_errors(form, exc)
             status = exc.status_code
         else:
-            common.announce(request, outcome, "Rules saved.")
+            entities.announce(request, outcome, "Rules saved.")
             return redirect(_url(request, segment))
     else:
         status = 400
@@ -290,7 +290,7 @@ def segment_ids(request: HttpRequest, segment_id: str, action: str) -> HttpRespo
                 )
             else:
                 done = ""
-            common.announce(request, outcome, done)
+            entities.announce(request, outcome, done)
             return redirect(_url(request, segment))
     else:
         status = 400
@@ -369,9 +369,9 @@ def segment_archive(request: HttpRequest, segment_id: str) -> HttpResponse:
             project=request.project, actor=request.actor, segment_id=segment.key, archived=archive
         )
     except DomainError as error:
-        common.error_message(request, error)
+        entities.error_message(request, error)
     else:
-        common.announce(
+        entities.announce(
             request,
             outcome,
             "Segment archived: hidden from pickers, still evaluated where it is used."
@@ -399,7 +399,7 @@ def segment_delete(request: HttpRequest, segment_id: str) -> HttpResponse:
             error = exc.message
             status = exc.status_code
         else:
-            common.announce(request, outcome, f"Segment “{segment.name}” deleted.")
+            entities.announce(request, outcome, f"Segment “{segment.name}” deleted.")
             if outcome.review is not None:
                 return redirect(_url(request, segment))
             return redirect("segment-list", project_slug=request.project.slug)

@@ -3,7 +3,9 @@ so a test never sets up a state the product could not reach."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +17,10 @@ from console.actors import Actor
 from console.keycache import forget_all_api_keys
 from console.models import Project, Role
 from console.services.projects import membership_set, project_create
+from evaluation import CompiledRuleset
+from events import exposures
+from ruleset import load as ruleset_load
+from tests.events.rulesets import payload as ruleset_payload
 
 PASSWORD = "correct-horse-battery"
 
@@ -138,3 +144,139 @@ def browser_client(db):
         return client
 
     return login
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rulesets():
+    """Each test starts without the in-memory rulesets of earlier tests."""
+    ruleset_load.forget_loaded()
+    yield
+    ruleset_load.forget_loaded()
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """``with committed(): service(...)`` runs the on-commit callbacks (the ruleset rebuild)."""
+
+    def run():
+        return django_capture_on_commit_callbacks(execute=True)
+
+    return run
+
+
+# -- the data plane ---------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _empty_exposure_buffer():
+    """Each test starts and ends with an empty exposure buffer (and no flusher thread)."""
+    exposures.discard_local_buffer()
+    if exposures.redis_enabled():
+        with contextlib.suppress(Exception):
+            exposures._redis().delete(exposures.QUEUE_KEY, exposures.DRAIN_LOCK_KEY)
+    yield
+    exposures.stop_flusher()
+    exposures.discard_local_buffer()
+
+
+@pytest.fixture
+def served_ruleset(monkeypatch):
+    """``served_ruleset(project)`` makes ``payload()`` the project's current ruleset."""
+    served: dict[int, Any] = {}
+    real_current = ruleset_load.current
+
+    def current(project_id: int):
+        if project_id in served:
+            return served[project_id]
+        return real_current(project_id)
+
+    monkeypatch.setattr(ruleset_load, "current", current)
+
+    def serve(project, body: dict[str, Any] | None = None):
+        body = body or ruleset_payload()
+        served[project.pk] = ruleset_load.LoadedRuleset(
+            project_id=project.pk,
+            time=body["time"],
+            payload=body,
+            ruleset=CompiledRuleset.from_specs(body),
+        )
+        return served[project.pk]
+
+    return serve
+
+
+# -- the console API, with a project's console key -------------------------------------------------
+
+RESPECT_REVIEWS = {"x-respect-review-settings": "true"}
+
+
+class ConsoleClient:
+    """``api`` with the world's console key (and optionally the review header) on every call."""
+
+    def __init__(self, api: ApiClient, world: World):
+        self.api = api
+        self.world = world
+        self.key = world.keys["console"]
+
+    def _call(self, method: str, path: str, body: Any = None, *, reviews: bool = False, **kw):
+        headers = {**(RESPECT_REVIEWS if reviews else {}), **kw.pop("headers", {})}
+        return self.api.request(
+            method, f"/console/v1/{path.lstrip('/')}", body, key=self.key, headers=headers, **kw
+        )
+
+    def get(self, path: str, **kw):
+        return self._call("GET", path, **kw)
+
+    def post(self, path: str, body: Any = None, **kw):
+        return self._call("POST", path, {} if body is None else body, **kw)
+
+    def put(self, path: str, body: Any = None, **kw):
+        return self._call("PUT", path, {} if body is None else body, **kw)
+
+    def patch(self, path: str, body: Any = None, **kw):
+        return self._call("PATCH", path, {} if body is None else body, **kw)
+
+    def delete(self, path: str, body: Any = None, **kw):
+        return self._call("DELETE", path, body, **kw)
+
+
+@pytest.fixture
+def capi(api, world) -> ConsoleClient:
+    return ConsoleClient(api, world)
+
+
+@pytest.fixture
+def other_capi(api, other_world) -> ConsoleClient:
+    return ConsoleClient(api, other_world)
+
+
+# -- browser screens, logged in per role -----------------------------------------------------------
+
+ROLES = (Role.ADMIN, Role.MEMBER, Role.VIEWER)
+
+
+class CommittingClient:
+    """A logged-in test client whose requests run their on-commit callbacks."""
+
+    def __init__(self, client: Client, capture):
+        self.client = client
+        self._capture = capture
+
+    def get(self, path: str, *args, **kwargs):
+        return self.client.get(path, *args, **kwargs)
+
+    def post(self, path: str, data=None, **kwargs):
+        with self._capture(execute=True):
+            return self.client.post(path, data or {}, **kwargs)
+
+
+@pytest.fixture
+def as_role(world: World, django_capture_on_commit_callbacks) -> Callable[[str], CommittingClient]:
+    """``as_role(Role.MEMBER)`` -> a client logged in as the world's user of that role."""
+
+    def make(role: str) -> CommittingClient:
+        client = Client()
+        client.force_login(world.users[role])
+        return CommittingClient(client, django_capture_on_commit_callbacks)
+
+    return make

@@ -3,13 +3,13 @@
  *   <div data-rule-editor="id_rules">            the field's id
  *     <div class="rule-editor-fallback">          the rules as JSON in <textarea id="id_rules">
  *     <div class="rule-editor-ui" hidden>         filled here
- *   <script type="application/json" id="id_rules-config">   flags.views.editor.editor_config
+ *   <script type="application/json" id="id_rules-config">   console.web.editor.editor_config
  *
  * Without JavaScript the JSON textarea is the editor. With it, the textarea is hidden and every
  * change in the editor is written back into it as JSON, so the form posts the same field either
  * way and the same services validate it. Condition types, their operators and the shape of each
  * operator's value (list, number, version, time, regex, scalar, none) come from the config, i.e.
- * from flags.conditions. Errors the server found ({property: "rules[0].conditions[1].operator",
+ * from ruleset.conditions. Errors the server found ({property: "rules[0].conditions[1].operator",
  * message}) are shown at the rule and condition they name.
  */
 (function () {

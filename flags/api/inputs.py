@@ -4,7 +4,7 @@ overrides and archive bodies).
 These serializers check the *structure* of a body (types, lengths, required keys) so a malformed
 request is answered with field paths such as ``rules[0].conditions[1].operator``. What a rule
 *means* (operators valid for a condition type, referenced gates and segments, environments of
-the project) is validated by the services with ``flags.conditions``.
+the project) is validated by the services with ``ruleset.conditions``.
 """
 
 from __future__ import annotations

@@ -340,7 +340,7 @@ def checks_per_hour(*, project: Project, kind: str, name: str) -> int:
     """Average evaluations per hour since the start of yesterday (UTC), from the exposure
     counts per day (yesterday and today so far)."""
     try:
-        from flags.events.selectors import exposure_counts
+        from events.selectors import exposure_counts
     except ImportError:  # no event store installed: nothing is counted
         return 0
     rows = exposure_counts(project=project, kind=kind, name=name, days=2)

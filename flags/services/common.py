@@ -21,7 +21,7 @@ from console.services.reviews import (
     submit_or_apply,
 )
 from flags import models as flag_models
-from flags import ruleset_store
+from ruleset import changes as ruleset_changes
 
 
 class _Unset:
@@ -253,7 +253,7 @@ def save_version(
         changes=changes,
         review=review,
     )
-    ruleset_store.schedule_rebuild(project.id)
+    ruleset_changes.schedule_rebuild(project.id)
 
 
 def save_created(

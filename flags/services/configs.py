@@ -15,7 +15,6 @@ from console.errors import FieldError, ValidationError
 from console.models import Project, Review
 from console.services.audit import audit_record
 from console.services.reviews import ChangeOutcome, register_change
-from flags import ruleset_store
 from flags.models import ConfigStatus, DynamicConfig
 from flags.services import rules as rule_lists
 from flags.services.common import (
@@ -39,6 +38,7 @@ from flags.services.common import (
     validate_text,
     wider_scope,
 )
+from ruleset import changes as ruleset_changes
 
 ENTITY_TYPE = "dynamic_config"
 LABEL = "Dynamic config"
@@ -443,7 +443,7 @@ def _apply_delete(
     )
     forget_versions(config, ENTITY_TYPE)
     config.delete()
-    ruleset_store.schedule_rebuild(project.id)
+    ruleset_changes.schedule_rebuild(project.id)
 
 
 @transaction.atomic

@@ -28,7 +28,6 @@ from console.errors import ValidationError
 from console.models import Project, Review
 from console.services.audit import audit_record
 from console.services.reviews import ChangeOutcome, register_change
-from flags import ruleset_store
 from flags.models import (
     EXPERIMENT_STATUSES_HOLDING_BUCKETS,
     Experiment,
@@ -69,6 +68,7 @@ from flags.services.layers import (
     layer_taken_buckets,
 )
 from flags.services.rules import segment_problem
+from ruleset import changes as ruleset_changes
 
 ENTITY_TYPE = "experiment"
 LABEL = "Experiment"
@@ -1072,7 +1072,7 @@ def _apply_delete(
     # The deleted instance cannot reach its relations any more: keep what outputs show.
     experiment.holdout_ids_at_delete = sorted(experiment.holdouts.values_list("slug", flat=True))
     experiment.delete()
-    ruleset_store.schedule_rebuild(project.id)
+    ruleset_changes.schedule_rebuild(project.id)
     return experiment
 
 

@@ -17,7 +17,6 @@ from console.errors import ValidationError
 from console.models import Project, Review
 from console.services.audit import audit_record
 from console.services.reviews import ChangeOutcome, register_change
-from flags import ruleset_store
 from flags.models import DynamicConfig, Experiment, Gate, GateStatus, GateType, Holdout, Layer
 from flags.services import rules as rule_lists
 from flags.services.common import (
@@ -41,6 +40,7 @@ from flags.services.common import (
     validate_text,
     wider_scope,
 )
+from ruleset import changes as ruleset_changes
 
 ENTITY_TYPE = "gate"
 LABEL = "Gate"
@@ -644,7 +644,7 @@ def _apply_delete(
     )
     forget_versions(gate, ENTITY_TYPE)
     gate.delete()
-    ruleset_store.schedule_rebuild(project.id)
+    ruleset_changes.schedule_rebuild(project.id)
 
 
 @transaction.atomic

@@ -15,7 +15,6 @@ from console.errors import ValidationError
 from console.models import Project, Review
 from console.services.audit import audit_record
 from console.services.reviews import ChangeOutcome, register_change
-from flags import ruleset_store
 from flags.models import Experiment, Gate, Holdout, Layer
 from flags.services import rules as rule_lists
 from flags.services.common import (
@@ -42,6 +41,7 @@ from flags.services.common import (
     validate_text,
     wider_scope,
 )
+from ruleset import changes as ruleset_changes
 
 ENTITY_TYPE = "holdout"
 LABEL = "Holdout"
@@ -200,7 +200,7 @@ def _apply_update(
         changes=changes,
         review=review,
     )
-    ruleset_store.schedule_rebuild(project.id)
+    ruleset_changes.schedule_rebuild(project.id)
     return holdout
 
 
@@ -254,7 +254,7 @@ def holdout_create(
             entity_name=holdout.name,
             changes={key: {"old": None, "new": value} for key, value in _state(holdout).items()},
         )
-        ruleset_store.schedule_rebuild(project.id)
+        ruleset_changes.schedule_rebuild(project.id)
     return holdout
 
 
@@ -378,7 +378,7 @@ def _apply_delete(
     # The deleted instance cannot reach its relations any more: keep what outputs show.
     holdout.links_at_delete = {key: _links(holdout, key) for key in LINKS}
     holdout.delete()
-    ruleset_store.schedule_rebuild(project.id)
+    ruleset_changes.schedule_rebuild(project.id)
     return holdout
 
 

@@ -20,7 +20,6 @@ from console.errors import ValidationError
 from console.models import Project, Review
 from console.services.audit import audit_record
 from console.services.reviews import ChangeOutcome, register_change
-from flags import ruleset_store
 from flags.models import (
     EXPERIMENT_STATUSES_HOLDING_BUCKETS,
     Experiment,
@@ -48,6 +47,7 @@ from flags.services.common import (
     validate_text,
     wider_scope,
 )
+from ruleset import changes as ruleset_changes
 
 ENTITY_TYPE = "layer"
 LABEL = "Layer"
@@ -514,7 +514,7 @@ def _apply_delete(
     )
     forget_versions(layer, ENTITY_TYPE)
     layer.delete()
-    ruleset_store.schedule_rebuild(project.id)
+    ruleset_changes.schedule_rebuild(project.id)
 
 
 @transaction.atomic

@@ -1,4 +1,4 @@
-"""Rule lists of gates and dynamic configs: validation through ``flags.conditions``, stable rule
+"""Rule lists of gates and dynamic configs: validation through ``ruleset.conditions``, stable rule
 ids and salts, what a rule change touches (for reviews), references and gate cycles, overrides."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from typing import Any
 
 from console.errors import FieldError, ValidationError
 from console.models import Project
-from flags import conditions
 from flags.models import Gate, new_rule_id, new_salt
 from flags.services.common import NO_REVIEW, ReviewScope, distinct_strings
+from ruleset import conditions
 
 RenamePath = Callable[[int], str | None]
 
@@ -38,7 +38,7 @@ def segment_problem(project: Project, segment_id: str) -> str | None:
 def reference_checker(
     project: Project, *, gate_ids: Collection[str] | None = None
 ) -> Callable[[str, str], str | None]:
-    """The ``check_reference`` callback of ``flags.conditions.validate_rules`` for a project."""
+    """The ``check_reference`` callback of ``ruleset.conditions.validate_rules`` for a project."""
     known_gates = (
         set(gate_ids)
         if gate_ids is not None

@@ -11,15 +11,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from console.errors import DomainError
 from console.models import Role
-from console.web import add_domain_errors, paginate, project_view
+from console.web import editor, entities
+from console.web.shell import add_domain_errors, paginate, project_view
 from flags import selectors as flag_selectors
 from flags.forms import ConfigCreateForm, ConfigForm
 from flags.models import ConfigStatus, DynamicConfig
 from flags.services import configs as config_services
-from flags.views import charts, common, editor
+from flags.views import charts
 
 ENTITY_TYPE = config_services.ENTITY_TYPE
-SCREEN = common.Screen(
+SCREEN = entities.Screen(
     title="Dynamic configs",
     noun="dynamic config",
     plural="dynamic configs",
@@ -35,7 +36,7 @@ SCREEN = common.Screen(
 
 
 def _config_or_404(request: HttpRequest, config_id: str) -> DynamicConfig:
-    return common.get_or_404(
+    return entities.get_or_404(
         lambda: flag_selectors.dynamic_config_get(project=request.project, config_id=config_id)
     )
 
@@ -50,8 +51,8 @@ def _editor(request: HttpRequest, *, error: DomainError | None = None) -> dict[s
 @require_GET
 def config_list(request: HttpRequest) -> HttpResponse:
     project = request.project
-    form = common.filter_form(
-        request, tags=common.distinct_tags(DynamicConfig, project), statuses=ConfigStatus.choices
+    form = entities.filter_form(
+        request, tags=entities.distinct_tags(DynamicConfig, project), statuses=ConfigStatus.choices
     )
     filters = form.filters()
     configs = flag_selectors.dynamic_config_list(
@@ -60,7 +61,7 @@ def config_list(request: HttpRequest) -> HttpResponse:
         tags=[filters["tag"]] if filters["tag"] else None,
         search=filters["q"] or None,
     )
-    configs = common.sorted_by(configs, filters["sort"]).defer("default_value", "schema")
+    configs = entities.sorted_by(configs, filters["sort"]).defer("default_value", "schema")
     page = paginate(request, configs)
     return render(
         request,
@@ -68,12 +69,12 @@ def config_list(request: HttpRequest) -> HttpResponse:
         {
             "screen": SCREEN,
             "page": page,
-            "rows": common.rows_for_page(
+            "rows": entities.rows_for_page(
                 page,
                 project=project,
                 exposure_kind="config",
                 entity_type=ENTITY_TYPE,
-                cells=lambda config: [common.cell(len(config.rules), numeric=True)],
+                cells=lambda config: [entities.cell(len(config.rules), numeric=True)],
             ),
             "form": form,
             "filtered": any(filters[key] for key in ("q", "tag", "status")),
@@ -108,7 +109,7 @@ def config_create(request: HttpRequest) -> HttpResponse:
                 add_domain_errors(form, exc)
                 status = exc.status_code
             else:
-                common.announce(request, None, f"Dynamic config “{config.name}” created.")
+                entities.announce(request, None, f"Dynamic config “{config.name}” created.")
                 return redirect(
                     "config-detail", project_slug=request.project.slug, config_id=config.slug
                 )
@@ -149,15 +150,15 @@ def _detail_context(
         "rules_display": editor.describe_rules(config.rules),
         "form": form or ConfigForm(initial=_initial(config)),
         "editor": _editor(request, error=error),
-        "review": common.pending_review(project, entity_type=ENTITY_TYPE, entity_id=config.slug),
-        "history": common.entity_history(project, entity_type=ENTITY_TYPE, entity_id=config.slug),
+        "review": entities.pending_review(project, entity_type=ENTITY_TYPE, entity_id=config.slug),
+        "history": entities.entity_history(project, entity_type=ENTITY_TYPE, entity_id=config.slug),
         "chart": charts.exposure_chart(
             project=project,
             kind="config",
             name=config.slug,
             title="Evaluations per day, last 30 days",
         ),
-        "test_form": test_form or common.panel_form(request),
+        "test_form": test_form or entities.panel_form(request),
         "test_result": test_result,
         "is_archived": config.status == ConfigStatus.ARCHIVED,
     }
@@ -169,7 +170,7 @@ def config_detail(request: HttpRequest, config_id: str) -> HttpResponse:
     config = _config_or_404(request, config_id)
     if request.method == "GET":
         return render(request, "flags/config_detail.html", _detail_context(request, config))
-    common.require_editor(request)
+    entities.require_editor(request)
     form = ConfigForm(request.POST)
     if not form.is_valid():
         return render(
@@ -200,7 +201,7 @@ def config_detail(request: HttpRequest, config_id: str) -> HttpResponse:
             _detail_context(request, config, form=form, error=error),
             status=error.status_code,
         )
-    common.announce(request, outcome, "Dynamic config saved.")
+    entities.announce(request, outcome, "Dynamic config saved.")
     return redirect("config-detail", project_slug=request.project.slug, config_id=config.slug)
 
 
@@ -228,9 +229,9 @@ def config_action(request: HttpRequest, config_id: str, action: str) -> HttpResp
     try:
         outcome = service(project=request.project, actor=request.actor, config_id=config.slug)
     except DomainError as error:
-        common.error_message(request, error)
+        entities.error_message(request, error)
     else:
-        common.announce(request, outcome, done)
+        entities.announce(request, outcome, done)
     return redirect("config-detail", project_slug=request.project.slug, config_id=config.slug)
 
 
@@ -249,7 +250,7 @@ def config_delete(request: HttpRequest, config_id: str) -> HttpResponse:
             error = exc.message
             status = exc.status_code
         else:
-            common.announce(request, outcome, f"Dynamic config “{config.name}” deleted.")
+            entities.announce(request, outcome, f"Dynamic config “{config.name}” deleted.")
             if outcome.review is not None:
                 return redirect(
                     "config-detail", project_slug=request.project.slug, config_id=config.slug
@@ -275,10 +276,10 @@ def config_delete(request: HttpRequest, config_id: str) -> HttpResponse:
 @require_POST
 def config_test(request: HttpRequest, config_id: str) -> HttpResponse:
     config = _config_or_404(request, config_id)
-    form = common.panel_form(request, request.POST)
+    form = entities.panel_form(request, request.POST)
     result = None
     if form.is_valid():
-        result = common.evaluate_for_panel(
+        result = entities.evaluate_for_panel(
             project=request.project,
             kind="config",
             name=config.slug,

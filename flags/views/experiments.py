@@ -4,7 +4,7 @@ lifecycle buttons (start, schedule the start, make a decision, abandon, reset, r
 archive), the IDs overridden into each group, and "Test a user".
 
 Lifecycle changes go through ``flags.services.experiments``; when a change needs review it is
-filed as one and the page says so (``common.announce``)."""
+filed as one and the page says so (``entities.announce``)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from console.errors import DomainError
 from console.models import Role
-from console.web import add_domain_errors, paginate, project_view
+from console.web import entities
+from console.web.shell import add_domain_errors, paginate, project_view
 from flags import selectors as flag_selectors
 from flags.forms import (
     ArchiveForm,
@@ -34,10 +35,10 @@ from flags.forms import (
 )
 from flags.models import Experiment, ExperimentStatus, Gate, Layer
 from flags.services import experiments as experiment_services
-from flags.views import buckets, charts, common
+from flags.views import buckets, charts
 
 ENTITY_TYPE = experiment_services.ENTITY_TYPE
-SCREEN = common.Screen(
+SCREEN = entities.Screen(
     title="Experiments",
     noun="experiment",
     plural="experiments",
@@ -81,7 +82,7 @@ RESTARTABLE = {ExperimentStatus.ACTIVE, ExperimentStatus.DECISION_MADE, Experime
 
 
 def _experiment_or_404(request: HttpRequest, experiment_id: str) -> Experiment:
-    return common.get_or_404(
+    return entities.get_or_404(
         lambda: flag_selectors.experiment_get(project=request.project, experiment_id=experiment_id)
     )
 
@@ -117,9 +118,9 @@ def _layer_parameters(request: HttpRequest) -> dict[str, list[dict[str, Any]]]:
 @require_GET
 def experiment_list(request: HttpRequest) -> HttpResponse:
     project = request.project
-    form = common.filter_form(
+    form = entities.filter_form(
         request,
-        tags=common.distinct_tags(Experiment, project),
+        tags=entities.distinct_tags(Experiment, project),
         statuses=ExperimentStatus.choices,
     )
     filters = form.filters()
@@ -134,14 +135,14 @@ def experiment_list(request: HttpRequest) -> HttpResponse:
         .select_related("layer")
         .defer("buckets", "overrides")
     )
-    experiments = common.sorted_by(experiments, filters["sort"])
+    experiments = entities.sorted_by(experiments, filters["sort"])
     page = paginate(request, experiments)
 
     def cells(experiment: Experiment) -> list[dict[str, Any]]:
         return [
-            common.cell(len(experiment.groups), numeric=True),
-            common.cell(experiment.layer.name if experiment.layer_id else "—"),
-            common.cell(f"{experiment.allocation:g}%"),
+            entities.cell(len(experiment.groups), numeric=True),
+            entities.cell(experiment.layer.name if experiment.layer_id else "—"),
+            entities.cell(f"{experiment.allocation:g}%"),
         ]
 
     return render(
@@ -150,7 +151,7 @@ def experiment_list(request: HttpRequest) -> HttpResponse:
         {
             "screen": SCREEN,
             "page": page,
-            "rows": common.rows_for_page(
+            "rows": entities.rows_for_page(
                 page,
                 project=project,
                 exposure_kind="experiment",
@@ -208,7 +209,7 @@ def experiment_create(request: HttpRequest) -> HttpResponse:
                 _add_errors(form, exc)
                 status = exc.status_code
             else:
-                common.announce(
+                entities.announce(
                     request,
                     None,
                     f"Experiment “{experiment.name}” created. Check its groups, then start it.",
@@ -318,10 +319,10 @@ def _detail_context(
             groups=[(g["id"], g["name"]) for g in groups], prefix="decision"
         ),
         "archive_form": ArchiveForm(),
-        "review": common.pending_review(
+        "review": entities.pending_review(
             project, entity_type=ENTITY_TYPE, entity_id=experiment.slug
         ),
-        "history": common.entity_history(
+        "history": entities.entity_history(
             project, entity_type=ENTITY_TYPE, entity_id=experiment.slug
         ),
         "chart": charts.exposure_chart(
@@ -331,7 +332,7 @@ def _detail_context(
             labels={g["name"]: g["name"] for g in groups},
             title="Exposures per group per day, last 30 days",
         ),
-        "test_form": test_form or common.panel_form(request),
+        "test_form": test_form or entities.panel_form(request),
         "test_result": test_result,
         "statuses": ExperimentStatus,
         "overrides_form": _overrides_form(request, experiment),
@@ -414,7 +415,7 @@ def experiment_detail(request: HttpRequest, experiment_id: str) -> HttpResponse:
     experiment = _experiment_or_404(request, experiment_id)
     if request.method == "GET":
         return render(request, "flags/experiment_detail.html", _detail_context(request, experiment))
-    common.require_editor(request)
+    entities.require_editor(request)
     form = ExperimentForm(request.POST, **_choices(request))
     if not form.is_valid():
         return render(
@@ -425,7 +426,7 @@ def experiment_detail(request: HttpRequest, experiment_id: str) -> HttpResponse:
         )
     changes = _changed_fields(request, experiment, form.cleaned_data)
     if not changes:
-        common.announce(request, None, "Nothing to save: no field changed.")
+        entities.announce(request, None, "Nothing to save: no field changed.")
         return redirect(
             "experiment-detail", project_slug=request.project.slug, experiment_id=experiment.slug
         )
@@ -445,7 +446,7 @@ def experiment_detail(request: HttpRequest, experiment_id: str) -> HttpResponse:
             _detail_context(request, experiment, form=form),
             status=error.status_code,
         )
-    common.announce(request, outcome, "Experiment saved.")
+    entities.announce(request, outcome, "Experiment saved.")
     return redirect(
         "experiment-detail", project_slug=request.project.slug, experiment_id=experiment.slug
     )
@@ -506,30 +507,30 @@ def experiment_action(request: HttpRequest, experiment_id: str, action: str) -> 
     try:
         outcome = _run_action(request, experiment, action)
     except DomainError as error:
-        common.error_message(request, error)
+        entities.error_message(request, error)
     else:
-        common.announce(request, outcome, ACTION_DONE[action])
+        entities.announce(request, outcome, ACTION_DONE[action])
     return redirect(
         "experiment-detail", project_slug=request.project.slug, experiment_id=experiment.slug
     )
 
 
 FORMS = {
-    "overrides": common.DetailForm(
+    "overrides": entities.DetailForm(
         context_key="overrides_form",
         build=_overrides_form,
         service=experiment_services.experiment_overrides_set,
         arguments=lambda form: {"overrides": form.overrides()},
         done="Overrides saved.",
     ),
-    "schedule": common.DetailForm(
+    "schedule": entities.DetailForm(
         context_key="schedule_form",
         build=_schedule_form,
         service=experiment_services.experiment_schedule_start,
         arguments=lambda form: {"scheduled_time": form.epoch_ms()},
         done="Start scheduled.",
     ),
-    "restart-as-new": common.DetailForm(
+    "restart-as-new": entities.DetailForm(
         context_key="restart_form",
         build=_restart_form,
         service=experiment_services.experiment_restart_as_new,
@@ -544,7 +545,7 @@ FORMS = {
 @require_POST
 def experiment_form(request: HttpRequest, experiment_id: str, form_name: str) -> HttpResponse:
     experiment = _experiment_or_404(request, experiment_id)
-    return common.post_detail_form(
+    return entities.post_detail_form(
         request,
         FORMS[form_name],
         experiment,
@@ -569,7 +570,7 @@ def experiment_delete(request: HttpRequest, experiment_id: str) -> HttpResponse:
             error = exc.message
             status = exc.status_code
         else:
-            common.announce(request, outcome, f"Experiment “{experiment.name}” deleted.")
+            entities.announce(request, outcome, f"Experiment “{experiment.name}” deleted.")
             if outcome.review is not None:
                 return redirect(
                     "experiment-detail",
@@ -597,10 +598,10 @@ def experiment_delete(request: HttpRequest, experiment_id: str) -> HttpResponse:
 @require_POST
 def experiment_test(request: HttpRequest, experiment_id: str) -> HttpResponse:
     experiment = _experiment_or_404(request, experiment_id)
-    form = common.panel_form(request, request.POST)
+    form = entities.panel_form(request, request.POST)
     result = None
     if form.is_valid():
-        result = common.evaluate_for_panel(
+        result = entities.evaluate_for_panel(
             project=request.project,
             kind="config",
             name=experiment.slug,

@@ -16,15 +16,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from console import selectors as console_selectors
 from console.errors import DomainError
 from console.models import Role
-from console.web import add_domain_errors, paginate, project_view
+from console.web import editor, entities
+from console.web.shell import add_domain_errors, paginate, project_view
 from flags import selectors as flag_selectors
 from flags.forms import ArchiveForm, GateCreateForm, GateForm, GateOverridesForm
 from flags.models import Gate, GateStatus, GateType
 from flags.services import gates as gate_services
-from flags.views import charts, common, editor
+from flags.views import charts
 
 ENTITY_TYPE = gate_services.ENTITY_TYPE
-SCREEN = common.Screen(
+SCREEN = entities.Screen(
     title="Feature gates",
     noun="gate",
     plural="gates",
@@ -40,7 +41,7 @@ SCREEN = common.Screen(
 
 
 def _gate_or_404(request: HttpRequest, gate_id: str) -> Gate:
-    return common.get_or_404(
+    return entities.get_or_404(
         lambda: flag_selectors.gate_get(project=request.project, gate_id=gate_id)
     )
 
@@ -52,8 +53,8 @@ def _gate_or_404(request: HttpRequest, gate_id: str) -> Gate:
 @require_GET
 def gate_list(request: HttpRequest) -> HttpResponse:
     project = request.project
-    form = common.filter_form(
-        request, tags=common.distinct_tags(Gate, project), statuses=GateStatus.choices
+    form = entities.filter_form(
+        request, tags=entities.distinct_tags(Gate, project), statuses=GateStatus.choices
     )
     filters = form.filters()
     gates = flag_selectors.gate_list(
@@ -62,7 +63,7 @@ def gate_list(request: HttpRequest) -> HttpResponse:
         tags=[filters["tag"]] if filters["tag"] else None,
         search=filters["q"] or None,
     ).prefetch_related(None)
-    gates = common.sorted_by(gates, filters["sort"]).only(
+    gates = entities.sorted_by(gates, filters["sort"]).only(
         "slug",
         "name",
         "description",
@@ -82,12 +83,12 @@ def gate_list(request: HttpRequest) -> HttpResponse:
         {
             "screen": SCREEN,
             "page": page,
-            "rows": common.rows_for_page(
+            "rows": entities.rows_for_page(
                 page,
                 project=project,
                 exposure_kind="gate",
                 entity_type=ENTITY_TYPE,
-                cells=lambda gate: [common.cell(len(gate.rules), numeric=True)],
+                cells=lambda gate: [entities.cell(len(gate.rules), numeric=True)],
             ),
             "form": form,
             "filtered": any(filters[key] for key in ("q", "tag", "status")),
@@ -132,7 +133,7 @@ def gate_create(request: HttpRequest) -> HttpResponse:
                 add_domain_errors(form, exc)
                 status = exc.status_code
             else:
-                common.announce(request, None, f"Gate “{gate.name}” created.")
+                entities.announce(request, None, f"Gate “{gate.name}” created.")
                 return redirect("gate-detail", project_slug=request.project.slug, gate_id=gate.slug)
         else:
             status = 400
@@ -185,11 +186,11 @@ def _detail_context(
         "rules_display": editor.describe_rules(gate.rules),
         "form": form or GateForm(initial=_initial(gate)),
         "editor": _editor(request, error=error, exclude=gate.slug),
-        "review": common.pending_review(project, entity_type=ENTITY_TYPE, entity_id=gate.slug),
+        "review": entities.pending_review(project, entity_type=ENTITY_TYPE, entity_id=gate.slug),
         "referrers": referrers,
-        "history": common.entity_history(project, entity_type=ENTITY_TYPE, entity_id=gate.slug),
+        "history": entities.entity_history(project, entity_type=ENTITY_TYPE, entity_id=gate.slug),
         "chart": charts.gate_chart(project=project, gate_id=gate.slug),
-        "test_form": test_form or common.panel_form(request),
+        "test_form": test_form or entities.panel_form(request),
         "test_result": test_result,
         "test_url_name": "gate-test",
         "archive_form": ArchiveForm(),
@@ -206,7 +207,7 @@ def gate_detail(request: HttpRequest, gate_id: str) -> HttpResponse:
     gate = _gate_or_404(request, gate_id)
     if request.method == "GET":
         return render(request, "flags/gate_detail.html", _detail_context(request, gate))
-    common.require_editor(request)
+    entities.require_editor(request)
     form = GateForm(request.POST)
     if not form.is_valid():
         return render(
@@ -233,7 +234,7 @@ def gate_detail(request: HttpRequest, gate_id: str) -> HttpResponse:
             _detail_context(request, gate, form=form, error=error),
             status=error.status_code,
         )
-    common.announce(request, outcome, "Gate saved.")
+    entities.announce(request, outcome, "Gate saved.")
     return redirect("gate-detail", project_slug=request.project.slug, gate_id=gate.slug)
 
 
@@ -267,13 +268,13 @@ def gate_action(request: HttpRequest, gate_id: str, action: str) -> HttpResponse
         else:
             raise Http404("No such action.")
     except DomainError as error:
-        common.error_message(request, error)
+        entities.error_message(request, error)
     else:
-        common.announce(request, outcome, done)
+        entities.announce(request, outcome, done)
     return redirect("gate-detail", project_slug=request.project.slug, gate_id=gate.slug)
 
 
-OVERRIDES = common.DetailForm(
+OVERRIDES = entities.DetailForm(
     context_key="overrides_form",
     build=_overrides_form,
     service=gate_services.gate_overrides_set,
@@ -286,7 +287,7 @@ OVERRIDES = common.DetailForm(
 @require_POST
 def gate_overrides(request: HttpRequest, gate_id: str) -> HttpResponse:
     gate = _gate_or_404(request, gate_id)
-    return common.post_detail_form(
+    return entities.post_detail_form(
         request,
         OVERRIDES,
         gate,
@@ -312,7 +313,7 @@ def gate_delete(request: HttpRequest, gate_id: str) -> HttpResponse:
             error = exc.message
             status = exc.status_code
         else:
-            common.announce(request, outcome, f"Gate “{gate.name}” deleted.")
+            entities.announce(request, outcome, f"Gate “{gate.name}” deleted.")
             if outcome.review is not None:
                 return redirect("gate-detail", project_slug=request.project.slug, gate_id=gate.slug)
             return redirect("gate-list", project_slug=request.project.slug)
@@ -337,10 +338,10 @@ def gate_delete(request: HttpRequest, gate_id: str) -> HttpResponse:
 def gate_test(request: HttpRequest, gate_id: str) -> HttpResponse:
     """Evaluates the gate for a user (htmx partial; the whole page without JavaScript)."""
     gate = _gate_or_404(request, gate_id)
-    form = common.panel_form(request, request.POST)
+    form = entities.panel_form(request, request.POST)
     result = None
     if form.is_valid():
-        result = common.evaluate_for_panel(
+        result = entities.evaluate_for_panel(
             project=request.project, kind="gate", name=gate.slug, user=form.user(), rules=gate.rules
         )
     if request.htmx:

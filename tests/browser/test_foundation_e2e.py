@@ -11,7 +11,7 @@ from console.keycache import hash_secret
 from console.models import ApiKey, AuditLog, Project, Review, ReviewStatus, Role
 from console.services.audit import audit_record
 from console.services.reviews import register_change, submit_or_apply
-from console.views import register_review_state
+from console.web.reviews import register_review_state
 from tests.conftest import PASSWORD
 
 # A reviewable change for these tests (no entity services exist in the foundation): renaming

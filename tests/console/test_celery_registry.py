@@ -13,7 +13,7 @@ from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[2]
 QUEUED_BY_CODE = {
-    "flags.tasks.rebuild_ruleset",
+    "ruleset.tasks.rebuild_ruleset",
     "privacy.tasks.process_deletions_now",
     "segments.tasks.process_segment_upload",
 }

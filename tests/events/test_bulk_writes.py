@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from flags.events.models import Event, Exposure
-from flags.events.rows import EVENT_COLUMNS, EXPOSURE_COLUMNS
+from events.models import Event, Exposure
+from events.rows import EVENT_COLUMNS, EXPOSURE_COLUMNS
 from tests.events.helpers import bulk_statements, data_statements
 
 

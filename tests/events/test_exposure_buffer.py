@@ -1,4 +1,4 @@
-"""``flags.events.exposures.buffer_exposures``: no database write on the request path, a bulk
+"""``events.exposures.buffer_exposures``: no database write on the request path, a bulk
 idempotent drain, nothing lost when a worker dies between commit and trim, on a clean shutdown, or
 while Redis is down."""
 
@@ -15,10 +15,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from flags.events import exposures
-from flags.events.exposures import buffer_exposures, drain_all, flush_local_buffer
-from flags.events.models import Exposure
-from flags.events.rows import EXPOSURE_COLUMNS
+from events import exposures
+from events.exposures import buffer_exposures, drain_all, flush_local_buffer
+from events.models import Exposure
+from events.rows import EXPOSURE_COLUMNS
 from tests.events.helpers import bulk_statements, data_statements
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -183,7 +183,7 @@ def test_buffer__local_buffer_full__counted_as_dropped(world, settings, monkeypa
     monkeypatch.setattr(exposures, "LOCAL_BUFFER_LIMIT", 2)
     buffer_exposures(world.project.pk, [contract_exposure(i) for i in range(5)])
     assert flush_local_buffer() == 2
-    from flags.events.models import DroppedEventCount
+    from events.models import DroppedEventCount
 
     assert DroppedEventCount.objects.get().reason == "buffer_full"
     assert DroppedEventCount.objects.get().count == 3
@@ -287,7 +287,7 @@ def test_drain__worker_process_killed_after_commit__restart_finds_every_exposure
     result = _run_python(
         """
         import os
-        from flags.events import exposures
+        from events import exposures
         client = exposures._redis()
         client.ltrim = lambda *a, **k: os._exit(9)
         print("drained", exposures.drain_redis_queue(batch_size=150), exposures.queue_length())
@@ -313,7 +313,7 @@ def test_local_buffer__clean_process_exit__flushed_at_exit():
     # Given an app server without Redis that buffered exposures and exits at once
     result = _run_python(
         f"""
-        from flags.events.exposures import buffer_exposures, local_buffer_size
+        from events.exposures import buffer_exposures, local_buffer_size
         buffer_exposures({world.project.pk}, [{{"kind": "gate", "name": "g", "value": True,
             "user": {{"userID": "u{{}}".format(i)}}, "time": 1700000000000}} for i in range(25)])
         assert local_buffer_size() == 25

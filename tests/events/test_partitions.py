@@ -8,14 +8,14 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from flags.events.partitioning import (
+from events.partitioning import (
     PARTITIONED_TABLES,
     _add_months,
     ensure_partitions,
     existing_partitions,
     is_partitioned,
 )
-from flags.events.tasks import ensure_event_partitions
+from events.tasks import ensure_event_partitions
 
 pytestmark = pytest.mark.skipif(
     not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
@@ -53,7 +53,7 @@ def test_ensure_partitions__months_ahead__created_once():
 
 @pytest.mark.django_db
 def test_ensure_partitions__rows_waiting_in_default__moved_into_new_partition(world):
-    from flags.events.models import Event
+    from events.models import Event
 
     # Given an event dated in a month that has no partition yet (it landed in DEFAULT)
     far = _add_months(datetime.now(UTC).date().replace(day=1), 9)

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from flags.events.models import Event, Exposure, Group, Person, PersonDistinctId
+from events.models import Event, Exposure, Group, Person, PersonDistinctId
 from tests.conftest import make_world
 from tests.events.rulesets import payload
 
@@ -104,7 +104,7 @@ def test_posthog_sdk__capture_set_group_alias__reach_the_stores(posthog_client):
 
 
 def test_posthog_sdk__flags__answers_from_our_ruleset(posthog_client, served_ruleset):
-    from flags.evaluation import CompiledRuleset, EvaluationUser, evaluate_config, evaluate_gate
+    from evaluation import CompiledRuleset, EvaluationUser, evaluate_config, evaluate_gate
 
     world = make_world("PostHog flags")
     served_ruleset(world.project)
@@ -150,7 +150,7 @@ def test_posthog_sdk__flags__answers_from_our_ruleset(posthog_client, served_rul
 def test_posthog_sdk__evaluate_flags_snapshot__answers_and_tags_the_captured_event(
     posthog_client, served_ruleset
 ):
-    from flags.evaluation import CompiledRuleset, EvaluationUser, evaluate_config
+    from evaluation import CompiledRuleset, EvaluationUser, evaluate_config
 
     # Given the SDK's recommended API: one /flags call per request, a snapshot of every flag
     world = make_world("PostHog evaluate_flags")

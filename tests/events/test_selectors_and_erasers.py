@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from flags.events import selectors
-from flags.events.models import Event, Exposure, Group, Person, PersonDistinctId
+from events import selectors
+from events.models import Event, Exposure, Group, Person, PersonDistinctId
 
 
 def ms(when: datetime) -> int:
@@ -259,7 +259,7 @@ def test_erasers__stable_id(api, world):
 
 
 def test_seed_demo_data__events_exposures_persons__idempotent(world):
-    from flags.events.demo import seed_demo_data
+    from events.demo import seed_demo_data
 
     seed_demo_data(project=world.project, actor=world.actor())
     events = Event.objects.filter(project=world.project).count()

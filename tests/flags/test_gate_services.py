@@ -12,7 +12,6 @@ from console.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from console.models import ApiKey, AuditLog, Review, ReviewStatus, Role
 from console.services.projects import project_review_settings_update
 from console.services.reviews import review_approve, review_commit
-from flags.compiler import compile_project
 from flags.models import CompiledRuleset, Gate, GateStatus
 from flags.services.experiments import experiment_create
 from flags.services.gates import (
@@ -31,6 +30,7 @@ from flags.services.gates import (
     gate_update,
 )
 from flags.services.holdouts import holdout_create
+from ruleset.compiler import compile_project
 
 EMAIL_RULE = {
     "name": "Employees",
@@ -221,7 +221,7 @@ def test_gate_update__audit_and_change_share_the_transaction(world):
     actor = world.actor(Role.MEMBER)
     gate_create(project=world.project, actor=actor, name="Checkout")
     with (
-        mock.patch("flags.ruleset_store.schedule_rebuild", side_effect=RuntimeError("boom")),
+        mock.patch("ruleset.changes.schedule_rebuild", side_effect=RuntimeError("boom")),
         pytest.raises(RuntimeError),
     ):
         gate_update(project=world.project, actor=actor, gate_id="checkout", description="lost")

@@ -7,13 +7,13 @@ import pytest
 
 from console.errors import NotFound, ValidationError
 from console.models import AuditLog, Role
-from flags.compiler import compile_project
 from flags.models import Gate
 from flags.selectors import tag_get, tag_list
 from flags.services.experiments import experiment_create, experiment_start
 from flags.services.gates import gate_create, gate_delete
 from flags.services.layers import layer_create, layer_overrides_add, layer_overrides_remove
 from flags.services.tags import tag_create, tag_delete, tag_update
+from ruleset.compiler import compile_project
 
 
 def test_tags__rename_and_delete__entities_follow(world):

@@ -68,7 +68,7 @@ def test_scan__finds_the_known_stores():
     found = user_id_models()
     for label in ("console.auditlog", "console.review", "privacy.deletionrequest"):
         assert label in found
-    if apps.is_installed("flags.events"):
+    if apps.is_installed("events"):
         assert found["flag_events.event"] == ["user_id", "stable_id", "custom_ids", "user"]
 
 

@@ -16,7 +16,7 @@ from typing import TypeVar
 import redis
 from celery import Celery
 
-from flags.events.exposures import QUEUE_KEY, _encode
+from events.exposures import QUEUE_KEY, _encode
 from tests.resilience.conftest import ROOT, LiveServer, Response
 
 T = TypeVar("T")
@@ -31,7 +31,7 @@ WORKER_READY_SECONDS = 40
 # Celery retries the broker 2 s, then 4 s, ... after a failed attempt.
 WORKER_BACK_WITHIN_SECONDS = 30
 CUT_SECONDS = 3
-DRAIN_TASK = "flags.events.tasks.drain_exposures"
+DRAIN_TASK = "events.tasks.drain_exposures"
 
 
 def _check_gate(live: LiveServer, user_id: str) -> Response:
@@ -94,7 +94,7 @@ def _wait_for_the_redis_path(live: LiveServer, run: str) -> None:
 def _drain_like_the_beat_job(live: LiveServer) -> None:
     # The server runs tasks eagerly and has no beat: the drain runs as its beat job would, in a
     # process of its own with the server's settings.
-    code = "from flags.events.tasks import drain_exposures; drain_exposures()"
+    code = "from events.tasks import drain_exposures; drain_exposures()"
     result = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code],
         cwd=ROOT, env=live.env, capture_output=True, text=True, timeout=60, check=False,

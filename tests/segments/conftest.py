@@ -15,13 +15,13 @@ BASE = "/console/v1"
 @pytest.fixture(autouse=True)
 def _fresh_id_lists():
     """Each test starts without in-memory id lists or rulesets of earlier tests."""
-    from flags import ruleset_store
+    from ruleset import load as ruleset_load
 
     forget_all()
-    ruleset_store.forget_loaded()
+    ruleset_load.forget_loaded()
     yield
     forget_all()
-    ruleset_store.forget_loaded()
+    ruleset_load.forget_loaded()
 
 
 class ConsoleApi:

@@ -173,7 +173,7 @@ GATES = ["employees_gate", "small_gate", "big_gate", "not_big_gate", "companies_
 
 
 def test_evaluation__our_evaluator__members_pass(segments_world):
-    from flags.evaluation import CompiledRuleset, EvaluationUser, evaluate_gate
+    from evaluation import CompiledRuleset, EvaluationUser, evaluate_gate
 
     project = segments_world.project
     ruleset = CompiledRuleset.from_specs(_payload(project), id_lists_for_project(project.pk))
@@ -193,7 +193,7 @@ def test_evaluation__official_sdk__agrees_on_rule_and_inline_segments(segments_w
     from statsig import StatsigOptions, StatsigUser
     from statsig import statsig as sdk
 
-    from flags.evaluation import CompiledRuleset, EvaluationUser, evaluate_gate
+    from evaluation import CompiledRuleset, EvaluationUser, evaluate_gate
 
     payload = _payload(segments_world.project)
     ours = CompiledRuleset.from_specs(payload, {})

@@ -65,8 +65,8 @@ class Command(BaseCommand):
     def _seed_entities(self, project: Project, actor: Actor) -> None:
         """Each app's demo data, through its own services: segments first (gates target them),
         events last (they are exposures to the entities)."""
+        from events.demo import seed_demo_data as seed_events
         from flags.demo import seed_demo_data as seed_flags
-        from flags.events.demo import seed_demo_data as seed_events
         from segments.demo import seed_demo_data as seed_segments
 
         for seed in (seed_segments, seed_flags, seed_events):

@@ -1,0 +1,236 @@
+"""Evaluation of gates, configs (and experiments) and layers against a compiled ruleset.
+
+The walk mirrors the official Python SDK (0.72.1) step for step, because answers must match it:
+rules in order, every condition of a rule evaluated (no short-circuit) so that every gate
+condition leaves its exposure, the first matching rule decides even when its pass percentage
+fails, and a nested ``pass_gate`` evaluates into the very result being built (its exposures,
+its resets and the value it leaves behind are all visible to the outer evaluation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from evaluation.result import (
+    RULE_ID_DEFAULT,
+    RULE_ID_DISABLED,
+    RULE_ID_ERROR,
+    EvaluationResult,
+    Reason,
+)
+from evaluation.ruleset import CompiledRule, CompiledRuleset, CompiledSpec
+from evaluation.user import EvaluationUser
+
+# Specs nested through pass_gate / configDelegate deeper than this are treated as a cycle. The
+# SDK has no limit of its own: it runs into Python's recursion limit at about 190 levels.
+MAX_DEPTH = 64
+
+
+def evaluate_gate(ruleset: CompiledRuleset, user: EvaluationUser, name: str) -> EvaluationResult:
+    return _evaluate_top(ruleset, user, ruleset.gates, name)
+
+
+def evaluate_config(ruleset: CompiledRuleset, user: EvaluationUser, name: str) -> EvaluationResult:
+    """Dynamic configs and experiments; ``json_value`` is the config's value."""
+    return _evaluate_top(ruleset, user, ruleset.configs, name)
+
+
+def evaluate_layer(ruleset: CompiledRuleset, user: EvaluationUser, name: str) -> EvaluationResult:
+    """``json_value`` is the layer's parameters: the allocated experiment's values when
+    ``allocated_experiment`` is set, else the layer defaults."""
+    return _evaluate_top(ruleset, user, ruleset.layers, name)
+
+
+class _Run:
+    """One evaluation in progress: the result being written and how deep we are."""
+
+    __slots__ = ("depth", "environment", "id_lists", "result", "ruleset", "user")
+
+    def __init__(self, ruleset: CompiledRuleset, user: EvaluationUser, depth: int) -> None:
+        self.ruleset = ruleset
+        self.user = user
+        environment = user.statsig_environment
+        self.environment = ruleset.environment if environment is None else environment
+        self.id_lists = ruleset.id_lists
+        self.result = _new_result()
+        self.depth = depth
+
+    def gate_in_place(self, name: Any) -> bool:
+        result = self.result
+        try:
+            _evaluate(self, self.ruleset.gates, name, nested=True)
+        except RecursionError:
+            raise
+        except Exception:
+            # The nested gate's error does not end the outer evaluation (as in the SDK): its
+            # exposure says "error" and the value it left behind is used.
+            _mark_error(result)
+        result.secondary_exposures.append(_exposure(name, result.value, result.rule_id))
+        return result.value
+
+    def gate_apart(self, name: Any) -> bool:
+        other = _evaluate_guarded(self.ruleset, self.user, self.ruleset.gates, name, self.depth)
+        self.result.secondary_exposures.append(_exposure(name, other.value, other.rule_id))
+        return other.value
+
+
+def _evaluate_top(
+    ruleset: CompiledRuleset, user: EvaluationUser, table: Mapping[Any, CompiledSpec], name: str
+) -> EvaluationResult:
+    try:
+        result = _evaluate_guarded(ruleset, user, table, name, 0)
+    except RecursionError:
+        # The SDK lets a cycle exhaust the stack and answers its "nothing" default; we answer
+        # an explicit error.
+        result = _new_result()
+        _mark_error(result)
+        return result
+    # The SDK's result objects turn these None into their empty forms.
+    if result.json_value is None:
+        result.json_value = {}
+    if result.rule_id is None:
+        result.rule_id = ""
+    return result
+
+
+def _evaluate_guarded(
+    ruleset: CompiledRuleset,
+    user: EvaluationUser,
+    table: Mapping[Any, CompiledSpec],
+    name: Any,
+    depth: int,
+) -> EvaluationResult:
+    run = _Run(ruleset, user, depth)
+    try:
+        _evaluate(run, table, name, nested=False)
+    except RecursionError:
+        raise
+    except Exception:
+        # Whatever the walk wrote before the failure stays, as in the SDK.
+        _mark_error(run.result)
+    return run.result
+
+
+def _evaluate(run: _Run, table: Mapping[Any, CompiledSpec], name: Any, *, nested: bool) -> None:
+    if run.depth >= MAX_DEPTH:
+        raise RecursionError(f"specs nest deeper than {MAX_DEPTH} levels at {name!r}")
+    result = run.result
+    spec = table.get(name)
+    if spec is None:
+        _reset(
+            result, Reason.UNSUPPORTED if name in run.ruleset.unsupported else Reason.UNRECOGNIZED
+        )
+        return
+    run.depth += 1
+    try:
+        if spec.enabled:
+            for rule in spec.rules:
+                matched = True
+                for condition in rule.conditions:
+                    if not condition(run):
+                        matched = False
+                result.value = matched
+                if matched:
+                    if rule.delegate is not None:
+                        _delegate(run, rule.delegate)
+                    else:
+                        _finalize(result, spec, rule.passes(run.user), rule, nested=nested)
+                    return
+        _finalize(result, spec, False, None, nested=nested)
+    finally:
+        run.depth -= 1
+
+
+def _delegate(run: _Run, experiment_name: str) -> None:
+    result = run.result
+    result.undelegated_secondary_exposures = result.secondary_exposures[:]
+    _evaluate(run, run.ruleset.configs, experiment_name, nested=True)
+    result.explicit_parameters = run.ruleset.configs[experiment_name].explicit_parameters
+    result.allocated_experiment = experiment_name
+    _clean_exposures(result)
+
+
+def _finalize(
+    result: EvaluationResult,
+    spec: CompiledSpec,
+    passed: bool,
+    rule: CompiledRule | None,
+    *,
+    nested: bool,
+) -> None:
+    result.value = passed
+    result.id_type = spec.id_type
+    result.reason = Reason.RECOGNIZED
+    if rule is None:
+        result.json_value = spec.default_value
+        result.rule_id = RULE_ID_DEFAULT if spec.enabled else RULE_ID_DISABLED
+        result.group_name = None
+        result.is_experiment_group = False
+        result.rule_index = None
+    else:
+        result.json_value = rule.return_value if passed else spec.default_value
+        result.rule_id = rule.id
+        result.group_name = rule.group_name
+        result.is_experiment_group = rule.is_experiment_group
+        result.rule_index = rule.index
+    if not nested:
+        _clean_exposures(result)
+
+
+def _new_result() -> EvaluationResult:
+    # One list for both until a delegation or a reset separates them, as in the SDK.
+    exposures: list[dict[str, str]] = []
+    return EvaluationResult(
+        secondary_exposures=exposures, undelegated_secondary_exposures=exposures
+    )
+
+
+def _reset(result: EvaluationResult, reason: Reason) -> None:
+    """What the SDK does on an unknown name, even in the middle of an outer evaluation: the
+    outer's exposures collected so far are forgotten too."""
+    result.value = False
+    result.json_value = {}
+    result.rule_id = ""
+    result.group_name = None
+    result.is_experiment_group = False
+    result.secondary_exposures = []
+    result.undelegated_secondary_exposures = []
+    result.explicit_parameters = []
+    result.allocated_experiment = None
+    result.id_type = ""
+    result.reason = reason
+    result.rule_index = None
+
+
+def _mark_error(result: EvaluationResult) -> None:
+    result.rule_id = RULE_ID_ERROR
+    result.reason = Reason.ERROR
+    result.rule_index = None
+
+
+def _exposure(gate: Any, value: bool, rule_id: Any) -> dict[str, Any]:
+    return {"gate": gate, "gateValue": "true" if value else "false", "ruleID": rule_id}
+
+
+def _clean_exposures(result: EvaluationResult) -> None:
+    result.secondary_exposures = _cleaned(result.secondary_exposures)
+    result.undelegated_secondary_exposures = _cleaned(result.undelegated_secondary_exposures)
+
+
+def _cleaned(exposures: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Without segment exposures and duplicates. The key is the SDK's joined string (not a
+    tuple) so that names containing "|" collide exactly as they do there."""
+    kept: list[dict[str, Any]] = []
+    if not exposures:
+        return kept
+    seen: set[str] = set()
+    for exposure in exposures:
+        gate = exposure["gate"]
+        if gate.startswith("segment:"):
+            continue
+        key = f"{gate}|{exposure['gateValue']}|{exposure['ruleID']}"
+        if key not in seen:
+            seen.add(key)
+            kept.append(exposure)
+    return kept

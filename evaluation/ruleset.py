@@ -1,0 +1,209 @@
+"""A ``download_config_specs`` (v1) ruleset compiled for evaluation."""
+
+from __future__ import annotations
+
+from collections.abc import Container, Mapping
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+from typing import Any
+
+from evaluation import fields
+from evaluation.conditions import SUPPORTED_TYPES, Condition, compile_condition
+from evaluation.hashing import bucket_hash
+from evaluation.operators import SUPPORTED_OPERATORS
+from evaluation.user import EvaluationUser
+
+IdLists = Mapping[str, Container[str]]
+_NO_ID_LISTS: IdLists = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    index: int
+    id: Any
+    conditions: tuple[Condition, ...]
+    return_value: Any
+    group_name: Any
+    is_experiment_group: bool
+    # Name of the config (experiment) this rule hands the evaluation to, when that config exists.
+    delegate: str | None
+    # True / False when the pass percentage is 100 / 0, which need no hash.
+    fixed_pass: bool | None
+    pass_percentage: Any
+    # "<spec salt>.<rule salt>."; None when a salt is not a string (the SDK fails on those).
+    salt_prefix: str | None
+    unit: fields.UnitReader
+
+    def passes(self, user: EvaluationUser) -> bool:
+        if self.fixed_pass is not None:
+            return self.fixed_pass
+        if self.salt_prefix is None:
+            raise TypeError("the spec or rule salt is not a string")
+        unit = self.unit(user) or ""
+        return bucket_hash(self.salt_prefix + unit) % 10000 < self.pass_percentage * 100
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledSpec:
+    enabled: bool
+    rules: tuple[CompiledRule, ...]
+    default_value: Any
+    id_type: Any
+    explicit_parameters: Any
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRuleset:
+    """Build with ``from_specs``. ``gates``, ``configs`` (dynamic configs and experiments) and
+    ``layers`` hold the specs the SDK would keep; ``unsupported`` names the specs it drops
+    because they use a condition type or operator it does not know."""
+
+    time: int
+    default_environment: str | None
+    gates: Mapping[str, CompiledSpec]
+    configs: Mapping[str, CompiledSpec]
+    layers: Mapping[str, CompiledSpec]
+    unsupported: frozenset[Any]
+    id_lists: IdLists
+    # The environment of users who bring none: {"tier": default_environment}.
+    environment: Mapping[str, Any] | None
+
+    @property
+    def gate_names(self) -> tuple[str, ...]:
+        return tuple(self.gates)
+
+    @property
+    def config_names(self) -> tuple[str, ...]:
+        return tuple(self.configs)
+
+    @property
+    def layer_names(self) -> tuple[str, ...]:
+        return tuple(self.layers)
+
+    @classmethod
+    def from_specs(
+        cls, specs: Mapping[str, Any], id_lists: IdLists | None = None
+    ) -> CompiledRuleset:
+        """Compiles a parsed ``download_config_specs`` body. ``id_lists`` maps a list name to a
+        container of id hashes (``id_list_hash``). Raises ValueError for a body the SDK would
+        refuse to load (not an object, no ``time``, spec tables or rules of the wrong shape), and
+        for a "no change" reply (``has_updates: false``)."""
+        if not isinstance(specs, Mapping):
+            raise ValueError("the ruleset must be a JSON object")
+        if specs.get("has_updates") is False:
+            raise ValueError("the ruleset says has_updates: false; it carries no specs")
+        if specs.get("time") is None:
+            raise ValueError("the ruleset has no 'time'")
+        unsupported: set[Any] = set()
+        raw_tables = [
+            _supported_specs(specs, key, unsupported)
+            for key in ("feature_gates", "dynamic_configs", "layer_configs")
+        ]
+        config_names = raw_tables[1].keys()
+        app_id = specs.get("app_id")
+        gates, configs, layers = (
+            {
+                name: _compile_spec(raw, app_id=app_id, config_names=config_names)
+                for name, raw in table.items()
+            }
+            for table in raw_tables
+        )
+        default_environment = specs.get("default_environment")
+        return cls(
+            time=int(specs["time"]),
+            default_environment=default_environment,
+            gates=MappingProxyType(gates),
+            configs=MappingProxyType(configs),
+            layers=MappingProxyType(layers),
+            unsupported=frozenset(unsupported),
+            id_lists=_NO_ID_LISTS if id_lists is None else id_lists,
+            environment=None if default_environment is None else {"tier": default_environment},
+        )
+
+    def with_id_lists(self, id_lists: IdLists) -> CompiledRuleset:
+        """The same compiled specs with other id lists (the specs are shared, not copied)."""
+        return replace(self, id_lists=id_lists)
+
+
+def _objects(value: Any, where: str) -> list[Mapping[str, Any]]:
+    if not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value):
+        raise ValueError(f"{where} must be a list of objects")
+    return value
+
+
+def _supported_specs(
+    specs: Mapping[str, Any], key: str, unsupported: set[Any]
+) -> dict[Any, Mapping[str, Any]]:
+    """The table of specs by name, later duplicates winning, without the unsupported ones."""
+    table: dict[Any, Mapping[str, Any]] = {}
+    for raw in _objects(specs.get(key, []), key):
+        name = raw.get("name")
+        if name is not None:
+            table[name] = raw
+        if not _is_supported(raw, key):
+            unsupported.add(name)
+            table.pop(name, None)
+    return table
+
+
+def _is_supported(raw: Mapping[str, Any], key: str) -> bool:
+    where = f"{key}[{raw.get('name')!r}].rules"
+    supported = True
+    for index, rule in enumerate(_objects(raw.get("rules", []), where)):
+        for condition in _objects(rule.get("conditions", []), f"{where}[{index}].conditions"):
+            for value, known in (
+                (condition.get("operator"), SUPPORTED_OPERATORS),
+                (condition.get("type"), SUPPORTED_TYPES),
+            ):
+                if value is not None and (not isinstance(value, str) or value.lower() not in known):
+                    supported = False
+    return supported
+
+
+def _compile_spec(
+    raw: Mapping[str, Any], *, app_id: Any, config_names: Container[Any]
+) -> CompiledSpec:
+    spec_salt = raw.get("salt", "")
+    rules = tuple(
+        _compile_rule(index, rule, spec_salt=spec_salt, app_id=app_id, config_names=config_names)
+        for index, rule in enumerate(raw.get("rules", []))
+    )
+    return CompiledSpec(
+        enabled=bool(raw.get("enabled", False)),
+        rules=rules,
+        default_value=raw.get("defaultValue", {}),
+        id_type=raw.get("idType", ""),
+        explicit_parameters=raw.get("explicitParameters", []),
+    )
+
+
+def _compile_rule(
+    index: int,
+    raw: Mapping[str, Any],
+    *,
+    spec_salt: Any,
+    app_id: Any,
+    config_names: Container[Any],
+) -> CompiledRule:
+    rule_id = raw.get("id", "")
+    # A present "salt" wins even when empty or null; only a missing one falls back to the id.
+    rule_salt = raw.get("salt", rule_id)
+    pass_percentage = raw.get("passPercentage", 0)
+    delegate = raw.get("configDelegate")
+    return CompiledRule(
+        index=index,
+        id=rule_id,
+        conditions=tuple(
+            compile_condition(condition, app_id=app_id) for condition in raw.get("conditions", [])
+        ),
+        return_value=raw.get("returnValue"),
+        group_name=raw.get("groupName"),
+        is_experiment_group=raw.get("isExperimentGroup", False) is True,
+        delegate=delegate if isinstance(delegate, str) and delegate in config_names else None,
+        fixed_pass=True if pass_percentage == 100 else False if pass_percentage == 0 else None,
+        pass_percentage=pass_percentage,
+        salt_prefix=f"{spec_salt}.{rule_salt}."
+        if isinstance(spec_salt, str) and isinstance(rule_salt, str)
+        else None,
+        unit=fields.unit_id(raw.get("idType", "userID")),
+    )

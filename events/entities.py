@@ -1,0 +1,154 @@
+"""What the event store and the PostHog endpoints need to know about a project's gates, configs
+and experiments, read from the in-memory compiled ruleset (never SQL after warm-up): the entities
+by name with their kind, and which experiment group a rule id stands for.
+
+The ruleset's payload is Statsig's ``download_config_specs`` document (``feature_gates`` and
+``dynamic_configs`` arrays of specs with ``entity``, ``enabled``, ``isActive``, ``rules``); the
+index built from it is kept per ruleset version.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+GATE = "gate"
+EXPERIMENT = "experiment"
+CONFIG = "config"
+
+# Spec ``entity`` values served as PostHog flags (segments and holdouts are building blocks).
+_GATE_ENTITIES = {"feature_gate"}
+_CONFIG_ENTITIES = {"dynamic_config": CONFIG, "experiment": EXPERIMENT, "autotune": EXPERIMENT}
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    name: str
+    kind: str  # GATE | EXPERIMENT | CONFIG
+    spec: dict[str, Any]
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.spec.get("enabled", True))
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.spec.get("isActive", True))
+
+    @property
+    def numeric_id(self) -> int:
+        """A stable integer for PostHog's ``metadata.id`` / ``$feature_flag_id``."""
+        raw = self.spec.get("id")
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            return raw
+        return zlib.crc32(f"{self.kind}:{self.name}".encode()) & 0x7FFFFFFF
+
+    @property
+    def version(self) -> int:
+        raw = self.spec.get("version")
+        return raw if isinstance(raw, int) and not isinstance(raw, bool) else 1
+
+
+@dataclass(slots=True)
+class EntityIndex:
+    time: int
+    source: int = 0  # id() of the payload it was built from
+    entities: dict[str, Entity] = field(default_factory=dict)
+    rule_groups: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @classmethod
+    def from_payload(cls, time: int, payload: dict[str, Any]) -> EntityIndex:
+        index = cls(time=time)
+        for spec in payload.get("feature_gates") or []:
+            if isinstance(spec, dict) and spec.get("entity", "feature_gate") in _GATE_ENTITIES:
+                index._add(spec, GATE)
+        for spec in payload.get("dynamic_configs") or []:
+            if not isinstance(spec, dict):
+                continue
+            kind = _CONFIG_ENTITIES.get(spec.get("entity", "dynamic_config"))
+            if kind is None:
+                continue
+            index._add(spec, kind)
+            groups = {
+                str(rule.get("id")): str(rule["groupName"])
+                for rule in spec.get("rules") or []
+                if isinstance(rule, dict) and rule.get("groupName")
+            }
+            index.rule_groups[str(spec.get("name"))] = groups
+        return index
+
+    def _add(self, spec: dict[str, Any], kind: str) -> None:
+        name = spec.get("name")
+        # A gate and a config may share a name; the gate answers (PostHog keys are unique).
+        if isinstance(name, str) and name and name not in self.entities:
+            self.entities[name] = Entity(name=name, kind=kind, spec=spec)
+
+
+_indexes: dict[int, EntityIndex] = {}
+_lock = threading.Lock()
+
+
+def loaded_ruleset(project_id: int):
+    """The process's ``LoadedRuleset`` (ruleset + payload + time), or None when unavailable."""
+    try:
+        from ruleset.load import current
+    except ImportError:
+        return None
+    try:
+        return current(project_id)
+    except Exception as exc:  # no ruleset yet, or the database is down: answer "unknown"
+        logger.warning("event store: ruleset unavailable project_id=%s error=%s", project_id, exc)
+        return None
+
+
+def entity_index(project_id: int, loaded: Any = None) -> EntityIndex | None:
+    loaded = loaded if loaded is not None else loaded_ruleset(project_id)
+    if loaded is None:
+        return None
+    index = _indexes.get(project_id)
+    if index is not None and index.time == loaded.time and index.source == id(loaded.payload):
+        return index
+    index = EntityIndex.from_payload(loaded.time, loaded.payload or {})
+    index.source = id(loaded.payload)
+    with _lock:
+        _indexes[project_id] = index
+    return index
+
+
+def group_name_lookup(project_id: int) -> Callable[[str, str, str], str]:
+    """``lookup(kind, name, rule_id) -> group name or ""`` for config/experiment exposures."""
+    holder: list[EntityIndex | None] = []
+
+    def lookup(kind: str, name: str, rule_id: str) -> str:
+        if not rule_id:
+            return ""
+        if not holder:
+            holder.append(entity_index(project_id))
+        index = holder[0]
+        if index is None:
+            return ""
+        return index.rule_groups.get(name, {}).get(rule_id, "")
+
+    return lookup
+
+
+def entity_kind_lookup(project_id: int) -> Callable[[str], str | None]:
+    """``lookup(name) -> "gate" | "experiment" | "config" | None``."""
+    holder: list[EntityIndex | None] = []
+
+    def lookup(name: str) -> str | None:
+        if not holder:
+            holder.append(entity_index(project_id))
+        index = holder[0]
+        if index is None:
+            return None
+        entity = index.entities.get(name)
+        return entity.kind if entity else None
+
+    return lookup

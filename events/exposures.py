@@ -1,0 +1,355 @@
+"""Exposure buffering: the evaluation endpoints hand their exposures to ``buffer_exposures`` and
+never write to the database on the request path.
+
+- With Redis (``settings.REDIS_URL``): JSON rows in a Redis list. A request only appends its
+  rows to an in-process buffer; a background thread moves them to Redis every
+  ``REDIS_FORWARD_SECONDS`` in one ``RPUSH`` (a round trip to Redis per request cost as much as
+  the evaluation; a process killed outright loses at most that interval). A beat job
+  (``events.tasks.drain_exposures``, every ~2 s) moves them to the database in batches of
+  ``DRAIN_BATCH_SIZE``, one multi-row ``INSERT ... ON CONFLICT DO NOTHING`` per batch, and only then
+  trims them from the list. Every row carries a uuid assigned here, so a drain that dies after its
+  commit and before its ``LTRIM`` repeats the batch harmlessly: the drain is idempotent and a worker
+  restart loses nothing.
+- Without Redis, or while Redis is unreachable: the same in-process buffer, written to the
+  database by that thread every ``LOCAL_FLUSH_SECONDS`` and at interpreter exit (a clean shutdown
+  loses nothing). Without the thread (``EXPOSURE_FLUSH_THREAD`` off, as in the test suite) each
+  request pushes to Redis itself.
+  When that buffer is full, new exposures are counted as dropped (``buffer_full``), never raised.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import logging
+import threading
+import time
+import uuid
+from collections import Counter, deque
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+QUEUE_KEY = "flag_events:exposures"
+DRAIN_LOCK_KEY = "flag_events:exposures:drain-lock"
+DRAIN_BATCH_SIZE = 5_000
+# A drain holds its lock this long at most (a crashed drain frees it by expiry).
+DRAIN_LOCK_MS = 60_000
+# After a Redis failure, the buffer stays local this long before trying Redis again.
+REDIS_RETRY_SECONDS = 5.0
+LOCAL_FLUSH_SECONDS = 1.0
+REDIS_FORWARD_SECONDS = 0.1
+REDIS_FORWARD_BATCH = 5_000
+LOCAL_BUFFER_LIMIT = 200_000
+
+_lock = threading.Lock()
+_local: deque[str] = deque()
+_local_dropped: Counter[int] = Counter()
+_redis_client: tuple[str, Any] | None = None
+_redis_down_until = 0.0
+_flusher: threading.Thread | None = None
+_flusher_stop = threading.Event()
+
+
+# ---------------------------------------------------------------------------------------------
+# Serialised form: one JSON object per exposure, the contract dict plus project_id, a uuid and the
+# receive time, so the row written later is exactly the row accepted now.
+
+
+def _encode(project_id: int, exposure: dict, received_ms: int) -> str:
+    payload = {
+        "kind": exposure.get("kind"),
+        "name": exposure.get("name"),
+        "rule_id": exposure.get("rule_id"),
+        "value": exposure.get("value"),
+        "group_name": exposure.get("group_name"),
+        "user": exposure.get("user"),
+        "environment": exposure.get("environment"),
+        "secondary_exposures": exposure.get("secondary_exposures"),
+        "time": exposure.get("time") or received_ms,
+        "source": exposure.get("source"),
+        "parameter_name": exposure.get("parameter_name"),
+        "allocated_experiment": exposure.get("allocated_experiment"),
+        "project_id": project_id,
+        "uuid": str(exposure.get("uuid") or uuid.uuid4()),
+        "received_ms": received_ms,
+    }
+    return json.dumps(payload, separators=(",", ":"), default=str)
+
+
+def _decode(item: bytes | str) -> dict[str, Any] | None:
+    from events.rows import exposure_row
+
+    try:
+        payload = json.loads(item)
+        received_at = datetime.fromtimestamp(payload["received_ms"] / 1000, tz=UTC)
+        return exposure_row(int(payload["project_id"]), payload, received_at=received_at)
+    except (ValueError, KeyError, TypeError):
+        logger.warning("exposure buffer: unreadable item skipped")
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# The request path.
+
+
+def buffer_exposures(project_id: int, exposures: list[dict]) -> None:
+    """Queues exposures for a bulk write later. Never raises, never touches the database.
+
+    Each dict: ``kind`` ("gate"|"config"|"layer"), ``name``, ``rule_id``, ``value`` (bool|None),
+    ``group_name``, ``user`` (the Statsig user dict), ``environment`` (tier|None),
+    ``secondary_exposures`` (list), ``time`` (epoch ms), ``source``, optional ``parameter_name``
+    and ``allocated_experiment``.
+    """
+    if not exposures:
+        return
+    try:
+        received_ms = int(time.time() * 1000)
+        items = [_encode(project_id, exposure, received_ms) for exposure in exposures]
+    except Exception:  # malformed input must not fail an evaluation
+        logger.exception("exposure buffer: could not encode exposures project_id=%s", project_id)
+        return
+    if _flush_thread_enabled() or not _push_to_redis(items):
+        _push_local(project_id, items)
+
+
+def _redis():
+    global _redis_client
+    url = settings.REDIS_URL
+    if _redis_client is None or _redis_client[0] != url:
+        import redis
+
+        client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=1.0)
+        _redis_client = (url, client)
+    return _redis_client[1]
+
+
+def redis_enabled() -> bool:
+    return bool(getattr(settings, "REDIS_URL", ""))
+
+
+def _redis_usable() -> bool:
+    """Redis is configured and not in its back-off after a failure."""
+    return redis_enabled() and time.monotonic() >= _redis_down_until
+
+
+def _push_to_redis(items: list[str]) -> bool:
+    global _redis_down_until
+    if not _redis_usable():
+        return False
+    try:
+        _redis().rpush(QUEUE_KEY, *items)
+        return True
+    except Exception as exc:  # Redis down or slow: keep the exposures locally
+        _redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
+        logger.warning("exposure buffer: redis unavailable, buffering locally error=%s", exc)
+        return False
+
+
+def _push_local(project_id: int, items: list[str]) -> None:
+    with _lock:
+        room = LOCAL_BUFFER_LIMIT - len(_local)
+        _local.extend(items[: max(room, 0)])
+        if room < len(items):
+            _local_dropped[project_id] += len(items) - max(room, 0)
+    _ensure_flusher()
+
+
+# ---------------------------------------------------------------------------------------------
+# The local buffer: a daemon thread and an exit hook write it.
+
+
+def _flush_thread_enabled() -> bool:
+    # Off under the test suite (pytest-env): each test owns its database transaction, and a
+    # thread writing on its own connection would leak rows between tests; tests flush
+    # explicitly with flush_local_buffer.
+    return settings.EXPOSURE_FLUSH_THREAD
+
+
+def _ensure_flusher() -> None:
+    global _flusher
+    if _flusher is not None and _flusher.is_alive():
+        return
+    if not _flush_thread_enabled():
+        return
+    with _lock:
+        if _flusher is not None and _flusher.is_alive():
+            return
+        _flusher_stop.clear()
+        _flusher = threading.Thread(target=_flush_loop, name="exposure-buffer-flush", daemon=True)
+        _flusher.start()
+
+
+def _flush_loop() -> None:
+    from django.db import connection
+
+    last_write = time.monotonic()
+    while not _flusher_stop.wait(REDIS_FORWARD_SECONDS):
+        if not _local and not _local_dropped:
+            continue
+        if _forward_to_redis() and not _local_dropped:
+            continue
+        if time.monotonic() - last_write < LOCAL_FLUSH_SECONDS:
+            continue
+        last_write = time.monotonic()
+        try:
+            flush_local_buffer()
+        except Exception:
+            logger.exception("exposure buffer: flush failed, will retry")
+        finally:
+            with contextlib.suppress(Exception):
+                connection.close()
+
+
+def _forward_to_redis() -> bool:
+    """Moves the in-process buffer to the Redis queue; False (the rows kept here) when there is
+    no Redis or it failed."""
+    if not _redis_usable():
+        return False
+    while _local:
+        with _lock:
+            items = [_local.popleft() for _ in range(min(REDIS_FORWARD_BATCH, len(_local)))]
+        if not _push_to_redis(items):
+            with _lock:
+                _local.extendleft(reversed(items))
+            return False
+    return True
+
+
+def stop_flusher(timeout: float = 5.0) -> None:
+    """Stops the background thread (tests; the exit hook flushes what is left)."""
+    global _flusher
+    _flusher_stop.set()
+    thread = _flusher
+    if thread is not None:
+        thread.join(timeout)
+    _flusher = None
+
+
+def local_buffer_size() -> int:
+    return len(_local)
+
+
+def flush_local_buffer(*, limit: int | None = None) -> int:
+    """Writes the in-process buffer (or its first ``limit`` items); returns rows written. Items
+    are put back at the front when the write fails."""
+    from django.db import transaction
+
+    from events.models import DropReason, EventSource
+    from events.store import insert_exposures, record_drops
+
+    with _lock:
+        count = len(_local) if limit is None else min(limit, len(_local))
+        items = [_local.popleft() for _ in range(count)]
+        dropped = dict(_local_dropped)
+        _local_dropped.clear()
+    rows = [row for row in (_decode(item) for item in items) if row is not None]
+    try:
+        with transaction.atomic():
+            for start in range(0, len(rows), DRAIN_BATCH_SIZE):
+                insert_exposures(rows[start : start + DRAIN_BATCH_SIZE], idempotent=True)
+            for project_id, n in dropped.items():
+                record_drops(
+                    project_id=project_id,
+                    source=EventSource.STATSIG_HTTP,
+                    counts={DropReason.BUFFER_FULL: n},
+                )
+    except Exception:
+        with _lock:
+            _local.extendleft(reversed(items))
+            for project_id, n in dropped.items():
+                _local_dropped[project_id] += n
+        raise
+    return len(rows)
+
+
+def discard_local_buffer() -> None:
+    """Forgets buffered exposures and the Redis back-off (tests)."""
+    global _redis_down_until
+    with _lock:
+        _local.clear()
+        _local_dropped.clear()
+    _redis_down_until = 0.0
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    _flusher_stop.set()
+    if not _local and not _local_dropped:
+        return
+    if _forward_to_redis() and not _local_dropped:
+        return
+    try:
+        written = flush_local_buffer()
+        logger.info("exposure buffer: flushed at exit rows=%s", written)
+    except Exception:
+        logger.exception("exposure buffer: flush at exit failed rows=%s", len(_local))
+
+
+# ---------------------------------------------------------------------------------------------
+# The Redis queue's drain (a beat job).
+
+
+_RELEASE_LOCK = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+
+def drain_redis_queue(*, max_batches: int = 20, batch_size: int = DRAIN_BATCH_SIZE) -> int:
+    """Moves queued exposures to the database; returns the rows written. Safe to run from
+    several workers (a lock) and to repeat after a crash (idempotent inserts, trim after commit)."""
+    if not redis_enabled():
+        return 0
+    from django.db import transaction
+
+    from events.store import insert_exposures
+
+    client = _redis()
+    token = uuid.uuid4().hex
+    if not client.set(DRAIN_LOCK_KEY, token, nx=True, px=DRAIN_LOCK_MS):
+        return 0
+    written = 0
+    try:
+        for _ in range(max_batches):
+            items = client.lrange(QUEUE_KEY, 0, batch_size - 1)
+            if not items:
+                break
+            rows = [row for row in (_decode(item) for item in items) if row is not None]
+            with transaction.atomic():
+                insert_exposures(rows, idempotent=True)
+            # Only after the commit: a crash before this line repeats the batch next time.
+            client.ltrim(QUEUE_KEY, len(items), -1)
+            written += len(rows)
+            if len(items) < batch_size:
+                break
+    finally:
+        with contextlib.suppress(Exception):
+            client.eval(_RELEASE_LOCK, 1, DRAIN_LOCK_KEY, token)
+    return written
+
+
+def queue_length() -> int:
+    if not redis_enabled():
+        return len(_local)
+    try:
+        return int(_redis().llen(QUEUE_KEY))
+    except Exception:
+        return -1
+
+
+def drain_all() -> int:
+    """Everything buffered, wherever it is (the beat job, demo data and tests)."""
+    written = 0
+    if redis_enabled():
+        try:
+            written += drain_redis_queue()
+        except Exception:
+            logger.exception("exposure buffer: redis drain failed")
+    if _local or _local_dropped:
+        written += flush_local_buffer()
+    return written
