@@ -7,4 +7,5 @@ class PrivacyConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from privacy import erasers_console  # noqa: F401  (registers the console's erasers)
+        # The console's erasers, and the tasks the services queue by name.
+        from privacy import erasers_console, tasks  # noqa: F401

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from celery import current_app
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -47,6 +48,8 @@ from privacy.models import (
 from privacy.unit_types import project_unit_types, resolve_unit_type
 
 logger = logging.getLogger(__name__)
+
+PROCESS_NOW_TASK = "privacy.tasks.process_deletions_now"
 
 ENTITY_TYPE = "deletion_request"
 SERVER_API_ACTOR_NAME = "SERVER API"
@@ -462,8 +465,8 @@ def _complete(request: DeletionRequest, progress: dict[str, Any]) -> bool:
 
 def deletion_process_now_queue(*, project: Project, actor: Actor) -> None:
     """Queue the job for this project's pending requests once the current transaction commits."""
-    from privacy.tasks import process_deletions_now
-
     project_id = project.pk
     logger.info("privacy.deletion.process_now project=%s actor=%s", project_id, actor.id)
-    transaction.on_commit(lambda: process_deletions_now.delay(project_id))
+    # By name: the task module imports this one (``PrivacyConfig.ready`` registers it).
+    task = current_app.tasks[PROCESS_NOW_TASK]
+    transaction.on_commit(lambda: task.delay(project_id))

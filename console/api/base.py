@@ -17,6 +17,7 @@ from console import ratelimit
 from console.actors import Actor
 from console.api.authentication import ConsoleKeyAuthentication
 from console.api.pagination import PageRequest, page_request, pagination_block
+from console.api.review_shape import review_output
 from console.jsonbody import discard_unread_body
 from console.models import ApiKey, Project
 from console.services.reviews import ChangeOutcome
@@ -115,7 +116,5 @@ class ConsoleAPIView(APIView):
     ) -> Response:
         """A change either applied (``render(result)`` under ``message``) or filed for review (202)."""
         if outcome.review is not None:
-            from console.api.reviews import review_output
-
             return self.respond(REVIEW_SUBMITTED_MESSAGE, review_output(outcome.review), 202)
         return self.respond(message, render(outcome.result), status_code)

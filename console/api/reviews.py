@@ -12,71 +12,11 @@ from rest_framework import serializers
 
 from console import selectors
 from console.api.base import ConsoleAPIView
+from console.api.review_shape import ReviewSerializer, review_output
 from console.api.schema import PAGE_PARAMETERS, envelope, responses
 from console.errors import NotFound
 from console.models import Review
 from console.services import reviews as review_services
-
-
-class ReviewAuthorSerializer(serializers.Serializer):
-    id = serializers.CharField()
-    name = serializers.CharField()
-    email = serializers.CharField(allow_null=True)
-
-
-class ReviewDecisionSerializer(serializers.Serializer):
-    decision = serializers.ChoiceField(choices=["approve", "reject"])
-    reviewer = serializers.CharField()
-    reason = serializers.CharField()
-    created_at = serializers.DateTimeField()
-
-
-class ReviewSerializer(serializers.Serializer):
-    review_id = serializers.CharField()
-    status = serializers.CharField()
-    type = serializers.CharField()
-    entity_type = serializers.CharField()
-    entity_id = serializers.CharField()
-    description = serializers.CharField()
-    change = serializers.JSONField()
-    base_version = serializers.IntegerField(allow_null=True)
-    author = ReviewAuthorSerializer()
-    decisions = ReviewDecisionSerializer(many=True)
-    reviewers = serializers.ListField(child=serializers.CharField())
-    created_at = serializers.DateTimeField()
-    committed_at = serializers.DateTimeField(allow_null=True)
-
-
-def review_output(review: Review) -> dict[str, Any]:
-    return {
-        "review_id": review.public_id,
-        "status": review.status,
-        "type": review.change_type,
-        "entity_type": review.entity_type,
-        "entity_id": review.entity_id,
-        "description": review.description,
-        "change": review.change,
-        "base_version": review.base_version,
-        "author": {
-            "id": str(
-                review.author_user_id or (review.author_key and review.author_key.public_id) or ""
-            ),
-            "name": review.author_name,
-            "email": review.author_email or None,
-        },
-        "decisions": [
-            {
-                "decision": decision.decision,
-                "reviewer": decision.reviewer_name,
-                "reason": decision.reason,
-                "created_at": decision.created_at.isoformat(),
-            }
-            for decision in review.decisions.all()
-        ],
-        "reviewers": [],
-        "created_at": review.created_at.isoformat(),
-        "committed_at": review.committed_at.isoformat() if review.committed_at else None,
-    }
 
 
 def active_review_output(review: Review | None) -> dict[str, Any] | None:

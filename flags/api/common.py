@@ -11,7 +11,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from console.api.base import ConsoleAPIView
-from console.api.reviews import ReviewSerializer
+from console.api.review_shape import ReviewSerializer
 from console.api.schema import RESPECT_REVIEWS_HEADER, envelope, responses
 from console.models import Review
 from flags import selectors

@@ -11,7 +11,8 @@ from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 
-from console.api.reviews import ReviewListView, ReviewSerializer, review_output, review_urlpatterns
+from console.api.review_shape import ReviewSerializer, review_output
+from console.api.reviews import ReviewListView, review_urlpatterns
 from console.api.schema import PAGE_PARAMETERS, envelope, responses
 from console.errors import ValidationError
 from console.services.reviews import ChangeOutcome
