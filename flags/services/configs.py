@@ -15,6 +15,13 @@ from console.errors import FieldError, ValidationError
 from console.models import Project, Review
 from console.services.audit import audit_record
 from console.services.reviews import ChangeOutcome, register_change
+from console.validation import (
+    validate_bool,
+    validate_id_type,
+    validate_name,
+    validate_tags,
+    validate_text,
+)
 from flags.models import ConfigStatus, DynamicConfig
 from flags.services import rules as rule_lists
 from flags.services.common import (
@@ -31,11 +38,6 @@ from flags.services.common import (
     save_changed_fields,
     save_created,
     submit_change,
-    validate_bool,
-    validate_id_type,
-    validate_name,
-    validate_tags,
-    validate_text,
     wider_scope,
 )
 from ruleset import changes as ruleset_changes

@@ -28,6 +28,15 @@ from console.errors import ValidationError
 from console.models import Project, Review
 from console.services.audit import audit_record
 from console.services.reviews import ChangeOutcome, register_change
+from console.validation import (
+    distinct_strings,
+    json_number,
+    validate_bool,
+    validate_id_type,
+    validate_name,
+    validate_tags,
+    validate_text,
+)
 from flags.models import (
     EXPERIMENT_STATUSES_HOLDING_BUCKETS,
     Experiment,
@@ -44,23 +53,16 @@ from flags.services.common import (
     bump,
     check_expected_version,
     current_version_of,
-    distinct_strings,
     ensure_name_free,
     environment_names,
     forget_versions,
     get_entity,
-    json_number,
     new_identity,
     require_editor,
     save_created,
     save_unique,
     save_version,
     submit_change,
-    validate_bool,
-    validate_id_type,
-    validate_name,
-    validate_tags,
-    validate_text,
 )
 from flags.services.layers import (
     buckets_for,

@@ -17,6 +17,13 @@ from console.errors import ValidationError
 from console.models import Project, Review
 from console.services.audit import audit_record
 from console.services.reviews import ChangeOutcome, register_change
+from console.validation import (
+    validate_bool,
+    validate_id_type,
+    validate_name,
+    validate_tags,
+    validate_text,
+)
 from flags.models import DynamicConfig, Experiment, Gate, GateStatus, GateType, Holdout, Layer
 from flags.services import rules as rule_lists
 from flags.services.common import (
@@ -33,11 +40,6 @@ from flags.services.common import (
     save_changed_fields,
     save_created,
     submit_change,
-    validate_bool,
-    validate_id_type,
-    validate_name,
-    validate_tags,
-    validate_text,
     wider_scope,
 )
 from ruleset import changes as ruleset_changes

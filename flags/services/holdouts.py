@@ -15,6 +15,14 @@ from console.errors import ValidationError
 from console.models import Project, Review
 from console.services.audit import audit_record
 from console.services.reviews import ChangeOutcome, register_change
+from console.validation import (
+    json_number,
+    validate_bool,
+    validate_id_type,
+    validate_name,
+    validate_tags,
+    validate_text,
+)
 from flags.models import Experiment, Gate, Holdout, Layer
 from flags.services import rules as rule_lists
 from flags.services.common import (
@@ -27,18 +35,12 @@ from flags.services.common import (
     environment_names,
     forget_versions,
     get_entity,
-    json_number,
     new_identity,
     record_version,
     require_editor,
     save_unique,
     stamp_created,
     submit_change,
-    validate_bool,
-    validate_id_type,
-    validate_name,
-    validate_tags,
-    validate_text,
     wider_scope,
 )
 from ruleset import changes as ruleset_changes

@@ -20,6 +20,13 @@ from console.errors import ValidationError
 from console.models import Project, Review
 from console.services.audit import audit_record
 from console.services.reviews import ChangeOutcome, register_change
+from console.validation import (
+    validate_bool,
+    validate_id_type,
+    validate_name,
+    validate_tags,
+    validate_text,
+)
 from flags.models import (
     EXPERIMENT_STATUSES_HOLDING_BUCKETS,
     Experiment,
@@ -40,11 +47,6 @@ from flags.services.common import (
     save_changed_fields,
     save_created,
     submit_change,
-    validate_bool,
-    validate_id_type,
-    validate_name,
-    validate_tags,
-    validate_text,
     wider_scope,
 )
 from ruleset import changes as ruleset_changes
@@ -216,8 +218,9 @@ def _group_of(experiment: Experiment, ref: Any, path: str) -> dict[str, Any]:
 def validate_layer_overrides(project: Project, layer: Layer, raw: Any) -> dict[str, Any]:
     """Statsig's ``LayerOverridesDto``: each override names an experiment of the layer and one
     of its groups (stored with the group's id, which never changes)."""
+    from console.validation import distinct_strings
     from flags.models import Gate
-    from flags.services.common import distinct_strings, environment_names
+    from flags.services.common import environment_names
     from flags.services.rules import segment_problem
 
     if not isinstance(raw, Mapping):

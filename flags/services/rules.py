@@ -10,8 +10,14 @@ from typing import Any
 
 from console.errors import FieldError, ValidationError
 from console.models import Project
+from console.validation import (
+    distinct_strings,
+)
 from flags.models import Gate, new_rule_id, new_salt
-from flags.services.common import NO_REVIEW, ReviewScope, distinct_strings
+from flags.services.common import (
+    NO_REVIEW,
+    ReviewScope,
+)
 from ruleset import conditions
 
 RenamePath = Callable[[int], str | None]

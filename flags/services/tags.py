@@ -12,8 +12,15 @@ from console.actors import Actor
 from console.errors import NotFound, ValidationError
 from console.models import Project
 from console.services.audit import audit_record, field_changes
+from console.validation import (
+    validate_bool,
+    validate_text,
+)
 from flags.models import DynamicConfig, Experiment, Gate, Holdout, Layer, Tag
-from flags.services.common import UNSET, require_editor, validate_bool, validate_text
+from flags.services.common import (
+    UNSET,
+    require_editor,
+)
 
 ENTITY_TYPE = "tag"
 TAGGED_MODELS = (Gate, DynamicConfig, Experiment, Layer, Holdout)
