@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
@@ -24,38 +21,13 @@ from console.validation import (
     validate_slug,
 )
 from flags import models as flag_models
+
+# The markers and the forced-review switch are the kernel's: one identity for every service.
+from flags.services.descriptor import NO_REVIEW, UNSET, ReviewScope, wider_scope
+from flags.services.kernel import _forced_review, review_forced
 from ruleset import changes as ruleset_changes
 
-
-class _Unset:
-    """A keyword argument the caller did not pass (partial updates)."""
-
-    _instance: _Unset | None = None
-
-    def __new__(cls) -> _Unset:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "UNSET"
-
-    def __bool__(self) -> bool:
-        return False
-
-
-UNSET: Any = _Unset()
-
-
-class _NoReview:
-    def __repr__(self) -> str:
-        return "NO_REVIEW"
-
-
-# A change scope meaning "this change never needs review" (description, tags, ...). Otherwise a
-# scope is ``None`` (the entity as a whole) or the set of environments the change touches.
-NO_REVIEW: Any = _NoReview()
-ReviewScope = Any
+__all__ = ["NO_REVIEW", "UNSET", "ReviewScope", "review_forced", "wider_scope"]
 
 NAME_IN_USE = "Name is already in use"
 
@@ -278,25 +250,6 @@ def current_version_of(model: type[models.Model]):
     return current_version
 
 
-_forced_review: ContextVar[str | None] = ContextVar("flags_forced_review", default=None)
-
-
-@contextmanager
-def review_forced(description: str = "") -> Iterator[None]:
-    """Inside this block every change a flags service would apply is filed as a review instead,
-    whatever the review settings (Statsig's explicit ``POST /<entities>/{id}/reviews``)::
-
-        with review_forced("Ship it to everyone"):
-            outcome = gate_update(project=..., actor=..., gate_id="x", rules=[...])
-        outcome.review  # the pending review; the gate is unchanged
-    """
-    token = _forced_review.set(description)
-    try:
-        yield
-    finally:
-        _forced_review.reset(token)
-
-
 def submit_change(
     *,
     project: Project,
@@ -331,17 +284,3 @@ def submit_change(
         entity_name=entity.name,
         description=description,
     )
-
-
-def wider_scope(*scopes: ReviewScope) -> ReviewScope:
-    """The combined review scope of several parts of one change."""
-    environments: set[str] = set()
-    reviewable = False
-    for scope in scopes:
-        if scope is NO_REVIEW:
-            continue
-        if scope is None:
-            return None
-        reviewable = True
-        environments.update(scope)
-    return frozenset(environments) if reviewable else NO_REVIEW

@@ -69,8 +69,8 @@ from flags.services.layers import (
     check_values_against_layer,
     layer_taken_buckets,
 )
-from flags.services.rules import segment_problem
 from ruleset import changes as ruleset_changes
+from segments.selectors import segment_reference_problem
 
 ENTITY_TYPE = "experiment"
 LABEL = "Experiment"
@@ -329,7 +329,7 @@ def validate_experiment_overrides(
         problem = (
             (None if ref in gates else f"Unknown gate '{ref}'.")
             if kind == "gate"
-            else segment_problem(project, ref)
+            else segment_reference_problem(project=project, segment_id=ref)
         )
         if problem:
             raise ValidationError.for_field(f"{path}.id", problem)

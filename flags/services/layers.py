@@ -221,7 +221,7 @@ def validate_layer_overrides(project: Project, layer: Layer, raw: Any) -> dict[s
     from console.validation import distinct_strings
     from flags.models import Gate
     from flags.services.common import environment_names
-    from flags.services.rules import segment_problem
+    from segments.selectors import segment_reference_problem
 
     if not isinstance(raw, Mapping):
         raise ValidationError.for_field("overrides", "overrides must be an object.")
@@ -256,7 +256,7 @@ def validate_layer_overrides(project: Project, layer: Layer, raw: Any) -> dict[s
         problem = (
             (None if name in gates else f"Unknown gate '{name}'.")
             if kind == "gate"
-            else segment_problem(project, name)
+            else segment_reference_problem(project=project, segment_id=name)
         )
         if problem:
             raise ValidationError.for_field(f"{path}.name", problem)

@@ -3,7 +3,6 @@ ids and salts, what a rule change touches (for reviews), references and gate cyc
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,31 +13,13 @@ from console.validation import (
     distinct_strings,
 )
 from flags.models import Gate, new_rule_id, new_salt
-from flags.services.common import (
-    NO_REVIEW,
-    ReviewScope,
-)
+from flags.services.descriptor import NO_REVIEW, ReviewScope
 from ruleset import conditions
+from segments.selectors import segment_reference_problem
 
 RenamePath = Callable[[int], str | None]
 
 RULE_KEYS = ("id", "baseID", "name", "passPercentage", "conditions", "environments", "returnValue")
-
-
-def _segments_available() -> bool:
-    return importlib.util.find_spec("segments.selectors") is not None
-
-
-def segment_problem(project: Project, segment_id: str) -> str | None:
-    """None when the segment exists and may be targeted; otherwise why not."""
-    if not _segments_available():
-        return f"Unknown segment '{segment_id}'."
-    from segments import selectors as segment_selectors
-
-    lookup = getattr(segment_selectors, "segment_reference_problem", None)
-    if lookup is None:
-        return f"Unknown segment '{segment_id}'."
-    return lookup(project=project, segment_id=segment_id)
 
 
 def reference_checker(
@@ -57,7 +38,7 @@ def reference_checker(
             return None if ref in known_gates else f"Unknown gate '{ref}'."
         if kind == "segment":
             if ref not in segment_answers:
-                segment_answers[ref] = segment_problem(project, ref)
+                segment_answers[ref] = segment_reference_problem(project=project, segment_id=ref)
             return segment_answers[ref]
         return f"Unknown reference kind '{kind}'."
 

@@ -24,7 +24,7 @@ from flags.models import Gate, GateStatus, GateType
 from flags.services import gates as gate_services
 from flags.views import charts
 
-ENTITY_TYPE = gate_services.ENTITY_TYPE
+ENTITY_TYPE = gate_services.GATES.entity_type
 SCREEN = entities.Screen(
     title="Feature gates",
     noun="gate",
