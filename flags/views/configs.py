@@ -19,7 +19,7 @@ from flags.models import ConfigStatus, DynamicConfig
 from flags.services import configs as config_services
 from flags.views import charts
 
-ENTITY_TYPE = config_services.ENTITY_TYPE
+ENTITY_TYPE = config_services.DYNAMIC_CONFIGS.entity_type
 SCREEN = entities.Screen(
     title="Dynamic configs",
     noun="dynamic config",
