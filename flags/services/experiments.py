@@ -47,6 +47,7 @@ from flags.models import (
     new_rule_id,
     new_salt,
 )
+from flags.services.allocation import buckets_for, layer_taken_buckets
 from flags.services.common import (
     NO_REVIEW,
     UNSET,
@@ -64,11 +65,7 @@ from flags.services.common import (
     save_version,
     submit_change,
 )
-from flags.services.layers import (
-    buckets_for,
-    check_values_against_layer,
-    layer_taken_buckets,
-)
+from flags.services.layers import check_values_against_layer
 from ruleset import changes as ruleset_changes
 from segments.selectors import segment_reference_problem
 

@@ -65,7 +65,7 @@ def layer_list(request: HttpRequest) -> HttpResponse:
                 page,
                 project=project,
                 exposure_kind="layer",
-                entity_type=layer_services.ENTITY_TYPE,
+                entity_type=layer_services.LAYERS.entity_type,
                 cells=lambda layer: [
                     entities.cell(len(layer.parameters), numeric=True),
                     entities.cell(layer.experiment_count, numeric=True),
@@ -131,10 +131,10 @@ def _layer_context(
         "bucket_map": buckets.bucket_map(layer=layer),
         "referrers": layer_services.layer_referrers(layer=layer),
         "review": entities.pending_review(
-            project, entity_type=layer_services.ENTITY_TYPE, entity_id=layer.slug
+            project, entity_type=layer_services.LAYERS.entity_type, entity_id=layer.slug
         ),
         "history": entities.entity_history(
-            project, entity_type=layer_services.ENTITY_TYPE, entity_id=layer.slug
+            project, entity_type=layer_services.LAYERS.entity_type, entity_id=layer.slug
         ),
         "test_form": test_form or entities.panel_form(request),
         "test_result": test_result,
