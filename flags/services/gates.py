@@ -70,11 +70,6 @@ def _type(project: Project, gate: Gate, value: Any) -> str:
     return value
 
 
-def validate_gate_overrides(project: Project, entity: Any, raw: Any) -> dict[str, Any]:
-    """Statsig's ``OverrideDto`` (gates and holdouts)."""
-    return rule_lists.validate_overrides(raw, environments=environment_names(project=project))
-
-
 def _unarchived_status(gate: Gate) -> dict[str, Any]:
     return {
         "status": GateStatus.IN_PROGRESS if gate.is_enabled else GateStatus.DISABLED,
@@ -206,7 +201,7 @@ GATES = EntityKind(
             project, gate, value, "rules"
         ),
         "type": _type,
-        "overrides": validate_gate_overrides,
+        "overrides": rule_lists.validate_project_overrides,
         # Set by the lifecycle actions only.
         "status": accepted_as_is,
         "archive_reason": accepted_as_is,
@@ -221,7 +216,7 @@ GATES = EntityKind(
     review_scopes={"rules": rule_lists.rules_review_scope},
     lifecycle=LIFECYCLE,
     overrides=OverridesRule(
-        validate=validate_gate_overrides,
+        validate=rule_lists.validate_project_overrides,
         merged=rule_lists.overrides_merged,
         without=rule_lists.overrides_without,
         action="gate_overrides_update",

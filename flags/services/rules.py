@@ -9,6 +9,7 @@ from typing import Any
 
 from console.errors import FieldError, ValidationError
 from console.models import Project
+from console.selectors import environment_names
 from console.validation import (
     distinct_strings,
 )
@@ -296,6 +297,11 @@ def validate_overrides(
             }
         )
     return out
+
+
+def validate_project_overrides(project: Project, entity: Any, raw: Any) -> dict[str, Any]:
+    """``validate_overrides`` against the project's environments (gates and holdouts)."""
+    return validate_overrides(raw, environments=environment_names(project=project))
 
 
 def overrides_merged(current: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:

@@ -106,7 +106,7 @@ def holdout_list(request: HttpRequest) -> HttpResponse:
                 page,
                 project=project,
                 exposure_kind=None,
-                entity_type=holdout_services.ENTITY_TYPE,
+                entity_type=holdout_services.HOLDOUTS.entity_type,
                 cells=lambda holdout: [
                     entities.cell(f"{holdout.pass_percentage:g}%", numeric=True),
                     entities.cell(applies_to(holdout)),
@@ -178,10 +178,10 @@ def _holdout_context(request: HttpRequest, holdout: Holdout, *, form=None) -> di
             "layers": holdout.layers.order_by("name"),
         },
         "review": entities.pending_review(
-            project, entity_type=holdout_services.ENTITY_TYPE, entity_id=holdout.slug
+            project, entity_type=holdout_services.HOLDOUTS.entity_type, entity_id=holdout.slug
         ),
         "history": entities.entity_history(
-            project, entity_type=holdout_services.ENTITY_TYPE, entity_id=holdout.slug
+            project, entity_type=holdout_services.HOLDOUTS.entity_type, entity_id=holdout.slug
         ),
     }
 
