@@ -81,12 +81,14 @@ class Ownership:
 
 @dataclass(frozen=True, slots=True)
 class Transition:
-    """One row of a lifecycle table: the action (its change type), the states it may start from,
-    the state it leads to, and how screens and the API present it.
+    """One row of a lifecycle table: the action (its change type), the states it may start from
+    and the state it leads to (``to_state``, set by the core; None when the action keeps the
+    state or its effect decides it), and how screens (``verb``, ``label``, ``confirm``,
+    ``done``) and the console API (``api_verb``, ``api_message``) present it.
 
-    A transition either changes fields (``fields(entity)``: stored and applied as a field
-    change, so ``apply_fields`` commits it) or has an ``effect(kind, project, entity, change)``
-    run when it is applied (it may return a new entity it created)."""
+    A transition either changes fields (``fields(entity)``, stored and applied as a field change)
+    or has an ``effect(kind, project, entity, change)`` run when it is applied, which may return
+    a new entity it created."""
 
     action: str
     verb: str

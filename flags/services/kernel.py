@@ -497,7 +497,13 @@ def submit_transition(
             project=project,
             actor=actor,
             entity=entity,
-            fields={**(transition.fields(entity) if transition.fields else {}), **(fields or {})},
+            fields={
+                **(transition.fields(entity) if transition.fields else {}),
+                **(
+                    {kind.lifecycle.state_field: transition.to_state} if transition.to_state else {}
+                ),
+                **(fields or {}),
+            },
             action=transition.action,
             scope=None,
         )
@@ -507,6 +513,8 @@ def submit_transition(
         try:
             trial = get(kind, project=project, entity_id=entity_id, lock=True)
             kind.lifecycle.refuse_unless_allowed(trial, transition)
+            if transition.to_state:
+                setattr(trial, kind.lifecycle.state_field, transition.to_state)
             transition.effect(kind, project, trial, change)
         finally:
             transaction.savepoint_rollback(savepoint)
@@ -535,6 +543,8 @@ def apply_transition(
     transition = lifecycle.transition(change["action"])
     lifecycle.refuse_unless_allowed(entity, transition)
     before = snapshot(entity)
+    if transition.to_state:
+        setattr(entity, lifecycle.state_field, transition.to_state)
     created = transition.effect(kind, project, entity, change)
     bump(kind, entity, actor)
     _store(

@@ -37,7 +37,7 @@ from flags.models import Experiment, ExperimentStatus, Gate, Layer
 from flags.services import experiments as experiment_services
 from flags.views import buckets, charts
 
-ENTITY_TYPE = experiment_services.ENTITY_TYPE
+ENTITY_TYPE = experiment_services.EXPERIMENTS.entity_type
 SCREEN = entities.Screen(
     title="Experiments",
     noun="experiment",
