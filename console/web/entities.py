@@ -32,8 +32,17 @@ from console.errors import DomainError, NotFound
 from console.models import Review, Role
 from console.services.reviews import ChangeOutcome, open_review_for
 from console.web.shell import add_domain_errors
+from evaluation import (
+    EvaluationUser,
+    InvalidUserError,
+    evaluate_config,
+    evaluate_gate,
+    evaluate_layer,
+)
 from flags import selectors as flag_selectors
 from flags.forms import SORTS, EntityFilterForm, TestUserForm
+from flags.services.descriptor import EntityKind
+from ruleset import load as ruleset_load
 
 logger = logging.getLogger(__name__)
 
@@ -144,23 +153,8 @@ def post_detail_form(
 
 
 def distinct_tags(model: type[Model], project) -> list[str]:
-    """Every tag the project's entities of ``model`` carry (one query)."""
-    table = model._meta.db_table
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f'SELECT DISTINCT jsonb_array_elements_text("tags") AS tag FROM "{table}" '
-                'WHERE "project_id" = %s AND jsonb_typeof("tags") = \'array\' ORDER BY tag '
-                "LIMIT 500",
-                [project.pk],
-            )
-            return [row[0] for row in cursor.fetchall()]
-    tags: set[str] = set()
-    for entity_tags in model._default_manager.filter(project=project).values_list(
-        "tags", flat=True
-    ):
-        tags.update(entity_tags or ())
-    return sorted(tags)[:500]
+    """Every tag the project's entities of ``model`` carry (the segments list's tag filter)."""
+    return flag_selectors.distinct_tags(project=project, model=model)
 
 
 def with_tag(queryset: QuerySet, tag: str) -> QuerySet:
@@ -209,20 +203,47 @@ def checks_last_day(project, *, kind: str, names: Iterable[str]) -> dict[str, in
 
 @dataclass(frozen=True, slots=True)
 class Screen:
-    """What differs between the list screens (``templates/flags/entity_list.html``)."""
+    """The screens of one kind of entity (``flags.services.descriptor.EntityKind``): what its
+    list page (``templates/flags/entity_list.html``) and delete page say, and how its list is
+    read. URL names are ``<url_name>-list``, ``-detail``, ``-create`` and ``-delete``."""
 
+    kind: EntityKind
+    url_name: str
     title: str
     noun: str
     plural: str
     intro: str
-    detail_url_name: str
-    create_url_name: str | None
     empty_title: str
     empty_text: str
+    # The list for the filters ``{"q", "tag", "status"}``, sorted by the page.
+    listing: Callable[[Any, dict[str, str]], QuerySet]
+    # What deleting an entity does to the SDKs asking for it.
+    delete_consequence: str
+    statuses: tuple[tuple[str, str], ...] = ()
+    # The exposure kind counted in the "Checks 24 h" column (None: no such column).
+    exposure_kind: str | None = None
     article: str = "a"
-    checks: bool = True
-    # Extra columns: [{"label", "numeric"}]; each row brings its ``cells``.
+    # Extra columns: [{"label", "numeric"}]; each row brings its ``cells(entity)``.
     columns: tuple[dict[str, Any], ...] = ()
+    cells: Callable[[Any], list[dict[str, Any]]] | None = None
+    # A row's status text when the entity has no ``status`` field of its own.
+    status: Callable[[Any], str] | None = None
+
+    @property
+    def detail_url_name(self) -> str:
+        return f"{self.url_name}-detail"
+
+    @property
+    def create_url_name(self) -> str:
+        return f"{self.url_name}-create"
+
+    @property
+    def list_url_name(self) -> str:
+        return f"{self.url_name}-list"
+
+    @property
+    def checks(self) -> bool:
+        return self.exposure_kind is not None
 
 
 def cell(text: Any, *, numeric: bool = False) -> dict[str, Any]:
@@ -234,35 +255,30 @@ class Row:
     """One entity of a list page with what the page shows beside it."""
 
     entity: Any
+    entity_id: str
     checks: int
     review: Review | None
     cells: list[dict[str, Any]] = field(default_factory=list)
     status: str | None = None
 
 
-def rows_for_page(
-    page,
-    *,
-    project,
-    exposure_kind: str | None,
-    entity_type: str,
-    id_attr: str = "slug",
-    cells: Callable[[Any], list[dict[str, Any]]] | None = None,
-    status: Callable[[Any], str] | None = None,
-) -> list[Row]:
+def rows_for_page(page, *, project, screen: Screen) -> list[Row]:
+    kind = screen.kind
+    exposure_kind = screen.exposure_kind
     entities = list(page.object_list)
-    ids = [getattr(entity, id_attr) for entity in entities]
+    ids = [kind.id_of(entity) for entity in entities]
     checks = checks_last_day(project, kind=exposure_kind, names=ids) if exposure_kind else {}
     reviews = flag_selectors.active_reviews(
-        project=project, entity_type=entity_type, entity_ids=ids
+        project=project, entity_type=kind.entity_type, entity_ids=ids
     )
     return [
         Row(
             entity,
-            checks.get(getattr(entity, id_attr), 0),
-            reviews.get(getattr(entity, id_attr)),
-            cells(entity) if cells else [],
-            status(entity) if status else None,
+            kind.id_of(entity),
+            checks.get(kind.id_of(entity), 0),
+            reviews.get(kind.id_of(entity)),
+            screen.cells(entity) if screen.cells else [],
+            screen.status(entity) if screen.status else None,
         )
         for entity in entities
     ]
@@ -338,18 +354,6 @@ def evaluate_for_panel(
     """Evaluates ``name`` for ``user`` with the evaluator and the compiled ruleset the SDK
     endpoints use (``/v1/check_gate``, ``/v1/get_config``, ``/v1/get_layer``)."""
     outcome = TestOutcome(user=user)
-    try:
-        from evaluation import (
-            EvaluationUser,
-            InvalidUserError,
-            evaluate_config,
-            evaluate_gate,
-            evaluate_layer,
-        )
-        from ruleset import load as ruleset_load
-    except ImportError:  # pragma: no cover - the evaluator ships with the flags app
-        outcome.error = "The evaluator is not installed."
-        return outcome
     try:
         evaluation_user = EvaluationUser.from_dict(user)
     except InvalidUserError as error:
