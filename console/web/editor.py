@@ -114,9 +114,7 @@ def vocabulary(allowed: Collection[str]) -> list[dict[str, Any]]:
 
 def _segments(project, exclude: str | None = None) -> list[list[str]]:
     """The segments a condition may target (analysis lists never are)."""
-    segments = segment_list(project=project, archived=False).exclude(
-        type=SegmentType.ANALYSIS_LIST
-    )
+    segments = segment_list(project=project, archived=False).exclude(type=SegmentType.ANALYSIS_LIST)
     if exclude:
         segments = segments.exclude(key=exclude)
     return [[key, name] for key, name in segments.values_list("key", "name")[:PICKER_LIMIT]]

@@ -41,7 +41,7 @@ from evaluation import (
 )
 from flags import selectors as flag_selectors
 from flags.forms import SORTS, EntityFilterForm, TestUserForm
-from flags.services.descriptor import EntityKind
+from flags.services.descriptor import EntityKind, Lifecycle
 from ruleset import load as ruleset_load
 
 logger = logging.getLogger(__name__)
@@ -285,6 +285,23 @@ def rows_for_page(page, *, project, screen: Screen) -> list[Row]:
 
 
 # -- detail pages -----------------------------------------------------------------------------------
+
+
+def transition_texts(
+    lifecycle: Lifecycle, entity: Any, *, available_only: bool = False
+) -> dict[str, dict[str, str]]:
+    """What a detail page shows of the entity's lifecycle actions (all, or those its state
+    allows): ``{verb: {"verb", "label", "confirm"}}``, with "-" in a verb as "_" so that a
+    template can name it (``actions.restart_as_new.label``)."""
+    transitions = lifecycle.available(entity).values() if available_only else lifecycle.transitions
+    return {
+        transition.verb.replace("-", "_"): {
+            "verb": transition.verb,
+            "label": transition.label,
+            "confirm": transition.confirmation(entity),
+        }
+        for transition in transitions
+    }
 
 
 def entity_history(project, *, entity_type: str, entity_id: str) -> list:

@@ -113,7 +113,6 @@ LIFECYCLE = Lifecycle(
             fields=lambda config: {"is_enabled": True},
             label="Enable",
             done="Dynamic config enabled.",
-            api_verb="enable",
         ),
         Transition(
             action="config_disable",
@@ -125,7 +124,6 @@ LIFECYCLE = Lifecycle(
             label="Disable",
             confirm="Disable {name}? Everyone gets its default value.",
             done="Dynamic config disabled: everyone gets its default value.",
-            api_verb="disable",
         ),
         Transition(
             action="config_archive",
@@ -136,7 +134,6 @@ LIFECYCLE = Lifecycle(
             label="Archive",
             confirm="Archive {name}? Everyone gets its default value.",
             done="Dynamic config archived: everyone gets its default value.",
-            api_verb="archive",
         ),
         Transition(
             action="config_unarchive",
@@ -148,7 +145,6 @@ LIFECYCLE = Lifecycle(
             },
             label="Unarchive",
             done="Dynamic config unarchived.",
-            api_verb="unarchive",
         ),
     ),
 )

@@ -93,7 +93,6 @@ LIFECYCLE = Lifecycle(
             },
             label="Enable",
             done="Gate enabled: its rules apply again.",
-            api_verb="enable",
         ),
         Transition(
             action="gate_disable",
@@ -105,7 +104,6 @@ LIFECYCLE = Lifecycle(
             label="Disable",
             confirm="Disable {name}? It fails for everyone until enabled again.",
             done="Gate disabled: it now fails for everyone.",
-            api_verb="disable",
         ),
         Transition(
             action="gate_launch",
@@ -117,7 +115,6 @@ LIFECYCLE = Lifecycle(
             label="Launch to everyone",
             confirm="Launch {name}? It passes for everyone (rules are kept).",
             done="Gate launched: it passes for everyone.",
-            api_verb="launch",
         ),
         Transition(
             action="gate_archive",
@@ -127,7 +124,6 @@ LIFECYCLE = Lifecycle(
             label="Archive",
             confirm="Archive {name}? It fails for everyone.",
             done="Gate archived: it fails for everyone until unarchived.",
-            api_verb="archive",
         ),
         Transition(
             action="gate_unarchive",
@@ -137,7 +133,6 @@ LIFECYCLE = Lifecycle(
             fields=_unarchived_status,
             label="Unarchive",
             done="Gate unarchived.",
-            api_verb="unarchive",
         ),
     ),
 )

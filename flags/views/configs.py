@@ -146,6 +146,7 @@ def _detail_context(
         "test_form": test_form or entities.panel_form(request),
         "test_result": test_result,
         "is_archived": config.status == ConfigStatus.ARCHIVED,
+        "actions": entities.transition_texts(DYNAMIC_CONFIGS.lifecycle, config),
     }
 
 

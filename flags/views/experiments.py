@@ -270,24 +270,15 @@ def _detail_context(
     launched = (
         experiment.group(experiment.launched_group_id) if experiment.launched_group_id else None
     )
-    actions = LIFECYCLE.available(experiment)
+    actions = entities.transition_texts(LIFECYCLE, experiment, available_only=True)
     return {
         "experiment": experiment,
         "form": form or ExperimentForm(initial=_initial(experiment), **_choices(request)),
         "editable": _editable(experiment),
         "state": lifecycle.state_of(experiment),
-        # By verb, "-" as "_" for the template ("restart_as_new").
-        "actions": {verb.replace("-", "_"): t for verb, t in actions.items()},
-        "confirmations": {
-            verb.replace("-", "_"): t.confirmation(experiment) for verb, t in actions.items()
-        },
+        "actions": actions,
         "header_actions": [
-            {
-                "verb": verb,
-                "label": actions[verb].label,
-                "confirm": actions[verb].confirmation(experiment),
-                "primary": verb in PRIMARY_ACTIONS,
-            }
+            {**actions[verb], "primary": verb in PRIMARY_ACTIONS}
             for verb in HEADER_ACTIONS
             if verb in actions
         ],
@@ -320,7 +311,7 @@ def _detail_context(
         "overrides_form": _overrides_form(request, experiment),
         "overrides_editable": request.can_edit and "overrides" in actions,
         "schedule_form": _schedule_form(request, experiment) if "schedule" in actions else None,
-        "restart_form": _restart_form(request, experiment) if "restart-as-new" in actions else None,
+        "restart_form": _restart_form(request, experiment) if "restart_as_new" in actions else None,
         **posted,
     }
 

@@ -182,6 +182,7 @@ def _detail_context(
         "archive_form": ArchiveForm(),
         "overrides_form": _overrides_form(request, gate),
         "is_archived": gate.status == GateStatus.ARCHIVED,
+        "actions": entities.transition_texts(GATES.lifecycle, gate),
         "gate_types": GateType,
         **posted,
     }
