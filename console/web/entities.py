@@ -11,7 +11,7 @@ one query for the page's open reviews.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -91,6 +91,18 @@ def add_form_errors(form: Form, error: DomainError) -> None:
         return
     for field_error in error.errors:
         name = field_for(field_error.property)
+        form.add_error(name if name in form.fields else None, field_error.message)
+
+
+def add_renamed_errors(form: Form, error: DomainError, renames: Mapping[str, str]) -> None:
+    """A service's errors at the form's fields, where the form names a field otherwise than the
+    service's errors do (``renames``: ``{"layerID": "layer"}``)."""
+    if not error.errors:
+        add_domain_errors(form, error)
+        return
+    for field_error in error.errors:
+        root = field_error.property.split(".")[0].split("[")[0]
+        name = renames.get(root, root)
         form.add_error(name if name in form.fields else None, field_error.message)
 
 

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from console.errors import DomainError
 from console.models import Role
 from console.web import entities
-from console.web.shell import add_domain_errors, project_view
+from console.web.shell import project_view
 from flags import selectors as flag_selectors
 from flags.forms import (
     ArchiveForm,
@@ -174,7 +174,7 @@ def experiment_create(request: HttpRequest) -> HttpResponse:
                     targeting_gate_id=data["targetingGate"] or None,
                 )
             except DomainError as exc:
-                _add_errors(form, exc)
+                entities.add_renamed_errors(form, exc, ERROR_FIELDS)
                 status = exc.status_code
             else:
                 entities.announce(
@@ -197,17 +197,8 @@ def experiment_create(request: HttpRequest) -> HttpResponse:
     )
 
 
+# The form's names of the service's fields, where they differ.
 ERROR_FIELDS = {"layerID": "layer", "targetingGateID": "targetingGate", "controlGroupID": "groups"}
-
-
-def _add_errors(form, error: DomainError) -> None:
-    """Errors named by the service's wire names, shown at the form's fields."""
-    for field_error in error.errors:
-        root = field_error.property.split(".")[0].split("[")[0]
-        name = ERROR_FIELDS.get(root, root)
-        form.add_error(name if name in form.fields else None, field_error.message)
-    if not error.errors:
-        add_domain_errors(form, error)
 
 
 # -- detail -----------------------------------------------------------------------------------------
@@ -408,7 +399,7 @@ def experiment_detail(request: HttpRequest, experiment_id: str) -> HttpResponse:
             **changes,
         )
     except DomainError as error:
-        _add_errors(form, error)
+        entities.add_renamed_errors(form, error, ERROR_FIELDS)
         return render(
             request,
             "flags/experiment_detail.html",

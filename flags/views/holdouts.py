@@ -92,15 +92,6 @@ def _targets(request: HttpRequest) -> dict[str, list[tuple[str, str]]]:
     return {"gates": choices(Gate), "experiments": choices(Experiment), "layers": choices(Layer)}
 
 
-def _holdout_errors(form, error: DomainError) -> None:
-    for field_error in error.errors:
-        root = field_error.property.split(".")[0].split("[")[0]
-        name = HOLDOUT_ERROR_FIELDS.get(root, root)
-        form.add_error(name if name in form.fields else None, field_error.message)
-    if not error.errors:
-        form.add_error(None, error.message)
-
-
 @project_view(Role.MEMBER)
 @require_http_methods(["GET", "POST"])
 def holdout_create(request: HttpRequest) -> HttpResponse:
@@ -122,7 +113,7 @@ def holdout_create(request: HttpRequest) -> HttpResponse:
                     is_global=data["isGlobal"],
                 )
             except DomainError as exc:
-                _holdout_errors(form, exc)
+                entities.add_renamed_errors(form, exc, HOLDOUT_ERROR_FIELDS)
                 status = exc.status_code
             else:
                 entities.announce(request, None, f"Holdout “{holdout.name}” created.")
@@ -214,7 +205,7 @@ def holdout_detail(request: HttpRequest, holdout_id: str) -> HttpResponse:
             **changes,
         )
     except DomainError as error:
-        _holdout_errors(form, error)
+        entities.add_renamed_errors(form, error, HOLDOUT_ERROR_FIELDS)
         return render(
             request,
             "flags/holdout_detail.html",

@@ -13,13 +13,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from console.errors import DomainError
 from console.models import Role
 from console.web import entities
-from console.web.shell import project_view
+from console.web.shell import add_domain_errors, project_view
 from flags import selectors as flag_selectors
 from flags.forms import LayerCreateForm, LayerForm
 from flags.models import Layer
 from flags.services import layers as layer_services
 from flags.views import buckets
-from flags.views.experiments import _add_errors
 
 LAYERS = layer_services.LAYERS
 
@@ -81,7 +80,7 @@ def layer_create(request: HttpRequest) -> HttpResponse:
                     parameters=data["parameters"],
                 )
             except DomainError as exc:
-                _add_errors(form, exc)
+                add_domain_errors(form, exc)
                 status = exc.status_code
             else:
                 entities.announce(request, None, f"Layer “{layer.name}” created.")
@@ -156,7 +155,7 @@ def layer_detail(request: HttpRequest, layer_id: str) -> HttpResponse:
             **changes,
         )
     except DomainError as error:
-        _add_errors(form, error)
+        add_domain_errors(form, error)
         return render(
             request,
             "flags/layer_detail.html",
