@@ -15,7 +15,7 @@ from typing import Any
 from django.db import transaction
 
 from flags.models import EntityVersion
-from flags.services import kernel
+from flags.services import kernel, versions
 from privacy.erasers import is_user_id_type, register_eraser
 from ruleset import store as ruleset_store
 
@@ -109,7 +109,7 @@ def erase_entity_ids(*, project_id: int, unit_type: str, ids: list[str]) -> int:
                         setattr(entity, name, value)
                     entity.version += 1
                     entity.save(update_fields=[*fields, "version", kind.ownership.modified_at])
-                    kernel.record_version(kind, entity)
+                    versions.record_version(kind, entity)
                     touched += 1
         for version in EntityVersion.objects.select_for_update().filter(project_id=project_id):
             if isinstance(version.snapshot, dict) and _scrub(version.snapshot, unit_type, erased):

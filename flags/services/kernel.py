@@ -3,7 +3,7 @@
 ``submit`` a field change (applied now or filed for review) and ``apply_fields`` (the same change
 applied directly or when its review is committed); ``create``; ``delete`` (refused while
 referenced); ``overrides_set`` / ``_add`` / ``_remove``; ``submit_transition`` /
-``apply_transition`` for the kind's lifecycle table; ``record_version`` / ``forget_versions``.
+``apply_transition`` for the kind's lifecycle table (version snapshots: ``flags.services.versions``).
 
 The named services (``flags.services.gates.gate_update`` ...) are thin typed functions over these.
 ``register_kind``, called from ``FlagsConfig.ready()``, registers every change type of a kind with
@@ -23,7 +23,7 @@ from typing import Any
 from django.db import IntegrityError, models, transaction
 
 from console.actors import Actor
-from console.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from console.errors import NotFound, PermissionDenied, ValidationError
 from console.models import Project, Review, Role
 from console.services.audit import audit_record, field_changes
 from console.services.reviews import (
@@ -33,7 +33,7 @@ from console.services.reviews import (
     submit_or_apply,
 )
 from console.validation import validate_name, validate_slug
-from flags.models import EntityVersion, Holdout
+from flags.models import Holdout
 from flags.services.descriptor import (
     NAME_IN_USE,
     NO_REVIEW,
@@ -42,6 +42,13 @@ from flags.services.descriptor import (
     OverridesRule,
     ReviewScope,
     ensure_name_free,
+)
+from flags.services.versions import (
+    bump,
+    check_expected_version,
+    forget_versions,
+    record_version,
+    stamp_created,
 )
 from ruleset import changes as ruleset_changes
 
@@ -124,59 +131,6 @@ def save_unique(entity: models.Model) -> None:
             entity.save()
     except IntegrityError:
         raise ValidationError.for_field("name", NAME_IN_USE) from None
-
-
-def _stamp(entity: Any, prefix: str, actor: Actor) -> None:
-    setattr(entity, f"{prefix}_id", actor.id)
-    setattr(entity, f"{prefix}_name", actor.name)
-    setattr(entity, f"{prefix}_email", actor.email)
-
-
-def stamp_created(kind: EntityKind, entity: Any, actor: Actor) -> None:
-    _stamp(entity, kind.ownership.creator, actor)
-    _stamp(entity, kind.ownership.modifier, actor)
-
-
-def bump(kind: EntityKind, entity: Any, actor: Actor) -> None:
-    """Every applied change: a new version and the modifier."""
-    entity.version += 1
-    _stamp(entity, kind.ownership.modifier, actor)
-
-
-def record_version(kind: EntityKind, entity: Any) -> None:
-    """Stores the entity as it is now under its version (call after saving a change)."""
-    if not kind.versioned:
-        return
-    snapshot = {
-        model_field.attname: getattr(entity, model_field.attname)
-        for model_field in entity._meta.concrete_fields
-        if model_field.attname not in ("id", "project_id")
-    }
-    EntityVersion.objects.update_or_create(
-        project_id=entity.project_id,
-        entity_type=kind.entity_type,
-        entity_id=kind.id_of(entity),
-        version=entity.version,
-        defaults={"snapshot": snapshot},
-    )
-
-
-def forget_versions(kind: EntityKind, entity: Any) -> None:
-    EntityVersion.objects.filter(
-        project_id=entity.project_id, entity_type=kind.entity_type, entity_id=kind.id_of(entity)
-    ).delete()
-
-
-def check_expected_version(entity: Any, expected_version: Any) -> None:
-    if expected_version is None:
-        return
-    if not isinstance(expected_version, int) or isinstance(expected_version, bool):
-        raise ValidationError.for_field("version", "version must be an integer.")
-    if expected_version != entity.version:
-        raise Conflict(
-            f"'{entity}' was changed by someone else (you edited version "
-            f"{expected_version}, it is now at version {entity.version}). Reload it and try again."
-        )
 
 
 # -- validation -------------------------------------------------------------------------------
@@ -665,15 +619,15 @@ def overrides_add(
     entity_id: str,
     overrides: Mapping[str, Any],
 ) -> ChangeOutcome:
+    """Adds the given overrides to the entity's."""
     rule = _overrides_rule(kind)
-    entity = get(kind, project=project, entity_id=entity_id, lock=True)
-    extra = rule.validate(project, entity, overrides)
-    return overrides_set(
+    return _overrides_combined(
         kind,
         project=project,
         actor=actor,
         entity_id=entity_id,
-        overrides=rule.merged(entity.overrides or {}, extra),
+        given=overrides,
+        combine=rule.merged,
     )
 
 
@@ -685,13 +639,33 @@ def overrides_remove(
     entity_id: str,
     overrides: Mapping[str, Any],
 ) -> ChangeOutcome:
+    """Removes the given overrides from the entity's."""
     rule = _overrides_rule(kind)
+    return _overrides_combined(
+        kind,
+        project=project,
+        actor=actor,
+        entity_id=entity_id,
+        given=overrides,
+        combine=rule.without,
+    )
+
+
+def _overrides_combined(
+    kind: EntityKind,
+    *,
+    project: Project,
+    actor: Actor,
+    entity_id: str,
+    given: Mapping[str, Any],
+    combine: Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, Any]],
+) -> ChangeOutcome:
     entity = get(kind, project=project, entity_id=entity_id, lock=True)
-    removed = rule.validate(project, entity, overrides)
+    checked = _overrides_rule(kind).validate(project, entity, given)
     return overrides_set(
         kind,
         project=project,
         actor=actor,
         entity_id=entity_id,
-        overrides=rule.without(entity.overrides or {}, removed),
+        overrides=combine(entity.overrides or {}, checked),
     )

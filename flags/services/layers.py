@@ -18,7 +18,7 @@ from console.validation import distinct_strings
 from flags.models import Experiment, Gate, Layer, ParameterType
 from flags.services import kernel
 from flags.services.descriptor import COMMON_VALIDATORS, UNSET, EntityKind, OverridesRule
-from segments.selectors import segment_reference_problem
+from flags.services.rules import conditional_override_target
 
 MAX_PARAMETERS = 200
 
@@ -145,20 +145,7 @@ def validate_layer_overrides(project: Project, layer: Layer, raw: Any) -> dict[s
     gates = set(Gate.objects.filter(project=project).values_list("slug", flat=True))
     for index, item in enumerate(conditional):
         path = f"conditionalOverrides[{index}]"
-        if not isinstance(item, Mapping):
-            raise ValidationError.for_field(path, "An override is an object.")
-        kind, name = item.get("type"), item.get("name")
-        if kind not in ("gate", "segment"):
-            raise ValidationError.for_field(f"{path}.type", "type is gate or segment.")
-        if not isinstance(name, str) or not name:
-            raise ValidationError.for_field(f"{path}.name", f"name names a {kind}.")
-        problem = (
-            (None if name in gates else f"Unknown gate '{name}'.")
-            if kind == "gate"
-            else segment_reference_problem(project=project, segment_id=name)
-        )
-        if problem:
-            raise ValidationError.for_field(f"{path}.name", problem)
+        kind, name = conditional_override_target(project, item, path, ref_key="name", gates=gates)
         experiment = experiment_of(item.get("experimentName"), f"{path}.experimentName")
         group = _group_of(experiment, item.get("groupName"), f"{path}.groupName")
         out["conditionalOverrides"].append(

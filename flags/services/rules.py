@@ -299,6 +299,28 @@ def validate_overrides(
     return out
 
 
+def conditional_override_target(
+    project: Project, item: Any, path: str, *, ref_key: str, gates: Collection[str]
+) -> tuple[str, str]:
+    """The ``(type, id)`` of the gate or segment a conditional override of an experiment or a
+    layer names under ``ref_key`` (``gates``: the project's gate ids)."""
+    if not isinstance(item, Mapping):
+        raise ValidationError.for_field(path, "An override is an object.")
+    kind, ref = item.get("type"), item.get(ref_key)
+    if kind not in ("gate", "segment"):
+        raise ValidationError.for_field(f"{path}.type", "type is gate or segment.")
+    if not isinstance(ref, str) or not ref:
+        raise ValidationError.for_field(f"{path}.{ref_key}", f"{ref_key} names a {kind}.")
+    problem = (
+        (None if ref in gates else f"Unknown gate '{ref}'.")
+        if kind == "gate"
+        else segment_reference_problem(project=project, segment_id=ref)
+    )
+    if problem:
+        raise ValidationError.for_field(f"{path}.{ref_key}", problem)
+    return kind, ref
+
+
 def validate_project_overrides(project: Project, entity: Any, raw: Any) -> dict[str, Any]:
     """``validate_overrides`` against the project's environments (gates and holdouts)."""
     return validate_overrides(raw, environments=environment_names(project=project))

@@ -12,7 +12,7 @@ from console.selectors import environment_names
 from console.validation import distinct_strings
 from flags.models import Experiment, Gate
 from flags.services.experiments.groups import group_id_of
-from segments.selectors import segment_reference_problem
+from flags.services.rules import conditional_override_target
 
 
 def validate_experiment_overrides(
@@ -30,21 +30,7 @@ def validate_experiment_overrides(
     gates = set(Gate.objects.filter(project=project).values_list("slug", flat=True))
     for index, item in enumerate(conditional):
         path = f"overrides[{index}]"
-        if not isinstance(item, Mapping):
-            raise ValidationError.for_field(path, "An override is an object.")
-        kind = item.get("type")
-        if kind not in ("gate", "segment"):
-            raise ValidationError.for_field(f"{path}.type", "type is gate or segment.")
-        ref = item.get("id")
-        if not isinstance(ref, str) or not ref:
-            raise ValidationError.for_field(f"{path}.id", f"id names a {kind}.")
-        problem = (
-            (None if ref in gates else f"Unknown gate '{ref}'.")
-            if kind == "gate"
-            else segment_reference_problem(project=project, segment_id=ref)
-        )
-        if problem:
-            raise ValidationError.for_field(f"{path}.id", problem)
+        kind, ref = conditional_override_target(project, item, path, ref_key="id", gates=gates)
         environment = item.get("environment")
         if environment is not None and environment not in environments:
             raise ValidationError.for_field(
