@@ -6,13 +6,16 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from console.web import audit, keys, members, projects, reviews
+from console.web.authentication import LoginForm
 
 P = "p/<slug:project_slug>/"
 
 urlpatterns = [
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        auth_views.LoginView.as_view(
+            authentication_form=LoginForm, redirect_authenticated_user=True
+        ),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
