@@ -5,9 +5,19 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from console.errors import NotFound, ValidationError
-from console.models import ApiKey, AuditLog, Environment, Membership, Project, Review, Role
+from console.models import (
+    ApiKey,
+    AuditLog,
+    Environment,
+    Invitation,
+    Membership,
+    Project,
+    Review,
+    Role,
+)
 
 
 def projects_for_user(*, user) -> QuerySet[Project]:
@@ -114,3 +124,17 @@ def review_get(*, project: Project, review_id: str, entity_type: str | None = No
 
 def admins_of(*, project: Project) -> QuerySet[Membership]:
     return member_list(project=project).filter(role=Role.ADMIN)
+
+
+def open_invitation_list(*, project: Project) -> QuerySet[Invitation]:
+    """Invitations not yet accepted, withdrawn or expired, newest first."""
+    return (
+        Invitation.objects.filter(
+            project=project,
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .select_related("invited_by")
+        .order_by("-created_at", "-id")
+    )

@@ -195,6 +195,25 @@ if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
 
+# The console's address as people and SDKs reach it (e.g. https://flags.example.com), for links
+# in invitation emails and the SDK snippets; without it, pages use the address of the request.
+CONSOLE_PUBLIC_URL = env_str("CONSOLE_PUBLIC_URL").rstrip("/")
+
+# Outgoing mail (team invitations). Without EMAIL_HOST no mail is sent: the invitation link is
+# shown to the admin who made it, to pass on.
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+# Port 465 speaks TLS from the start (EMAIL_USE_SSL); 587 upgrades with STARTTLS (EMAIL_USE_TLS).
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", not EMAIL_USE_SSL)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "flag-console@localhost")
+EMAIL_CONFIGURED = bool(EMAIL_HOST)
+# How long an invitation link stays valid.
+INVITATION_DAYS = env_int("INVITATION_DAYS", 7)
+
 # Login throttling (django-axes): failed logins are counted per account (whether typed as its
 # username or its email) and per client address, in the database so that every process shares
 # the count. Past the limit, logins of that account or from that address are refused until the

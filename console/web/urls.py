@@ -5,7 +5,7 @@ area as soon as its ``<area>-list`` name resolves (see ``console.templatetags.co
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from console.web import audit, keys, members, projects, reviews
+from console.web import audit, invitations, keys, members, projects, reviews
 from console.web.authentication import LoginForm
 
 P = "p/<slug:project_slug>/"
@@ -19,6 +19,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("invitations/<str:token>/", invitations.invitation_accept, name="invitation-accept"),
     # LOGIN_REDIRECT_URL: the user's first project, or the "no project yet" page.
     path("", projects.home, name="dashboard"),
     path("projects/new/", projects.project_create, name="project-create"),
@@ -29,6 +30,11 @@ urlpatterns = [
     path(P + "members/", members.member_list, name="member-list"),
     path(P + "members/<int:user_id>/role/", members.member_role, name="member-role"),
     path(P + "members/<int:user_id>/remove/", members.member_remove, name="member-remove"),
+    path(
+        P + "members/invitations/<int:invitation_id>/withdraw/",
+        members.invitation_revoke,
+        name="invitation-revoke",
+    ),
     path(P + "audit/", audit.audit_list, name="audit-list"),
     path(P + "reviews/", reviews.review_list, name="review-list"),
     path(P + "reviews/<str:review_id>/", reviews.review_detail, name="review-detail"),

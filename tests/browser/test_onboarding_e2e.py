@@ -56,3 +56,40 @@ def test_login__after_logout__either_identifier_works_again(page, world, identif
     expect(page).to_have_url(re.compile(rf"/p/{world.project.slug}/$"))
     page.get_by_role("button", name="Log out").click()
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
+
+
+def test_invite__set_password_then_log_in__lands_in_project_with_role(
+    logged_in_page, new_page, world, settings
+):
+    settings.EMAIL_CONFIGURED = False
+    # Given the admin on the members page
+    admin_page = logged_in_page(world.users[Role.ADMIN], path=f"/p/{world.project.slug}/members/")
+    # When they invite someone who has no account, as viewer
+    admin_page.get_by_label("Email", exact=True).fill("grace@example.com")
+    admin_page.get_by_label("Role", exact=True).select_option("viewer")
+    admin_page.get_by_role("button", name="Add or invite").click()
+    # Then the page shows the link to pass on, since no mail server is configured
+    box = admin_page.get_by_test_id("invitation-link")
+    expect(box).to_contain_text("No mail server is configured")
+    link = admin_page.get_by_label("Invitation link").input_value()
+    assert "/invitations/" in link
+    # When the invitee opens it in their own browser and chooses a password
+    invitee = new_page()
+    invitee.goto(link)
+    expect(invitee.get_by_role("heading", name=f"Join {world.project.name}")).to_be_visible()
+    invitee.get_by_label("Your name").fill("Grace Hopper")
+    invitee.get_by_label("Password", exact=True).fill("blue-kettle-morning-42")
+    invitee.get_by_label("Password again").fill("blue-kettle-morning-42")
+    invitee.get_by_role("button", name="Set password and join").click()
+    # Then they are logged in, in the project, as viewer
+    expect(invitee).to_have_url(re.compile(rf"/p/{world.project.slug}/$"))
+    expect(invitee.get_by_role("status")).to_contain_text("You are a viewer of this project")
+    expect(invitee.get_by_role("banner")).to_contain_text("Grace Hopper · Viewer")
+    # And after logging out, their email and password log them in again
+    invitee.get_by_role("button", name="Log out").click()
+    log_in(invitee, "grace@example.com", "blue-kettle-morning-42")
+    expect(invitee).to_have_url(re.compile(rf"/p/{world.project.slug}/$"))
+    # And the admin sees them among the members, no longer as an invitation
+    admin_page.goto(f"/p/{world.project.slug}/members/")
+    expect(admin_page.locator('tr[data-member="grace@example.com"]')).to_be_visible()
+    expect(admin_page.locator('tr[data-invitation="grace@example.com"]')).to_have_count(0)
