@@ -95,6 +95,13 @@ def audit_log_list(
     return logs.order_by("-created_at", "-id")
 
 
+def audit_log_get(*, project: Project, entry_id: int) -> AuditLog:
+    entry = AuditLog.objects.filter(project=project, pk=entry_id).select_related("review").first()
+    if entry is None:
+        raise NotFound("Audit entry not found.")
+    return entry
+
+
 def review_list(
     *,
     project: Project,

@@ -36,6 +36,7 @@ urlpatterns = [
         name="invitation-revoke",
     ),
     path(P + "audit/", audit.audit_list, name="audit-list"),
+    path(P + "audit/<int:entry_id>/", audit.audit_entry, name="audit-entry"),
     path(P + "reviews/", reviews.review_list, name="review-list"),
     path(P + "reviews/<str:review_id>/", reviews.review_detail, name="review-detail"),
     path(
