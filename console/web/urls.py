@@ -5,7 +5,7 @@ area as soon as its ``<area>-list`` name resolves (see ``console.templatetags.co
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from console.web import audit, invitations, keys, members, projects, reviews
+from console.web import audit, connect, invitations, keys, members, projects, reviews
 from console.web.authentication import LoginForm
 
 P = "p/<slug:project_slug>/"
@@ -24,6 +24,8 @@ urlpatterns = [
     path("", projects.home, name="dashboard"),
     path("projects/new/", projects.project_create, name="project-create"),
     path(P, projects.project_dashboard, name="project-dashboard"),
+    path(P + "connect/", connect.connect_sdk, name="connect-sdk"),
+    path(P + "connect/status/", connect.connect_status, name="connect-status"),
     path(P + "keys/", keys.key_list, name="key-list"),
     path(P + "keys/<str:public_id>/deactivate/", keys.key_deactivate, name="key-deactivate"),
     path(P + "keys/<str:public_id>/rotate/", keys.key_rotate, name="key-rotate"),
