@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
 
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from console.errors import NotFound, ValidationError
+from console.keycache import USAGE_CACHE_PREFIX
 from console.models import (
     ApiKey,
     AuditLog,
@@ -60,6 +64,23 @@ def api_key_get(*, project: Project, public_id: str) -> ApiKey:
     if key is None:
         raise NotFound("Key not found.")
     return key
+
+
+def api_key_last_used(*, keys: Iterable[ApiKey]) -> dict[int, datetime | None]:
+    """When each key was last used, as fresh as the shared cache knows (requests note a key's
+    use there at once; the beat job copies it to ``last_used_at`` only every minute)."""
+    keys = list(keys)
+    last_used = {key.pk: key.last_used_at for key in keys}
+    stamps: dict[str, int] = {}
+    # An unreachable cache leaves the stored times, a minute old at most.
+    with contextlib.suppress(Exception):
+        stamps = cache.get_many([f"{USAGE_CACHE_PREFIX}{key.pk}" for key in keys])
+    for cache_key, stamp in stamps.items():
+        pk = int(cache_key.removeprefix(USAGE_CACHE_PREFIX))
+        noted = datetime.fromtimestamp(int(stamp), tz=UTC)
+        if last_used[pk] is None or noted > last_used[pk]:
+            last_used[pk] = noted
+    return last_used
 
 
 def _parse_day(value: str, field: str) -> date:

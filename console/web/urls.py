@@ -27,6 +27,7 @@ urlpatterns = [
     path(P + "connect/", connect.connect_sdk, name="connect-sdk"),
     path(P + "connect/status/", connect.connect_status, name="connect-status"),
     path(P + "keys/", keys.key_list, name="key-list"),
+    path(P + "keys/usage/", keys.key_usage, name="key-usage"),
     path(P + "keys/<str:public_id>/deactivate/", keys.key_deactivate, name="key-deactivate"),
     path(P + "keys/<str:public_id>/rotate/", keys.key_rotate, name="key-rotate"),
     path(P + "members/", members.member_list, name="member-list"),

@@ -98,7 +98,7 @@ def new_page(browser, live_server, request) -> Iterator[Callable[..., object]]:
 
     def make(**context_options):
         context = browser.new_context(
-            base_url=live_server.url, viewport=VIEWPORT, **context_options
+            base_url=live_server.url, **{"viewport": VIEWPORT, **context_options}
         )
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
@@ -132,13 +132,14 @@ def page(new_page):
 @pytest.fixture
 def logged_in_page(new_page, live_server) -> Callable[..., object]:
     """``logged_in_page(user)`` -> a Page in its own browser context with that user's session
-    (created server-side, as if they had logged in), opened at ``/``."""
+    (created server-side, as if they had logged in), opened at ``/`` (or ``path``); context
+    options such as ``viewport`` go to the new context."""
 
-    def make(user, *, path: str = "/"):
+    def make(user, *, path: str = "/", **context_options):
         client = Client()
         client.force_login(user)
         session = client.cookies[django_settings.SESSION_COOKIE_NAME].value
-        page = new_page()
+        page = new_page(**context_options)
         page.context.add_cookies(
             [
                 {
