@@ -20,8 +20,10 @@ def log_in(page, identifier: str, password: str) -> None:
     page.get_by_role("button", name="Log in").click()
 
 
-def test_login__email_address__lands_on_the_project(page, world):
+def test_login__email_address__lands_on_the_project(page, world, screenshot):
     admin = world.users[Role.ADMIN]
+    page.goto("/accounts/login/")
+    screenshot(page, "login")
     # When the admin logs in with their email address, typed in capitals
     log_in(page, admin.email.upper(), PASSWORD)
     # Then their project opens
@@ -29,7 +31,9 @@ def test_login__email_address__lands_on_the_project(page, world):
     expect(page.get_by_role("heading", name=world.project.name, level=1)).to_be_visible()
 
 
-def test_login__too_many_failures__clear_message_and_right_password_refused(page, world, settings):
+def test_login__too_many_failures__clear_message_and_right_password_refused(
+    page, world, settings, screenshot
+):
     settings.AXES_FAILURE_LIMIT = 3
     settings.AXES_COOLOFF_TIME = timedelta(minutes=15)
     admin = world.users[Role.ADMIN]
@@ -43,6 +47,7 @@ def test_login__too_many_failures__clear_message_and_right_password_refused(page
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("Too many failed logins")
     expect(alert).to_contain_text("15 minutes")
+    screenshot(page, "login-locked-out")
     # And even the right password is refused during the cool-off
     log_in(page, admin.email, PASSWORD)
     expect(page.get_by_role("alert")).to_contain_text("Too many failed logins")
@@ -59,7 +64,7 @@ def test_login__after_logout__either_identifier_works_again(page, world, identif
 
 
 def test_invite__set_password_then_log_in__lands_in_project_with_role(
-    logged_in_page, new_page, world, settings
+    logged_in_page, new_page, world, settings, screenshot
 ):
     settings.EMAIL_CONFIGURED = False
     # Given the admin on the members page
@@ -72,6 +77,7 @@ def test_invite__set_password_then_log_in__lands_in_project_with_role(
     box = admin_page.get_by_test_id("invitation-link")
     expect(box).to_contain_text("No mail server is configured")
     link = admin_page.get_by_label("Invitation link").input_value()
+    screenshot(admin_page, "members-invitation-link")
     assert "/invitations/" in link
     # When the invitee opens it in their own browser and chooses a password
     invitee = new_page()
@@ -80,6 +86,7 @@ def test_invite__set_password_then_log_in__lands_in_project_with_role(
     invitee.get_by_label("Your name").fill("Grace Hopper")
     invitee.get_by_label("Password", exact=True).fill("blue-kettle-morning-42")
     invitee.get_by_label("Password again").fill("blue-kettle-morning-42")
+    screenshot(invitee, "invitation-accept")
     invitee.get_by_role("button", name="Set password and join").click()
     # Then they are logged in, in the project, as viewer
     expect(invitee).to_have_url(re.compile(rf"/p/{world.project.slug}/$"))
