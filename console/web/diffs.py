@@ -55,15 +55,20 @@ def line_diff(old: str, new: str) -> list[DiffLine]:
     ]
 
 
+def old_and_new(change: Any) -> tuple[Any, Any]:
+    """One field of an audit entry's changes: ``{"old": ..., "new": ...}``, or a bare value
+    (what was set)."""
+    if isinstance(change, Mapping) and ("old" in change or "new" in change):
+        return change.get("old"), change.get("new")
+    return None, change
+
+
 def change_diffs(changes: Mapping[str, Any] | None) -> list[FieldDiff]:
     """An audit entry's ``{field: {"old": ..., "new": ...}}`` (or ``{field: value}``) as one
     diff per field, in the entry's order."""
     diffs = []
     for name, change in (changes or {}).items():
-        if isinstance(change, Mapping) and ("old" in change or "new" in change):
-            old, new = change.get("old"), change.get("new")
-        else:
-            old, new = None, change
+        old, new = old_and_new(change)
         old_text, new_text = as_text(old), as_text(new)
         lines = []
         if "\n" in old_text or "\n" in new_text:
