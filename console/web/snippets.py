@@ -173,8 +173,9 @@ Statsig.shutdown(); // sends the queued events and exposures
             code=f"""from posthog import Posthog
 
 posthog = Posthog({client}, host={host})
-print(posthog.feature_enabled({gate}, {user}))
-posthog.capture({event}, distinct_id={user})
+flags = posthog.evaluate_flags({user})  # one /flags call: every flag for this user
+print(flags.is_enabled({gate}))
+posthog.capture({event}, distinct_id={user}, flags=flags)
 posthog.shutdown()  # sends what is queued before the program ends
 """,
         ),
