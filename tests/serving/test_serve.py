@@ -71,7 +71,8 @@ def served(tmp_path):
     try:
         deadline = time.monotonic() + 30
         while _ready(base) is False:
-            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.2)
         yield base, process, log
     finally:
