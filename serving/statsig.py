@@ -99,7 +99,7 @@ def _exposure(kind: str, name: str, result, user: dict, tier: str | None, **extr
         "rule_id": result.rule_id,
         "value": result.value if kind == "gate" else None,
         "group_name": result.group_name,
-        "user": {k: v for k, v in user.items() if k != "privateAttributes"},
+        "user": user,
         "environment": tier,
         "secondary_exposures": list(result.secondary_exposures),
         "time": int(time.time() * 1000),
@@ -117,7 +117,9 @@ def _evaluation(handler):
         body = request.json_object(MAX_BODY_BYTES)
         loaded = ruleset_load.current(key.project_id)
         user, user_dict, tier = _user(body, key, loaded)
-        payload, exposures = handler(body, loaded, user, user_dict, tier)
+        # The user as exposures store it (never its private attributes), made once per request.
+        exposed = {k: v for k, v in user_dict.items() if k != "privateAttributes"}
+        payload, exposures = handler(body, loaded, user, exposed, tier)
         if exposures and not _logging_disabled(body):
             _record(key.project_id, exposures)
         return wire.json_response(payload)
