@@ -1,5 +1,6 @@
-"""Runs the web server, a Celery worker and Celery beat together for local use, and stops all
-three when one exits, on Ctrl-C or on SIGTERM."""
+"""Runs the web server (``manage.py serve``, the production server, with one worker), a Celery
+worker and Celery beat together for local use, and stops all three when one exits, on Ctrl-C or
+on SIGTERM."""
 
 import os
 import signal
@@ -58,7 +59,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGHUP, _raise_stop)
         python = sys.executable
         commands = {
-            "web": [python, "manage.py", "runserver", addr, "--noreload"],
+            "web": [python, "manage.py", "serve", "--bind", addr, "--workers", "1"],
             "worker": [
                 python,
                 "-m",
