@@ -83,6 +83,19 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _descendants(pid: int) -> list[int]:
+    """Children, their children (the web server's workers), and so on."""
+    found, queue = [], _children(pid)
+    while queue:
+        child = queue.pop()
+        found.append(child)
+        try:
+            queue += _children(child)
+        except FileNotFoundError:
+            continue
+    return found
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -115,18 +128,18 @@ def test_devserver__sigterm__stops_web_worker_and_beat(tmp_path):
             assert devserver.poll() is None, (tmp_path / "devserver.log").read_text()
             assert time.monotonic() < deadline, "devserver did not start"
             time.sleep(0.3)
-        children = _children(devserver.pid)
-        assert len(children) == 3
+        assert len(_children(devserver.pid)) == 3  # web server, worker, beat
+        descendants = _descendants(devserver.pid)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=5) as r:
             assert r.status == 200
         # When only devserver gets SIGTERM (as from a supervisor or `kill`)
         devserver.send_signal(signal.SIGTERM)
-        # Then it exits, and so do its web server, worker and beat
+        # Then it exits, and so do its web server (with its workers), worker and beat
         devserver.wait(timeout=30)
         deadline = time.monotonic() + 15
-        while any(_alive(child) for child in children) and time.monotonic() < deadline:
+        while any(_alive(pid) for pid in descendants) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert not [child for child in children if _alive(child)]
+        assert not [pid for pid in descendants if _alive(pid)]
     finally:
         if devserver.poll() is None:
             devserver.kill()
