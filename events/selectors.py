@@ -138,3 +138,12 @@ def dropped_totals(*, project: Project, days: int = DEFAULT_DAYS) -> dict[str, i
         .order_by("reason")
     )
     return {row["reason"]: row["count"] for row in rows}
+
+
+def project_has_received_data(*, project: Project) -> bool:
+    """Whether any event or exposure of the project has been stored: the "waiting for the first
+    event" indicator of the console's Connect an SDK page."""
+    return (
+        Event.objects.filter(project_id=project.pk).exists()
+        or Exposure.objects.filter(project_id=project.pk).exists()
+    )
