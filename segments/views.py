@@ -128,15 +128,6 @@ def segment_create(request: HttpRequest) -> HttpResponse:
 # -- detail -----------------------------------------------------------------------------------------
 
 
-def _lookup_member(segment: Segment, unit_id: str) -> bool:
-    lookup = getattr(selectors, "segment_is_member", None)
-    if lookup is not None:
-        return bool(lookup(segment=segment, unit_id=unit_id))
-    from segments import members
-
-    return unit_id in members.members_among(segment.pk, [unit_id])
-
-
 def _detail_context(
     request: HttpRequest,
     segment: Segment,
@@ -350,7 +341,10 @@ def segment_lookup(request: HttpRequest, segment_id: str) -> HttpResponse:
     result = None
     if form.is_valid():
         unit_id = form.cleaned_data["id"].strip()
-        result = {"id": unit_id, "member": _lookup_member(segment, unit_id)}
+        result = {
+            "id": unit_id,
+            "member": selectors.segment_is_member(segment=segment, unit_id=unit_id),
+        }
     context = {"segment": segment, "lookup_form": form, "lookup": result}
     if request.htmx:
         return render(request, "segments/_lookup.html", context)
