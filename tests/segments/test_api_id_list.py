@@ -214,7 +214,7 @@ def test_count__segment_output_follows_changes(capi):
 
 
 def test_add__over_segment_limit__400_and_rolled_back(capi, monkeypatch):
-    monkeypatch.setattr("segments.services.MAX_IDS_PER_SEGMENT", 3)
+    monkeypatch.setattr("segments.services.id_lists.MAX_IDS_PER_SEGMENT", 3)
     id_list(capi, "Beta testers", ["a", "b"])
     response = capi.patch("/segments/beta_testers/id_list", {"ids": ["c", "d"]})
     assert response.status_code == 400
