@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from console.errors import FieldError, ValidationError
@@ -157,12 +158,21 @@ def json_number(value: Decimal | float | int) -> float | int:
     return int(number) if number.is_integer() else number
 
 
+class IdProblemKind(StrEnum):
+    NOT_A_STRING = "not_a_string"
+    EMPTY = "empty"
+    TOO_LONG = "too_long"
+    NUL = "nul"
+
+
 @dataclass(frozen=True, slots=True)
 class IdProblem:
-    """An entry of a list of ids that is no id: where it was (0-based), as sent, and why."""
+    """An entry of a list of ids that is no id: where it was (0-based), as sent, what is wrong
+    and why in words ("is empty")."""
 
     index: int
     value: Any
+    kind: IdProblemKind
     reason: str
 
 
@@ -184,16 +194,17 @@ def scan_ids(
         if numbers and isinstance(value, numbers) and not isinstance(value, bool):
             value = str(value)
         if not isinstance(value, str):
-            problems.append(IdProblem(index, value, "is not a string"))
+            problems.append(IdProblem(index, value, IdProblemKind.NOT_A_STRING, "is not a string"))
             continue
         text = value.strip() if strip else value
         if not text.strip():
             if not drop_empty:
-                problems.append(IdProblem(index, value, "is empty"))
+                problems.append(IdProblem(index, value, IdProblemKind.EMPTY, "is empty"))
         elif len(text) > max_length:
-            problems.append(IdProblem(index, value, f"is longer than {max_length} characters"))
+            too_long = f"is longer than {max_length} characters"
+            problems.append(IdProblem(index, value, IdProblemKind.TOO_LONG, too_long))
         elif "\x00" in text:
-            problems.append(IdProblem(index, value, "contains a NUL character"))
+            problems.append(IdProblem(index, value, IdProblemKind.NUL, "contains a NUL character"))
         else:
             ids[text] = None
     return list(ids), problems

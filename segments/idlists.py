@@ -39,6 +39,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from segments import listfile
+from segments.selectors import id_list_states
 
 logger = logging.getLogger(__name__)
 
@@ -283,8 +284,6 @@ class _ProjectLists:
         shared = getattr(settings, "CACHE_IS_SHARED", False)
         if shared and self.loaded and token is not None and token == self.token:
             return
-        from segments.selectors import id_list_states
-
         states = id_list_states(project_id=self.project_id)
         present = set()
         for state in states:

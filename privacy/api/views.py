@@ -24,7 +24,8 @@ from console.errors import ValidationError
 from console.jsonbody import JSON_PARSE_ERRORS, discard_unread_body
 from console.keycache import ResolvedKey, resolve_api_key
 from console.models import ApiKey, ApiKeyKind, Project
-from privacy.models import DeletionSource
+from console.validation import validate_text
+from privacy.models import MAX_REQUEST_ID_LENGTH, DeletionSource
 from privacy.selectors import deletion_request_get, deletion_request_wire_status
 from privacy.services import deletion_request_submit, server_key_actor
 
@@ -138,11 +139,12 @@ def _wants_json(request: HttpRequest) -> bool:
 def get_delete_user_data_request_status(
     request: HttpRequest, key: ResolvedKey, body: dict[str, Any]
 ) -> HttpResponse:
-    request_id = body.get("request_id")
-    if request_id is None or request_id == "":
-        return _field_error(ValidationError.for_field("request_id", "request_id is required."))
-    if not isinstance(request_id, str):
-        return _field_error(ValidationError.for_field("request_id", "request_id must be a string."))
+    try:
+        request_id = validate_text(
+            body.get("request_id"), "request_id", min_length=1, max_length=MAX_REQUEST_ID_LENGTH
+        )
+    except ValidationError as exc:
+        return _field_error(exc)
     deletion = deletion_request_get(project_id=key.project_id, request_id=request_id)
     status = deletion_request_wire_status(deletion)
     if _wants_json(request):
