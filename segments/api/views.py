@@ -13,7 +13,8 @@ from rest_framework.response import Response
 
 from console.api.base import ConsoleAPIView
 from console.api.pagination import page_request, pagination_block
-from console.api.reviews import active_review_output
+from console.api.review_shape import ReviewSerializer
+from console.api.reviews import ReviewListView, active_review_output
 from console.api.schema import PAGE_PARAMETERS, RESPECT_REVIEWS_HEADER, envelope, responses
 from console.errors import ValidationError
 from console.models import OPEN_REVIEW_STATUSES, Review
@@ -482,3 +483,21 @@ class SegmentIdListMetadataView(_SegmentView):
                 "creationTime": segment.list_file_created_ms,
             },
         )
+
+
+# -- reviews -------------------------------------------------------------------------------
+
+
+class SegmentReviewListView(ReviewListView):
+    """``GET /segments/{id}/reviews``: the segment's reviews, 404 for a segment the project does
+    not have (the other review endpoints are the shared ones)."""
+
+    @extend_schema(
+        parameters=PAGE_PARAMETERS,
+        responses=responses(
+            {200: envelope("ReviewList", ReviewSerializer, many=True, paginated=True)}
+        ),
+    )
+    def get(self, request, entity_id: str):
+        selectors.segment_get(project=self.project, segment_id=entity_id)
+        return super().get(request, entity_id)
