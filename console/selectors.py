@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time
 from django.db.models import QuerySet
 
 from console.errors import NotFound, ValidationError
-from console.models import ApiKey, AuditLog, Environment, Membership, Project, Review, Role
+from console.models import ApiKey, AuditLog, Environment, Membership, Project, Review
 
 
 def projects_for_user(*, user) -> QuerySet[Project]:
@@ -110,7 +110,3 @@ def review_get(*, project: Project, review_id: str, entity_type: str | None = No
     if review is None:
         raise NotFound("Review not found.")
     return review
-
-
-def admins_of(*, project: Project) -> QuerySet[Membership]:
-    return member_list(project=project).filter(role=Role.ADMIN)

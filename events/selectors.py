@@ -110,16 +110,6 @@ def event_counts_per_day(
     return [{"day": _as_date(r["day"]), "name": r["name"], "count": r["count"]} for r in rows]
 
 
-def event_names(*, project: Project, days: int = DEFAULT_DAYS) -> list[str]:
-    """Names seen in the period (the tail's name filter)."""
-    return list(
-        Event.objects.filter(project_id=project.pk, time__gte=_since(days))
-        .order_by("name")
-        .values_list("name", flat=True)
-        .distinct()[:500]
-    )
-
-
 def recent_events(
     *,
     project: Project,
@@ -154,14 +144,3 @@ def dropped_counts(*, project: Project, days: int = DEFAULT_DAYS) -> list[dict[s
         .order_by("-day", "source", "reason")
     )
     return [dict(row) for row in rows]
-
-
-def dropped_totals(*, project: Project, days: int = DEFAULT_DAYS) -> dict[str, int]:
-    """{reason: total} over the period."""
-    rows = (
-        DroppedEventCount.objects.filter(project_id=project.pk, day__gte=_since(days).date())
-        .values("reason")
-        .annotate(count=Sum("count"))
-        .order_by("reason")
-    )
-    return {row["reason"]: row["count"] for row in rows}

@@ -345,10 +345,6 @@ class ProjectIdLists(Mapping[str, IdListMembership]):
     def __len__(self) -> int:
         return sum(1 for _ in self)
 
-    def refresh_now(self) -> None:
-        self._lists.expire()
-        self._lists.maybe_refresh()
-
     def memory_bytes(self) -> int:
         return sum(m.memory_bytes() for m in self._lists.lists.values())
 

@@ -147,15 +147,3 @@ def segment_specs(*, project: Project | int) -> list[dict[str, Any]]:
             ]
         specs.append(_spec(segment, rules))
     return specs
-
-
-def segment_id_list_names(*, project: Project | int) -> list[str]:
-    """Names of the id lists the compiled segments refer to (for the ruleset's ``id_lists``
-    index, which the python SDK ignores)."""
-    return list(
-        Segment.objects.filter(
-            project=project, type=SegmentType.ID_LIST, id_count__gt=INLINE_ID_LIMIT
-        )
-        .order_by("key")
-        .values_list("key", flat=True)
-    )

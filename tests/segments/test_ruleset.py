@@ -11,7 +11,7 @@ import pytest
 from segments import services
 from segments.idlists import id_lists_for_project
 from segments.models import SegmentType
-from segments.ruleset import INLINE_ID_LIMIT, segment_id_list_names, segment_specs
+from segments.ruleset import INLINE_ID_LIMIT, segment_specs
 
 RULE = {
     "name": "Staff",
@@ -117,7 +117,6 @@ def test_specs__each_kind__sdk_shapes(segments_world):
     assert big["operator"] == "in_segment_list"
     assert big["targetValue"] == "big_list"
     assert specs["segment:companies"]["rules"][0]["conditions"][0]["idType"] == "companyID"
-    assert segment_id_list_names(project=segments_world.project) == ["big_list"]
 
 
 def test_specs__list_grows_past_inline_limit__switches_to_list(world, monkeypatch):
