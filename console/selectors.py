@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
 
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import Q, QuerySet, TextField
+from django.db.models.functions import Cast
 
 from console.errors import NotFound, ValidationError
 from console.models import ApiKey, AuditLog, Environment, Membership, Project, Review
@@ -110,3 +114,21 @@ def review_get(*, project: Project, review_id: str, entity_type: str | None = No
     if review is None:
         raise NotFound("Review not found.")
     return review
+
+
+def with_any_tag(queryset: QuerySet, tags: Iterable[str]) -> QuerySet:
+    """The entities of ``queryset`` (a model with a JSON ``tags`` list) carrying any of ``tags``,
+    filtered in the database: JSON containment on PostgreSQL; SQLite has none, so there the
+    serialised tag is looked for in the list's JSON text."""
+    wanted = [tag for tag in dict.fromkeys(tags) if tag]
+    if not wanted:
+        return queryset
+    any_tag = Q()
+    if connection.vendor == "postgresql":
+        for tag in wanted:
+            any_tag |= Q(tags__contains=[tag])
+        return queryset.filter(any_tag)
+    queryset = queryset.annotate(_tags_text=Cast("tags", TextField()))
+    for tag in wanted:
+        any_tag |= Q(_tags_text__contains=json.dumps(tag))
+    return queryset.filter(any_tag)
