@@ -4,6 +4,7 @@ counts, never the ids."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,42 +81,43 @@ def _id_list_segment(project: Project, segment_id: str) -> Segment:
 
 
 def _submit_ids(
-    *, project: Project, actor: Actor, segment_id: str, change_type: str, ids: list[str]
+    *,
+    project: Project,
+    actor: Actor,
+    segment_id: str,
+    change_type: str,
+    ids: Any,
+    allow_empty: bool = False,
 ) -> ChangeOutcome:
+    require_editor(actor)
+    clean = normalise_ids(ids, allow_empty=allow_empty)
     segment = _id_list_segment(project, segment_id)
     return submit(
         project=project,
         actor=actor,
         segment=segment,
         change_type=change_type,
-        change={"ids": ids},
+        change={"ids": clean},
     )
 
 
 def segment_ids_add(*, project: Project, actor: Actor, segment_id: str, ids: Any) -> ChangeOutcome:
     """Adds ids to an ID list (adding a member again is harmless)."""
-    require_editor(actor)
-    clean = normalise_ids(ids)
     return _submit_ids(
-        project=project,
-        actor=actor,
-        segment_id=segment_id,
-        change_type=ChangeType.IDS_ADD,
-        ids=clean,
+        project=project, actor=actor, segment_id=segment_id, change_type=ChangeType.IDS_ADD, ids=ids
     )
 
 
 def segment_ids_remove(
     *, project: Project, actor: Actor, segment_id: str, ids: Any
 ) -> ChangeOutcome:
-    require_editor(actor)
-    clean = normalise_ids(ids)
+    """Removes ids from an ID list (removing a stranger is harmless)."""
     return _submit_ids(
         project=project,
         actor=actor,
         segment_id=segment_id,
         change_type=ChangeType.IDS_REMOVE,
-        ids=clean,
+        ids=ids,
     )
 
 
@@ -123,14 +125,13 @@ def segment_ids_reset(
     *, project: Project, actor: Actor, segment_id: str, ids: Any
 ) -> ChangeOutcome:
     """Replaces the members with ``ids`` and starts a new id-list file."""
-    require_editor(actor)
-    clean = normalise_ids(ids, allow_empty=True)
     return _submit_ids(
         project=project,
         actor=actor,
         segment_id=segment_id,
         change_type=ChangeType.IDS_RESET,
-        ids=clean,
+        ids=ids,
+        allow_empty=True,
     )
 
 
@@ -180,48 +181,47 @@ def _finish_id_list_change(
     return IdListChange(segment=segment, added=added, removed=removed)
 
 
-@register_change(ChangeType.IDS_ADD, entity_type=ENTITY_TYPE, current_version=exists_version)
-def _apply_ids_add(
-    *, project: Project, actor: Actor, entity_id: str, change: dict, review: Review | None = None
-) -> IdListChange:
-    ids = normalise_ids(change.get("ids"))
-    with transaction.atomic():
-        segment = locked(project, entity_id)
-        require_type(segment, SegmentType.ID_LIST)
-        old_count = segment.id_count
-        inserted = members.insert_members(segment.pk, ids)
-        listfile.append_lines(segment, op="+", unit_ids=inserted)
-        return _finish_id_list_change(
-            segment,
-            actor,
-            action_type="segment_id_list_add",
-            old_count=old_count,
-            added=len(inserted),
-            removed=0,
-            review=review,
-        )
+def _members_change(*, adding: bool) -> Callable[..., IdListChange]:
+    """The registered change that adds (or removes) ids; only the ids that really changed get
+    a line in the SDK file."""
+
+    def apply(
+        *,
+        project: Project,
+        actor: Actor,
+        entity_id: str,
+        change: dict,
+        review: Review | None = None,
+    ) -> IdListChange:
+        ids = normalise_ids(change.get("ids"))
+        with transaction.atomic():
+            segment = locked(project, entity_id)
+            require_type(segment, SegmentType.ID_LIST)
+            old_count = segment.id_count
+            if adding:
+                changed = members.insert_members(segment.pk, ids)
+            else:
+                changed = members.delete_members(segment.pk, ids)
+            listfile.append_lines(segment, op="+" if adding else "-", unit_ids=changed)
+            return _finish_id_list_change(
+                segment,
+                actor,
+                action_type="segment_id_list_add" if adding else "segment_id_list_remove",
+                old_count=old_count,
+                added=len(changed) if adding else 0,
+                removed=0 if adding else len(changed),
+                review=review,
+            )
+
+    return apply
 
 
-@register_change(ChangeType.IDS_REMOVE, entity_type=ENTITY_TYPE, current_version=exists_version)
-def _apply_ids_remove(
-    *, project: Project, actor: Actor, entity_id: str, change: dict, review: Review | None = None
-) -> IdListChange:
-    ids = normalise_ids(change.get("ids"))
-    with transaction.atomic():
-        segment = locked(project, entity_id)
-        require_type(segment, SegmentType.ID_LIST)
-        old_count = segment.id_count
-        removed = members.delete_members(segment.pk, ids)
-        listfile.append_lines(segment, op="-", unit_ids=removed)
-        return _finish_id_list_change(
-            segment,
-            actor,
-            action_type="segment_id_list_remove",
-            old_count=old_count,
-            added=0,
-            removed=len(removed),
-            review=review,
-        )
+register_change(ChangeType.IDS_ADD, entity_type=ENTITY_TYPE, current_version=exists_version)(
+    _members_change(adding=True)
+)
+register_change(ChangeType.IDS_REMOVE, entity_type=ENTITY_TYPE, current_version=exists_version)(
+    _members_change(adding=False)
+)
 
 
 @register_change(ChangeType.IDS_RESET, entity_type=ENTITY_TYPE, current_version=exists_version)
