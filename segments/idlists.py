@@ -51,9 +51,7 @@ SORT_SLICE = 250_000
 
 
 def _interval_seconds() -> float:
-    interval_ms = getattr(
-        settings, "ID_LIST_CHECK_INTERVAL_MS", getattr(settings, "RULESET_CHECK_INTERVAL_MS", 250)
-    )
+    interval_ms = getattr(settings, "ID_LIST_CHECK_INTERVAL_MS", settings.RULESET_CHECK_INTERVAL_MS)
     return max(int(interval_ms), 0) / 1000.0
 
 
@@ -281,7 +279,7 @@ class _ProjectLists:
 
     def _refresh(self) -> None:
         token = _read_token(self.project_id)
-        shared = getattr(settings, "CACHE_IS_SHARED", False)
+        shared = settings.CACHE_IS_SHARED
         if shared and self.loaded and token is not None and token == self.token:
             return
         states = id_list_states(project_id=self.project_id)

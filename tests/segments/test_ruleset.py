@@ -187,7 +187,6 @@ def test_evaluation__our_evaluator__members_pass(segments_world):
 def test_evaluation__official_sdk__agrees_on_rule_and_inline_segments(segments_world):
     """Differential: the unmodified SDK (local mode, bootstrapped with our specs) answers as
     our evaluator for rule-based and inline segments (ID-list files need the live test)."""
-    pytest.importorskip("statsig")
     from statsig import StatsigOptions, StatsigUser
     from statsig import statsig as sdk
 
