@@ -17,7 +17,9 @@ from console.api.review_shape import ReviewSerializer
 from console.api.reviews import ReviewListView, active_review_output
 from console.api.schema import PAGE_PARAMETERS, RESPECT_REVIEWS_HEADER, envelope, responses
 from console.errors import ValidationError
-from console.models import OPEN_REVIEW_STATUSES, Review
+from console.models import Review
+from console.services.reviews import open_review_for
+from flags import selectors as flag_selectors
 from segments import selectors, services
 from segments.models import DEFAULT_ID_TYPE, Segment, SegmentType
 
@@ -182,25 +184,16 @@ def id_list_change_output(change: services.IdListChange) -> dict[str, Any]:
     }
 
 
-def _open_reviews(project, keys: list[str]) -> dict[str, Review]:
-    reviews: dict[str, Review] = {}
-    for review in Review.objects.filter(
-        project=project,
-        entity_type=services.ENTITY_TYPE,
-        entity_id__in=keys,
-        status__in=OPEN_REVIEW_STATUSES,
-    ).order_by("created_at", "id"):
-        reviews[review.entity_id] = review  # the newest wins
-    return reviews
-
-
 SEGMENT_RESPONSE = envelope("Segment", SegmentOutputSerializer)
 MUTATION_PARAMETERS = [RESPECT_REVIEWS_HEADER]
 
 
 class _SegmentView(ConsoleAPIView):
     def render(self, segment: Segment) -> dict[str, Any]:
-        return segment_output(segment, _open_reviews(self.project, [segment.key]).get(segment.key))
+        review = open_review_for(
+            project=self.project, entity_type=services.ENTITY_TYPE, entity_id=segment.key
+        )
+        return segment_output(segment, review)
 
     def body_object(self) -> dict[str, Any]:
         data = self.request.data
@@ -275,7 +268,9 @@ class SegmentListCreateView(_SegmentView):
         )
         total = segments.count()
         rows = list(segments[page.offset : page.offset + page.limit])
-        reviews = _open_reviews(self.project, [s.key for s in rows])
+        reviews = flag_selectors.active_reviews(
+            project=self.project, entity_type=services.ENTITY_TYPE, entity_ids=[s.key for s in rows]
+        )
         items = [segment_output(s, reviews.get(s.key)) for s in rows]
         return self.respond_page("Segments listed successfully.", items, page, total)
 
