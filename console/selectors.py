@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
 
 from django.core.cache import cache
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import Q, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from console.errors import NotFound, ValidationError
@@ -20,7 +23,6 @@ from console.models import (
     Membership,
     Project,
     Review,
-    Role,
 )
 
 
@@ -150,10 +152,6 @@ def review_get(*, project: Project, review_id: str, entity_type: str | None = No
     return review
 
 
-def admins_of(*, project: Project) -> QuerySet[Membership]:
-    return member_list(project=project).filter(role=Role.ADMIN)
-
-
 def open_invitation_list(*, project: Project) -> QuerySet[Invitation]:
     """Invitations not yet accepted, withdrawn or expired, newest first."""
     return (
@@ -166,3 +164,21 @@ def open_invitation_list(*, project: Project) -> QuerySet[Invitation]:
         .select_related("invited_by")
         .order_by("-created_at", "-id")
     )
+
+
+def with_any_tag(queryset: QuerySet, tags: Iterable[str]) -> QuerySet:
+    """The entities of ``queryset`` (a model with a JSON ``tags`` list) carrying any of ``tags``,
+    filtered in the database: JSON containment on PostgreSQL; SQLite has none, so there the
+    serialised tag is looked for in the list's JSON text."""
+    wanted = [tag for tag in dict.fromkeys(tags) if tag]
+    if not wanted:
+        return queryset
+    any_tag = Q()
+    if connection.vendor == "postgresql":
+        for tag in wanted:
+            any_tag |= Q(tags__contains=[tag])
+        return queryset.filter(any_tag)
+    queryset = queryset.annotate(_tags_text=Cast("tags", TextField()))
+    for tag in wanted:
+        any_tag |= Q(_tags_text__contains=json.dumps(tag))
+    return queryset.filter(any_tag)

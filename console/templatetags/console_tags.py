@@ -363,12 +363,5 @@ def humanize_action(action_type: str) -> str:
 
 
 @register.filter
-def get_item(mapping: Mapping[str, Any] | None, key: str) -> Any:
-    if not mapping:
-        return None
-    return mapping.get(key)
-
-
-@register.filter
 def joined(values: Iterable[Any] | None, separator: str = ", ") -> str:
     return separator.join(str(v) for v in values or ())
