@@ -242,7 +242,7 @@ def test_delete_user_data__same_request_id_in_other_project__accepted(api, world
     [
         (b"", "Missing JSON body."),
         (b"{not json", "Malformed JSON body"),
-        (b'["a"]', "The JSON body must be an object."),
+        (b'["a"]', "The request body must be a JSON object."),
     ],
 )
 def test_delete_user_data__bad_body__400(api, world, raw, message):
@@ -409,6 +409,7 @@ def test_status__other_projects_request__unknown(api, world, other_world):
         ({}, "request_id is required."),
         ({"request_id": ""}, "request_id is required."),
         ({"request_id": 12}, "request_id must be a string."),
+        ({"request_id": "r" * 129}, "request_id is 129 characters long; at most 128 allowed."),
     ],
 )
 def test_status__missing_or_bad_request_id__400_naming_it(api, world, body, message):
