@@ -9,21 +9,15 @@ from typing import Any
 
 from django.db import connection, models
 from django.db.models import (
-    F,
-    OuterRef,
-    PositiveBigIntegerField,
     Q,
     QuerySet,
-    Subquery,
     TextField,
-    Value,
 )
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Cast
 
 from console.errors import NotFound
 from console.models import OPEN_REVIEW_STATUSES, Project, Review
 from flags.models import (
-    CompiledRuleset,
     DynamicConfig,
     EntityVersion,
     Experiment,
@@ -378,26 +372,3 @@ def tag_get(*, project: Project, tag_id: str) -> Tag:
     if tag is None:
         raise NotFound("Tag not found.")
     return tag
-
-
-# -- compiled rulesets --------------------------------------------------------------------------
-
-
-def ruleset_stale_project_ids() -> list[int]:
-    """The projects changed since their newest compiled ruleset (its rebuild was lost), found in
-    one query however many projects there are."""
-    newest_revision = (
-        CompiledRuleset.objects.filter(project=OuterRef("pk"))
-        .order_by("-time")
-        .values("source_revision")[:1]
-    )
-    return list(
-        Project.objects.annotate(
-            compiled_revision=Coalesce(
-                Subquery(newest_revision), Value(0), output_field=PositiveBigIntegerField()
-            )
-        )
-        .filter(ruleset_revision__gt=F("compiled_revision"))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )

@@ -18,7 +18,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db import connection
 from django.db.models import Model, QuerySet
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
@@ -62,7 +61,7 @@ def not_found(error: NotFound) -> Http404:
 
 def announce(request: HttpRequest, outcome: ChangeOutcome | Any, done: str) -> None:
     """A message for a service's outcome: applied now, or filed for review (with its link)."""
-    review = getattr(outcome, "review", None)
+    review = outcome.review if isinstance(outcome, ChangeOutcome) else None
     if review is not None:
         url = reverse("review-detail", args=[request.project.slug, review.public_id])
         messages.warning(
@@ -168,16 +167,6 @@ def post_detail_form(
 def distinct_tags(model: type[Model], project) -> list[str]:
     """Every tag the project's entities of ``model`` carry (the segments list's tag filter)."""
     return flag_selectors.distinct_tags(project=project, model=model)
-
-
-def with_tag(queryset: QuerySet, tag: str) -> QuerySet:
-    if not tag:
-        return queryset
-    if connection.vendor == "postgresql":
-        return queryset.filter(tags__contains=[tag])
-    # SQLite (local runs) has no JSON containment: filter the ids in Python.
-    ids = [pk for pk, tags in queryset.values_list("pk", "tags") if tag in (tags or ())]
-    return queryset.filter(pk__in=ids)
 
 
 def sorted_by(queryset: QuerySet, sort: str, *, modified_field: str = "modified_at") -> QuerySet:
