@@ -519,7 +519,7 @@ def gate_overrides_set(
 def gate_overrides_add(
     *, project: Project, actor: Actor, gate_id: str, overrides: Mapping[str, Any]
 ) -> ChangeOutcome:
-    return kernel.overrides_add(
+    return kernel.overrides_change(
         GATES, project=project, actor=actor, entity_id=gate_id, overrides=overrides
     )
 
@@ -528,8 +528,13 @@ def gate_overrides_add(
 def gate_overrides_remove(
     *, project: Project, actor: Actor, gate_id: str, overrides: Mapping[str, Any]
 ) -> ChangeOutcome:
-    return kernel.overrides_remove(
-        GATES, project=project, actor=actor, entity_id=gate_id, overrides=overrides
+    return kernel.overrides_change(
+        GATES,
+        project=project,
+        actor=actor,
+        entity_id=gate_id,
+        overrides=overrides,
+        remove=True,
     )
 
 

@@ -254,7 +254,7 @@ def holdout_overrides_add(
     *, project: Project, actor: Actor, holdout_id: str, overrides: Mapping[str, Any]
 ) -> ChangeOutcome:
     """Adds ids to the override lists (PATCH ``/holdouts/{id}/overrides``)."""
-    return kernel.overrides_add(
+    return kernel.overrides_change(
         HOLDOUTS, project=project, actor=actor, entity_id=holdout_id, overrides=overrides
     )
 
@@ -264,8 +264,13 @@ def holdout_overrides_remove(
     *, project: Project, actor: Actor, holdout_id: str, overrides: Mapping[str, Any]
 ) -> ChangeOutcome:
     """Removes ids from the override lists (DELETE ``/holdouts/{id}/overrides``)."""
-    return kernel.overrides_remove(
-        HOLDOUTS, project=project, actor=actor, entity_id=holdout_id, overrides=overrides
+    return kernel.overrides_change(
+        HOLDOUTS,
+        project=project,
+        actor=actor,
+        entity_id=holdout_id,
+        overrides=overrides,
+        remove=True,
     )
 
 

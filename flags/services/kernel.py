@@ -2,7 +2,7 @@
 (``flags.services.descriptor``): ``get`` (and lock) and ``new_identity`` (one id-from-name rule);
 ``submit`` a field change (applied now or filed for review) and ``apply_fields`` (the same change
 applied directly or when its review is committed); ``create``; ``delete`` (refused while
-referenced); ``overrides_set`` / ``_add`` / ``_remove``; ``submit_transition`` /
+referenced); ``overrides_set`` / ``overrides_change``; ``submit_transition`` /
 ``apply_transition`` for the kind's lifecycle table (version snapshots: ``flags.services.versions``).
 
 The named services (``flags.services.gates.gate_update`` ...) are thin typed functions over these.
@@ -611,61 +611,24 @@ def overrides_set(
     )
 
 
-def overrides_add(
+def overrides_change(
     kind: EntityKind,
     *,
     project: Project,
     actor: Actor,
     entity_id: str,
     overrides: Mapping[str, Any],
+    remove: bool = False,
 ) -> ChangeOutcome:
-    """Adds the given overrides to the entity's."""
+    """Adds the given overrides to the entity's, or (``remove``) takes them out."""
     rule = _overrides_rule(kind)
-    return _overrides_combined(
-        kind,
-        project=project,
-        actor=actor,
-        entity_id=entity_id,
-        given=overrides,
-        combine=rule.merged,
-    )
-
-
-def overrides_remove(
-    kind: EntityKind,
-    *,
-    project: Project,
-    actor: Actor,
-    entity_id: str,
-    overrides: Mapping[str, Any],
-) -> ChangeOutcome:
-    """Removes the given overrides from the entity's."""
-    rule = _overrides_rule(kind)
-    return _overrides_combined(
-        kind,
-        project=project,
-        actor=actor,
-        entity_id=entity_id,
-        given=overrides,
-        combine=rule.without,
-    )
-
-
-def _overrides_combined(
-    kind: EntityKind,
-    *,
-    project: Project,
-    actor: Actor,
-    entity_id: str,
-    given: Mapping[str, Any],
-    combine: Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, Any]],
-) -> ChangeOutcome:
     entity = get(kind, project=project, entity_id=entity_id, lock=True)
-    checked = _overrides_rule(kind).validate(project, entity, given)
+    given = rule.validate(project, entity, overrides)
+    combine = rule.without if remove else rule.merged
     return overrides_set(
         kind,
         project=project,
         actor=actor,
         entity_id=entity_id,
-        overrides=combine(entity.overrides or {}, checked),
+        overrides=combine(entity.overrides or {}, given),
     )

@@ -345,7 +345,7 @@ def layer_overrides_set(
 def layer_overrides_add(
     *, project: Project, actor: Actor, layer_id: str, overrides: Mapping[str, Any]
 ) -> ChangeOutcome:
-    return kernel.overrides_add(
+    return kernel.overrides_change(
         LAYERS, project=project, actor=actor, entity_id=layer_id, overrides=overrides
     )
 
@@ -355,8 +355,13 @@ def layer_overrides_remove(
     *, project: Project, actor: Actor, layer_id: str, overrides: Mapping[str, Any]
 ) -> ChangeOutcome:
     """Removes the given conditional overrides, and the given ids from the id overrides."""
-    return kernel.overrides_remove(
-        LAYERS, project=project, actor=actor, entity_id=layer_id, overrides=overrides
+    return kernel.overrides_change(
+        LAYERS,
+        project=project,
+        actor=actor,
+        entity_id=layer_id,
+        overrides=overrides,
+        remove=True,
     )
 
 

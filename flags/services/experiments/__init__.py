@@ -286,7 +286,7 @@ def experiment_overrides_set(
 def experiment_overrides_add(
     *, project: Project, actor: Actor, experiment_id: str, overrides: Mapping[str, Any]
 ) -> ChangeOutcome:
-    return kernel.overrides_add(
+    return kernel.overrides_change(
         EXPERIMENTS, project=project, actor=actor, entity_id=experiment_id, overrides=overrides
     )
 
@@ -295,8 +295,13 @@ def experiment_overrides_add(
 def experiment_overrides_remove(
     *, project: Project, actor: Actor, experiment_id: str, overrides: Mapping[str, Any]
 ) -> ChangeOutcome:
-    return kernel.overrides_remove(
-        EXPERIMENTS, project=project, actor=actor, entity_id=experiment_id, overrides=overrides
+    return kernel.overrides_change(
+        EXPERIMENTS,
+        project=project,
+        actor=actor,
+        entity_id=experiment_id,
+        overrides=overrides,
+        remove=True,
     )
 
 
