@@ -34,8 +34,6 @@ from flags.services.descriptor import UNSET, ensure_name_free
 from flags.services.experiments.groups import DEFAULT_GROUPS
 from flags.services.experiments.kind import EXPERIMENTS
 
-__all__ = ["EXPERIMENTS"]
-
 
 def _transition(
     *, project: Project, actor: Actor, experiment_id: str, action: str, **parameters: Any
