@@ -3,10 +3,11 @@
 
 from django.urls import path, re_path
 
-from serving import health, idlists, posthog, statsig
+from serving import client_sdk, health, idlists, posthog, statsig
 
 statsig_urlpatterns = [
     path("ping", health.ping, name="health-ping"),
+    path("initialize", client_sdk.initialize_view, name="statsig-initialize"),
     path("check_gate", statsig.check_gate, name="statsig-check-gate"),
     path("get_config", statsig.get_config, name="statsig-get-config"),
     path("get_layer", statsig.get_layer, name="statsig-get-layer"),
