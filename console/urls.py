@@ -8,6 +8,7 @@ urlpatterns = [
     path("v1/", include(serving_urls.statsig_urlpatterns)),
     path("v1/", include(ingest_urls.statsig_urlpatterns)),
     path("v1/", include("privacy.api.urls")),
+    path("v2/", include(serving_urls.v2_urlpatterns)),
     path("", include(serving_urls.posthog_urlpatterns)),
     path("", include(ingest_urls.posthog_urlpatterns)),
     path("", include("console.web.urls")),

@@ -13,13 +13,13 @@ from __future__ import annotations
 import re
 
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
-from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from console.keycache import ResolvedKey, resolve_api_key
 from console.models import ApiKeyKind
 from segments import listfile, selectors
+from serving import idlist_urls
 
 _RANGE_RE = re.compile(r"^\s*bytes\s*=\s*(\d+)\s*-\s*(\d*)\s*$")
 
@@ -37,6 +37,10 @@ def _server_key(request: HttpRequest) -> ResolvedKey | None:
 
 
 UNAUTHORIZED = "This endpoint only accepts an active server secret key (secret-...)."
+UNAUTHORIZED_FILE = (
+    "Send an active server secret key, or use the URL from get_id_lists: its token is missing, "
+    "expired or made for another file."
+)
 
 
 @csrf_exempt
@@ -49,7 +53,9 @@ def get_id_lists(request: HttpRequest) -> HttpResponse:
         state.name: {
             "name": state.name,
             "size": state.size,
-            "url": request.build_absolute_uri(reverse("sdk-id-list-file", args=[state.file_id])),
+            "url": request.build_absolute_uri(
+                idlist_urls.signed_file_path(project_id=key.project_id, file_id=state.file_id)
+            ),
             "creationTime": state.created_ms,
             "fileID": state.file_id,
         }
@@ -61,10 +67,17 @@ def get_id_lists(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def id_list_file(request: HttpRequest, file_id: str) -> HttpResponse:
-    key = _server_key(request)
-    if key is None:
-        return _error(401, UNAUTHORIZED)
-    state = selectors.id_list_state_by_file(project_id=key.project_id, file_id=file_id)
+    """Opened by a server key, or, when no key is sent, by the signed token of the manifest's
+    URL (SDKs that send no key header): either names the one project whose file this may be."""
+    if request.headers.get("STATSIG-API-KEY"):
+        key = _server_key(request)
+        project_id = key.project_id if key is not None else None
+    else:
+        token = request.GET.get(idlist_urls.TOKEN_PARAMETER)
+        project_id = idlist_urls.project_for_token(token, file_id=file_id)
+    if project_id is None:
+        return _error(401, UNAUTHORIZED_FILE)
+    state = selectors.id_list_state_by_file(project_id=project_id, file_id=file_id)
     if state is None:
         return _error(404, "ID list file not found: the list was reset or deleted.")
     header = request.headers.get("Range")

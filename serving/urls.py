@@ -3,7 +3,7 @@
 
 from django.urls import path, re_path
 
-from serving import client_sdk, health, idlists, posthog, statsig
+from serving import client_sdk, health, idlists, posthog, server_core, statsig
 
 statsig_urlpatterns = [
     path("ping", health.ping, name="health-ping"),
@@ -23,6 +23,15 @@ statsig_urlpatterns = [
     ),
     path("get_id_lists", idlists.get_id_lists, name="sdk-get-id-lists"),
     path("id_list_file/<str:file_id>", idlists.id_list_file, name="sdk-id-list-file"),
+]
+
+# Under /v2/: the server-core SDKs' ruleset download.
+v2_urlpatterns = [
+    path(
+        "download_config_specs/<str:sdk_key>.json",
+        server_core.download_config_specs_v2,
+        name="statsig-download-config-specs-v2",
+    ),
 ]
 
 posthog_urlpatterns = [
