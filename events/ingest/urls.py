@@ -3,10 +3,12 @@ PostHog's capture endpoints at the root (``posthog_urlpatterns``)."""
 
 from django.urls import path, re_path
 
-from events.ingest import posthog, statsig
+from events.ingest import posthog, sdk_exceptions, statsig
 
 statsig_urlpatterns = [
     path("log_event", statsig.log_event, name="statsig-log-event"),
+    path("rgstr", statsig.log_event, name="statsig-rgstr"),
+    path("sdk_exception", sdk_exceptions.sdk_exception, name="statsig-sdk-exception"),
     path("log_custom_exposure", statsig.log_custom_exposure, name="statsig-log-custom-exposure"),
 ]
 
