@@ -95,7 +95,9 @@ def worker_exit(server, worker) -> None:
 # Setup (a child process with Django configured on the throwaway database)
 
 
-def setup_entities(project_slug: str) -> dict:
+def setup_entities(project_slug: str, create=None) -> dict:
+    """Runs ``create(project, actor)`` (default: this bench's entities) in one transaction, then
+    compiles the ruleset once; returns what ``create`` returned."""
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -109,7 +111,7 @@ def setup_entities(project_slug: str) -> dict:
     project = Project.objects.get(slug=project_slug)
     # One transaction: one ruleset rebuild on commit, not one per gate.
     with transaction.atomic():
-        created = _create_entities(project, Actor.system("bench"))
+        created = (create or _create_entities)(project, Actor.system("bench"))
     ruleset_store.rebuild(project.id)
     return created
 
@@ -170,6 +172,7 @@ class Endpoint:
     body_prefix: str  # the JSON body up to the user id
     body_suffix: str
     key_header: bool = True
+    key_kind: str = "server"
 
 
 @dataclass
@@ -294,24 +297,37 @@ def endpoints(keys: dict, setup: dict) -> list[Endpoint]:
     ]  # fmt: skip
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(description: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--seconds", type=float, default=10.0, help="measured time per endpoint")
     parser.add_argument("--warmup", type=float, default=2.0, help="warm-up time per endpoint")
     parser.add_argument("--connections", type=int, default=0, help="default: 4 per worker")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--setup", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = arguments(__doc__.splitlines()[0])
     if args.setup:
         print(json.dumps(setup_entities(args.setup)))
         return 0
+    return measure(
+        args, name="http_floor", setup_script=__file__, make_endpoints=endpoints,
+        what=f"{GATES} gates",
+    )  # fmt: skip
 
+
+def measure(args, *, name: str, setup_script: str, make_endpoints, what: str) -> int:
+    """Creates the throwaway database and project, runs ``setup_script --setup <project>`` (it
+    prints the entities it made as JSON), serves with gunicorn and drives every endpoint of
+    ``make_endpoints(keys, setup)`` with wrk, the first being the floor; prints the table."""
     base_db, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
     if not base_db.startswith("postgres") or not redis_url:
-        print("http_floor: skipped, set DATABASE_URL (PostgreSQL) and REDIS_URL.")
+        print(f"{name}: skipped, set DATABASE_URL (PostgreSQL) and REDIS_URL.")
         return 0
     if shutil.which("wrk") is None:
-        print("http_floor: skipped, wrk is not installed (apt-get install wrk).")
+        print(f"{name}: skipped, wrk is not installed (apt-get install wrk).")
         return 0
 
     maintenance, db_url, db_name = database_urls(base_db)
@@ -351,7 +367,7 @@ def main() -> int:
         keys = created["keys"]
         setup = json.loads(
             subprocess.run(
-                [python, __file__, "--setup", created["project"]],
+                [python, setup_script, "--setup", created["project"]],
                 cwd=ROOT,
                 env=setup_env,
                 capture_output=True,
@@ -361,7 +377,7 @@ def main() -> int:
             .stdout.strip()
             .splitlines()[-1]
         )
-        print(f"setup: database, project and {GATES} gates in {time.monotonic() - started:.1f} s")
+        print(f"setup: database, project and {what} in {time.monotonic() - started:.1f} s")
 
         port = free_port()
         base = f"http://127.0.0.1:{port}"
@@ -374,9 +390,9 @@ def main() -> int:
         wait_ready(base, keys["server"], server)
         connections = args.connections or 4 * args.workers
         results: list[tuple[Endpoint, Figures]] = []
-        for endpoint in endpoints(keys, setup):
+        for endpoint in make_endpoints(keys, setup):
             script = folder / "script.lua"
-            script.write_text(lua_script(endpoint, keys["server"]))
+            script.write_text(lua_script(endpoint, keys[endpoint.key_kind]))
             url = base + endpoint.path
             run_wrk(url, script, args.warmup, connections, None)
             results.append(

@@ -207,18 +207,25 @@ def _gate(entry: _Entry, result, hashed: str, algorithm: str, index: _Index) -> 
     }
 
 
-def _config(entry: _Entry, result, hashed: str, algorithm: str, index: _Index) -> dict[str, Any]:
-    spec = entry.spec
-    answer: dict[str, Any] = {
+def _evaluated_config(
+    entry: _Entry, result, hashed: str, algorithm: str, index: _Index
+) -> dict[str, Any]:
+    """What configs, experiments and layers share."""
+    return {
         "name": hashed,
         "value": result.json_value,
         "rule_id": result.rule_id,
         "secondary_exposures": _exposures(result.secondary_exposures, algorithm, index),
         "group": result.rule_id,
         "passed": result.value,
-        "is_device_based": _is_device_based(spec.get("idType")),
-        "id_type": spec.get("idType"),
+        "is_device_based": _is_device_based(entry.spec.get("idType")),
     }
+
+
+def _config(entry: _Entry, result, hashed: str, algorithm: str, index: _Index) -> dict[str, Any]:
+    spec = entry.spec
+    answer = _evaluated_config(entry, result, hashed, algorithm, index)
+    answer["id_type"] = spec.get("idType")
     entity = spec.get("entity")
     if entity == "experiment":
         answer["is_user_in_experiment"] = result.is_experiment_group
@@ -237,17 +244,8 @@ def _config(entry: _Entry, result, hashed: str, algorithm: str, index: _Index) -
 
 
 def _layer(entry: _Entry, result, hashed: str, algorithm: str, index: _Index) -> dict[str, Any]:
-    spec = entry.spec
-    answer: dict[str, Any] = {
-        "name": hashed,
-        "value": result.json_value,
-        "rule_id": result.rule_id,
-        "secondary_exposures": _exposures(result.secondary_exposures, algorithm, index),
-        "group": result.rule_id,
-        "passed": result.value,
-        "is_device_based": _is_device_based(spec.get("idType")),
-        "explicit_parameters": spec.get("explicitParameters", []),
-    }
+    answer = _evaluated_config(entry, result, hashed, algorithm, index)
+    answer["explicit_parameters"] = entry.spec.get("explicitParameters", [])
     experiment = result.allocated_experiment
     if experiment:
         experiment_spec = index.configs_by_name.get(experiment, {})

@@ -10,24 +10,7 @@ from evaluation import CompiledRuleset, evaluate_gate
 from evaluation.lookups import parse_user_agent
 from tests.evaluation.official_sdk import local_sdk, sdk_user
 from tests.evaluation.specs import condition, gate, rule, user
-
-CHROME_ADG = (
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/109.0.5414.87 ADG/11.0.4060 Safari/537.36"
-)
-SAFARI_IPHONE = (
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1_2 like Mac OS X) AppleWebKit/605.1.15 "
-    "(KHTML, like Gecko) Version/17.1.2 Mobile/15E148 Safari/604.1"
-)
-EDGE_MAC = (
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.61"
-)
-FIREFOX_LINUX = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"
-CHROME_ANDROID = (
-    "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/119.0.6045.163 Mobile Safari/537.36"
-)
+from tests.user_agents import CHROME_ADG, CHROME_ANDROID, EDGE_MAC, FIREFOX_LINUX, SAFARI_IPHONE
 
 READINGS = [
     (CHROME_ADG, "Chrome", "109.0.5414", "Windows", "10.0.0"),

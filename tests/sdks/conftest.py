@@ -11,13 +11,17 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
+from console.models import Role
+from flags.services.gates import gate_create
 from ruleset import store as ruleset_store
+from tests.browser.conftest import browser  # noqa: F401  (Chromium for the js-client test)
 from tests.sdks.world import SdkWorld, build_sdk_world
 
 NODE_DIR = Path(__file__).resolve().parent / "node"
@@ -93,6 +97,37 @@ def sdk_world(world) -> SdkWorld:
     built = build_sdk_world(world)
     ruleset_store.rebuild(world.project.id)
     return built
+
+
+@pytest.fixture
+def staff_gate(world) -> str:
+    """One gate, ``staff``: users whose email ends with ``@a.com`` pass."""
+    gate_create(
+        project=world.project,
+        actor=world.actor(Role.MEMBER),
+        name="Staff",
+        rules=[
+            {
+                "name": "Staff",
+                "passPercentage": 100,
+                "conditions": [
+                    {"type": "email", "operator": "str_ends_with_any", "targetValue": ["@a.com"]}
+                ],
+            }
+        ],
+    )
+    ruleset_store.rebuild(world.project.id)
+    return "staff"
+
+
+def wait_for(predicate, timeout: float = 15.0) -> bool:
+    """Polls until ``predicate()`` holds (what an SDK flushed is written by the server thread)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return predicate()
 
 
 def reference_answers(

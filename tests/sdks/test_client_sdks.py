@@ -6,14 +6,12 @@ it logs (its events and the exposures of the values the page read) lands in the 
 from __future__ import annotations
 
 import re
-import time
-from pathlib import Path
 
 import pytest
 
 from events.models import Event, EventSource, Exposure
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
-from tests.sdks.conftest import reference_answers, sdk_job
+from tests.browser.conftest import TIMEOUT_MS
+from tests.sdks.conftest import reference_answers, sdk_job, wait_for
 from tests.sdks.world import sdk_users
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -51,39 +49,13 @@ async ({key, base, users, gates, configs, experiments, layers, event}) => {
 """
 
 
-def _wait_for(predicate, timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return predicate()
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    import os
-
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
-
-
 @pytest.mark.browser
 def test_js_client__in_chromium__agrees_with_http_api_and_logs(
-    world, sdk_world, live_base, node_modules, chromium
+    world, sdk_world, live_base, node_modules, browser
 ):
     # Given the SDK world, and a page that loads the js-client bundle from the npm package
     bundle = (node_modules / "@statsig/js-client/build/statsig-js-client.min.js").read_bytes()
-    context = chromium.new_context()
+    context = browser.new_context()
     context.set_default_timeout(TIMEOUT_MS)
     # Nothing leaves the machine: Statsig's default hosts and DNS fallbacks are refused.
     context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda route: route.abort())
@@ -125,7 +97,7 @@ def test_js_client__in_chromium__agrees_with_http_api_and_logs(
         assert answer == reference, user
     # And its events and the exposures of what it read are stored
     project = world.project
-    assert _wait_for(
+    assert wait_for(
         lambda: Event.objects.filter(project=project, name="sdk_test_js").count() == len(users)
     )
     assert {e.user_id for e in Event.objects.filter(project=project, name="sdk_test_js")} == {
@@ -177,7 +149,7 @@ def test_posthog_node__flags_and_capture__agree_and_land(world, sdk_world, live_
         for experiment in sdk_world.experiments:
             assert answer["flags"][experiment] == group[experiment], (user, experiment)
     # And the captured events are stored
-    assert _wait_for(
+    assert wait_for(
         lambda: (
             Event.objects.filter(project=world.project, name="sdk_test_posthog_node").count()
             == len(people)

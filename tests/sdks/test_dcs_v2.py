@@ -5,31 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from console.models import Role
-from flags.services.gates import gate_create
-from ruleset import store as ruleset_store
 from serving.dcs_v2 import condition_key
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_gate(world):
-    gate_create(
-        project=world.project,
-        actor=world.actor(Role.MEMBER),
-        name="Staff",
-        rules=[
-            {
-                "name": "Staff",
-                "passPercentage": 100,
-                "conditions": [
-                    {"type": "email", "operator": "str_ends_with_any", "targetValue": ["@a.com"]}
-                ],
-            }
-        ],
-    )
-    ruleset_store.rebuild(world.project.id)
 
 
 def test_dcs_v2__server_key__v1_specs_keyed_by_name_with_a_condition_map(api, world, staff_gate):

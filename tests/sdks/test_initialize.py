@@ -12,13 +12,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from console.models import Role
 from evaluation import id_list_hash
-from flags.services.gates import gate_create
 from ruleset import store as ruleset_store
 from serving.initialize import djb2
 from tests.evaluation.official_sdk import local_sdk, sdk_user
-from tests.sdks.world import CHROME_ADG, SEGMENT_IDS, build_sdk_world, sdk_users
+from tests.sdks.world import SEGMENT_IDS, build_sdk_world, sdk_users
+from tests.user_agents import CHROME_ADG
 
 pytestmark = pytest.mark.django_db
 
@@ -39,27 +38,8 @@ def _initialize(api, key: str, body, *, query: str = "", raw: bytes | None = Non
     )
 
 
-def _staff_gate(world) -> None:
-    gate_create(
-        project=world.project,
-        actor=world.actor(Role.MEMBER),
-        name="Staff",
-        rules=[
-            {
-                "name": "Staff",
-                "passPercentage": 100,
-                "conditions": [
-                    {"type": "email", "operator": "str_ends_with_any", "targetValue": ["@a.com"]}
-                ],
-            }
-        ],
-    )
-    ruleset_store.rebuild(world.project.id)
-
-
-def test_initialize__client_key_djb2__whole_answer(api, world):
+def test_initialize__client_key_djb2__whole_answer(api, world, staff_gate):
     # Given one gate
-    _staff_gate(world)
     user = {"userID": "7", "email": "ada@a.com", "privateAttributes": {"secret": 1}}
 
     # When a client asks for its values with djb2 names
@@ -136,8 +116,7 @@ def test_initialize__every_entity_kind__equals_the_official_sdk(api, world, algo
     assert len(body["layer_configs"]) == 1
 
 
-def test_initialize__js_client_body_forms__decoded(api, world):
-    _staff_gate(world)
+def test_initialize__js_client_body_forms__decoded(api, world, staff_gate):
     payload = json.dumps({"user": {"userID": "1", "email": "x@a.com"}, "hash": "none"}).encode()
     encoded = base64.b64encode(payload)[::-1]
     key = world.keys["client"]
@@ -152,8 +131,7 @@ def test_initialize__js_client_body_forms__decoded(api, world):
         assert response.json()["feature_gates"]["staff"]["value"] is True
 
 
-def test_initialize__since_time_current__has_updates_false(api, world):
-    _staff_gate(world)
+def test_initialize__since_time_current__has_updates_false(api, world, staff_gate):
     key = world.keys["client"]
     first = _initialize(api, key, {"user": {"userID": "1"}, "hash": "djb2"}).json()
     # A client holding this version, derived from the same request, gets no values
@@ -184,10 +162,9 @@ def test_initialize__since_time_current__has_updates_false(api, world):
     assert moved.json()["has_updates"] is True
 
 
-def test_initialize__after_warm_up__no_sql_and_no_exposure(api, world):
+def test_initialize__after_warm_up__no_sql_and_no_exposure(api, world, staff_gate):
     from events import exposures
 
-    _staff_gate(world)
     key = world.keys["client"]
     body = {"user": {"userID": "1", "email": "x@a.com"}, "hash": "djb2"}
     assert _initialize(api, key, body).status_code == 200

@@ -7,24 +7,13 @@ events and exposures must land in the store."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from events.models import Event, EventSource, Exposure
-from tests.sdks.conftest import LAYER_PARAMS, reference_answers, sdk_job
+from tests.sdks.conftest import LAYER_PARAMS, reference_answers, sdk_job, wait_for
 from tests.sdks.world import sdk_users
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _wait_for(predicate, timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return predicate()
 
 
 def _differences(answer: dict, reference: dict) -> dict:
@@ -39,9 +28,7 @@ def _differences(answer: dict, reference: dict) -> dict:
 def _assert_logged(world, event: str, users: list[dict]) -> None:
     """One event per user, and the SDK's exposures of every gate it checked."""
     project = world.project
-    assert _wait_for(
-        lambda: Event.objects.filter(project=project, name=event).count() == len(users)
-    )
+    assert wait_for(lambda: Event.objects.filter(project=project, name=event).count() == len(users))
     logged = Event.objects.filter(project=project, name=event)
     assert {e.user_id for e in logged} == {user["userID"] for user in users}
     assert {e.source for e in logged} == {EventSource.STATSIG_SDK}

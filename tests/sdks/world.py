@@ -16,27 +16,11 @@ from flags.services.gates import gate_create
 from flags.services.layers import layer_create
 from ruleset.conditions import CONDITION_TYPES
 from segments.services import segment_create, segment_ids_add
+from tests.user_agents import CHROME_ADG, CHROME_WINDOWS, EDGE_MAC, FIREFOX_LINUX, SAFARI_IPHONE
 
 SEGMENT_IDS = [f"member-{n}" for n in range(1500)]
 DAY_MS = 24 * 3600 * 1000
 
-CHROME_WINDOWS = (
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/120.0.6099.109 Safari/537.36"
-)
-CHROME_ADG = (
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/109.0.5414.87 ADG/11.0.4060 Safari/537.36"
-)
-SAFARI_IPHONE = (
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1_2 like Mac OS X) AppleWebKit/605.1.15 "
-    "(KHTML, like Gecko) Version/17.1.2 Mobile/15E148 Safari/604.1"
-)
-FIREFOX_LINUX = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"
-EDGE_MAC = (
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.61"
-)
 USER_AGENTS = [CHROME_WINDOWS, CHROME_ADG, SAFARI_IPHONE, FIREFOX_LINUX, EDGE_MAC]
 
 
