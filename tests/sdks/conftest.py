@@ -26,7 +26,7 @@ from tests.sdks.world import SdkWorld, build_sdk_world
 
 NODE_DIR = Path(__file__).resolve().parent / "node"
 LAYER_PARAMS = {"homepage": ["color", "count"]}
-NODE_TIMEOUT_SECONDS = 180
+HARNESS_TIMEOUT_SECONDS = 180
 
 
 def _cache_root() -> Path:
@@ -65,23 +65,29 @@ def node_modules() -> Path:
     return _install_node_packages()
 
 
+def run_harness(command: list[str], job: dict[str, Any], env: dict[str, str]) -> list[dict]:
+    """Runs an SDK harness (``command job.json answers.json``) and returns its answers."""
+    with tempfile.TemporaryDirectory() as folder:
+        job_file, answers_file = Path(folder) / "job.json", Path(folder) / "answers.json"
+        job_file.write_text(json.dumps(job))
+        completed = subprocess.run(
+            [*command, str(job_file), str(answers_file)],
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            timeout=HARNESS_TIMEOUT_SECONDS,
+        )
+        assert completed.returncode == 0, completed.stderr + completed.stdout
+        return json.loads(answers_file.read_text())["answers"]
+
+
 @pytest.fixture
 def run_node_sdk(node_modules):
-    """``run_node_sdk(job)`` runs ``harness.cjs`` with ``job`` and returns its answers."""
+    """``run_node_sdk(job)`` runs ``node/harness.cjs`` with ``job`` and returns its answers."""
 
     def run(job: dict[str, Any]) -> list[dict[str, Any]]:
-        with tempfile.TemporaryDirectory() as folder:
-            job_file, answers_file = Path(folder) / "job.json", Path(folder) / "answers.json"
-            job_file.write_text(json.dumps(job))
-            completed = subprocess.run(
-                ["node", str(NODE_DIR / "harness.cjs"), str(job_file), str(answers_file)],
-                env={**os.environ, "NODE_PATH": str(node_modules)},
-                capture_output=True,
-                text=True,
-                timeout=NODE_TIMEOUT_SECONDS,
-            )
-            assert completed.returncode == 0, completed.stderr + completed.stdout
-            return json.loads(answers_file.read_text())["answers"]
+        command = ["node", str(NODE_DIR / "harness.cjs")]
+        return run_harness(command, job, {"NODE_PATH": str(node_modules)})
 
     return run
 

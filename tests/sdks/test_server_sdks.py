@@ -7,10 +7,13 @@ events and exposures must land in the store."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
 from events.models import Event, EventSource, Exposure
-from tests.sdks.conftest import LAYER_PARAMS, reference_answers, sdk_job, wait_for
+from tests.sdks.conftest import reference_answers, run_harness, sdk_job, wait_for
 from tests.sdks.world import sdk_users
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -87,59 +90,18 @@ def test_node_server_sdk__every_entity__agrees_with_http_api_and_logs(
 
 
 def test_python_core_sdk__every_entity__agrees_with_http_api_and_logs(world, sdk_world, live_base):
-    core = pytest.importorskip("statsig_python_core")
+    pytest.importorskip("statsig_python_core")
     users = sdk_users()
     key = world.keys["server"]
     expected = reference_answers(live_base, key, users, sdk_world)
 
-    options = core.StatsigOptions(
-        specs_url=f"{live_base}/v2/download_config_specs",
-        log_event_url=f"{live_base}/v1/log_event",
-        id_lists_url=f"{live_base}/v1/get_id_lists",
-        enable_id_lists=True,
-        output_log_level="warn",
+    event = "sdk_test_python_core"
+    job = sdk_job("statsig-python-core", live_base, key, users, sdk_world, event)
+    answers = run_harness(
+        [sys.executable, str(Path(__file__).parent / "python_core_harness.py")], job, {}
     )
-    statsig = core.Statsig(key, options)
-    statsig.initialize().wait()
-    try:
-        answers = []
-        for raw in users:
-            user = _core_user(core, raw)
-            answers.append(
-                {
-                    "gates": {g: statsig.check_gate(user, g) for g in sdk_world.gates},
-                    "configs": {
-                        c: statsig.get_dynamic_config(user, c).value for c in sdk_world.configs
-                    },
-                    "experiments": {
-                        e: statsig.get_experiment(user, e).value for e in sdk_world.experiments
-                    },
-                    "layers": {
-                        layer: {p: statsig.get_layer(user, layer).get(p) for p in params}
-                        for layer, params in LAYER_PARAMS.items()
-                    },
-                }
-            )
-            statsig.log_event(user, "sdk_test_python_core", 1, {"sdk": "statsig-python-core"})
-    finally:
-        statsig.shutdown().wait()
 
     for user, answer, reference in zip(users, answers, expected, strict=True):
         assert answer == reference, (user, _differences(answer, reference))
     _member_passes(answers, users)
-    _assert_logged(world, "sdk_test_python_core", users)
-
-
-def _core_user(core, raw: dict):
-    return core.StatsigUser(
-        user_id=raw.get("userID"),
-        email=raw.get("email"),
-        ip=raw.get("ip"),
-        country=raw.get("country"),
-        locale=raw.get("locale"),
-        app_version=raw.get("appVersion"),
-        user_agent=raw.get("userAgent"),
-        custom=raw.get("custom"),
-        custom_ids=raw.get("customIDs"),
-        statsig_environment=raw.get("statsigEnvironment"),
-    )
+    _assert_logged(world, event, users)
