@@ -1,22 +1,21 @@
-"""HTTP evaluation against the floor of the stack: the production server (gunicorn, one sync worker
-per core) on PostgreSQL and Redis, driven by ``wrk`` in another process, in turn on
+"""The data plane over HTTP against bare servers, side by side in one run: a WSGI hello-world
+(``bench/hello_wsgi.py``) under gunicorn sync workers and under granian, then the product under
+``manage.py serve`` (granian) with the same worker count, driven by ``wrk`` (1 thread, 16
+connections) on the same machine:
 
-- ``/v1/ping``: the floor, a minimal JSON answer behind the same middleware and key check,
-- ``/v1/check_gate`` (one gate), ``/v1/get_config`` (an experiment in a layer),
-- ``/v1/check_gate`` with 100 ``gateNames``, ``/decide?v=3`` (200 flags).
-
-It prints requests/second, p50/p99 latency, the ratio to the floor and the SQL queries per request
-counted inside the workers during the measured runs (warm-up excluded).
+- ``/v1/check_gate`` (one gate), ``/v1/get_config`` (an experiment in a layer), ``check_gate``
+  with 100 ``gateNames``, ``/flags?v=2`` answering 200 flags (100 distinct ids, each with stored
+  person properties), ``/v1/download_config_specs/<key>.json`` of a 500-entity project (gzip, as
+  the SDKs ask), ``/v1/log_event`` batches of 100 events;
+- ``/v1/check_gate`` under gunicorn on ``console.wsgi`` (gunicorn still works);
+- a 1,000-event ``log_event`` batch on one connection (latency);
+- SQL statements per request, counted inside the server (``bench/counting_wsgi.py``) in a
+  separate short pass so the counting does not slow the measured runs.
 
     DATABASE_URL=postgres://... REDIS_URL=redis://... python bench/http_floor.py [--seconds 10]
 
 A throwaway database (``<name>_http_bench_<pid>``) is created on the server of DATABASE_URL,
 migrated, filled through ``manage.py create_project`` and the services, and dropped at the end.
-Point REDIS_URL at a Redis database no other process of the same project ids uses.
-
-This file is also the gunicorn configuration of the run (``gunicorn -c bench/http_floor.py``): its
-hooks count the queries of every request carrying an ``X-Bench-Run`` header, per run, in each
-worker, and write the counts to ``$BENCH_QUERY_DIR`` when the worker exits.
 """
 
 from __future__ import annotations
@@ -26,7 +25,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -34,70 +32,33 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-GATES = 200
+FLAG_GATES = 199  # + the experiment: 200 PostHog flags
+DOWNLOAD_GATES = 500
 GATE_NAMES_PER_REQUEST = 100
-BENCH_HEADER = "X-Bench-Run"
-
-# ---------------------------------------------------------------------------------------------
-# gunicorn hooks (this module is the -c configuration; only these names are read by gunicorn)
-
-_counts: dict[str, list[int]] = {}
-_current: list[str | None] = [None]
-
-
-def post_worker_init(worker) -> None:
-    from django.db import connection
-    from django.urls import Resolver404, clear_url_caches, include, path, resolve
-
-    def count(execute, sql, params, many, context):
-        label = _current[0]
-        if label is not None:
-            _counts.setdefault(label, [0, 0])[1] += 1
-        return execute(sql, params, many, context)
-
-    connection.execute_wrappers.append(count)
-    try:
-        resolve("/v1/ping")
-    except Resolver404:
-        # Until console/urls.py includes console.health_urls, the bench mounts it itself.
-        import console.urls
-
-        console.urls.urlpatterns.insert(0, path("v1/", include("console.health_urls")))
-        clear_url_caches()
-
-
-def pre_request(worker, req) -> None:
-    label = None
-    for name, value in req.headers:
-        if name.upper() == BENCH_HEADER.upper():
-            label = value
-    _current[0] = label
-    if label is not None:
-        _counts.setdefault(label, [0, 0])[0] += 1
-
-
-def post_request(worker, req, environ, resp) -> None:
-    _current[0] = None
-
-
-def worker_exit(server, worker) -> None:
-    folder = os.environ.get("BENCH_QUERY_DIR")
-    if folder:
-        Path(folder, f"{os.getpid()}.json").write_text(json.dumps(_counts))
-
+FLAG_USERS = 100
+EVENTS_PER_BATCH = 100
+BIG_BATCH = 1_000
+THREADS = 4
 
 # ---------------------------------------------------------------------------------------------
 # Setup (a child process with Django configured on the throwaway database)
 
+CONDITIONS = [
+    {"type": "email", "operator": "str_ends_with_any", "targetValue": ["@example.com"]},
+    {"type": "country", "operator": "any", "targetValue": ["DE", "FR", "US"]},
+    {"type": "custom_field", "field": "plan", "operator": "any", "targetValue": ["pro"]},
+    {"type": "app_version", "operator": "version_gte", "targetValue": "2.1.0"},
+    {"type": "user_id", "operator": "any", "targetValue": [f"user-{i}" for i in range(50)]},
+    {"type": "environment_tier", "operator": "any", "targetValue": ["production"]},
+]
 
-def setup_entities(project_slug: str, create=None) -> dict:
-    """Runs ``create(project, actor)`` (default: this bench's entities) in one transaction, then
-    compiles the ruleset once; returns what ``create`` returned."""
+
+def setup_entities(flags_slug: str, download_slug: str) -> dict:
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -106,48 +67,55 @@ def setup_entities(project_slug: str, create=None) -> dict:
 
     from console.actors import Actor
     from console.models import Project
+    from events.persons import PersonOp, persons_apply
     from ruleset import store as ruleset_store
 
-    project = Project.objects.get(slug=project_slug)
-    # One transaction: one ruleset rebuild on commit, not one per gate.
+    actor = Actor.system("bench")
+    flags_project = Project.objects.get(slug=flags_slug)
+    download_project = Project.objects.get(slug=download_slug)
+    # One transaction per project: one ruleset rebuild, not one per gate.
     with transaction.atomic():
-        created = (create or _create_entities)(project, Actor.system("bench"))
-    ruleset_store.rebuild(project.id)
+        created = _create_entities(flags_project, actor, FLAG_GATES, experiment=True)
+    with transaction.atomic():
+        _create_entities(download_project, actor, DOWNLOAD_GATES, experiment=False)
+    for project in (flags_project, download_project):
+        ruleset_store.rebuild(project.id)
+    persons_apply(
+        project_id=flags_project.id,
+        ops=[
+            PersonOp(kind="set", distinct_id=f"user-{i}", set={"email": f"u{i}@example.com"})
+            for i in range(1, FLAG_USERS + 1)
+        ],
+    )
     return created
 
 
-def _create_entities(project, actor) -> dict:
+def _create_entities(project, actor, gates: int, *, experiment: bool) -> dict:
     from flags.services.experiments import experiment_create, experiment_start
     from flags.services.gates import gate_create
     from flags.services.layers import layer_create
 
-    conditions = [
-        {"type": "email", "operator": "str_ends_with_any", "targetValue": ["@example.com"]},
-        {"type": "country", "operator": "any", "targetValue": ["DE", "FR", "US"]},
-        {"type": "custom_field", "field": "plan", "operator": "any", "targetValue": ["pro"]},
-        {"type": "app_version", "operator": "version_gte", "targetValue": "2.1.0"},
-        {"type": "user_id", "operator": "any", "targetValue": [f"user-{i}" for i in range(50)]},
-        {"type": "environment_tier", "operator": "any", "targetValue": ["production"]},
-    ]
     gate_names = []
-    for index in range(GATES):
+    for index in range(gates):
         rules = [
             {
                 "name": f"rule {index} {n}",
                 "passPercentage": (index * 7 + n * 13) % 101,
-                "conditions": [conditions[(index + n) % len(conditions)]],
+                "conditions": [CONDITIONS[(index + n) % len(CONDITIONS)]],
             }
             for n in range(1 + index % 3)
         ]
         gate = gate_create(project=project, actor=actor, name=f"Bench gate {index}", rules=rules)
         gate_names.append(gate.slug)
+    if not experiment:
+        return {"gates": gate_names}
     layer = layer_create(
         project=project,
         actor=actor,
         name="Bench layer",
         parameters=[{"name": "color", "type": "string", "defaultValue": "blue"}],
     )
-    experiment = experiment_create(
+    made = experiment_create(
         project=project,
         actor=actor,
         name="Bench experiment",
@@ -157,22 +125,23 @@ def _create_entities(project, actor) -> dict:
             {"name": "Red", "size": 50, "parameterValues": {"color": "red"}},
         ],
     )
-    experiment_start(project=project, actor=actor, experiment_id=experiment.slug)
-    return {"gates": gate_names, "experiment": experiment.slug}
+    experiment_start(project=project, actor=actor, experiment_id=made.slug)
+    return {"gates": gate_names, "experiment": made.slug}
 
 
 # ---------------------------------------------------------------------------------------------
-# The run
+# wrk
 
 
 @dataclass
 class Endpoint:
     label: str
     path: str
-    body_prefix: str  # the JSON body up to the user id
-    body_suffix: str
-    key_header: bool = True
-    key_kind: str = "server"
+    body_prefix: str = ""  # the body up to a random number (a user id), then the suffix
+    body_suffix: str = ""
+    method: str = "POST"
+    headers: dict[str, str] = field(default_factory=dict)
+    id_range: int = 100_000
 
 
 @dataclass
@@ -182,12 +151,147 @@ class Figures:
     p99_ms: float
     errors: int
     requests: int
+    sql: int | None = None
+    sql_requests: int | None = None
+
+
+LUA_COUNTING = """
+sql, answered = 0, 0
+response = function(status, headers, body)
+  answered = answered + 1
+  local n = headers["X-Bench-SQL"] or headers["x-bench-sql"]
+  if n then sql = sql + tonumber(n) end
+end
+"""
+LUA_DONE = """
+local threads = {}
+setup = function(thread) table.insert(threads, thread) end
+done = function(summary, latency, requests)
+  local total, answered = 0, 0
+  for _, t in ipairs(threads) do
+    total = total + t:get("sql"); answered = answered + t:get("answered")
+  end
+  io.write(string.format("BENCH_SQL %d %d\\n", total, answered))
+end
+"""
+
+
+def lua_script(endpoint: Endpoint, counting: bool) -> str:
+    lines = [f'wrk.method = "{endpoint.method}"']
+    lines += [f'wrk.headers["{name}"] = "{value}"' for name, value in endpoint.headers.items()]
+    if endpoint.body_prefix:
+        lines += [
+            f"local prefix = [==[{endpoint.body_prefix}]==]",
+            f"local suffix = [==[{endpoint.body_suffix}]==]",
+            "request = function()",
+            f"  local body = prefix .. math.random(1, {endpoint.id_range}) .. suffix",
+            "  return wrk.format(nil, nil, nil, body)",
+            "end",
+        ]
+    if counting:
+        lines += [LUA_COUNTING, LUA_DONE]
+    return "\n".join(lines) + "\n"
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def _ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    return float(match.group(1)) * _UNITS[match.group(2)] if match else float("nan")
+
+
+def run_wrk(url: str, script: Path, seconds: float, connections: int) -> Figures:
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency"]
+    output = subprocess.run(
+        [*command, "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 60,
+    ).stdout
+    percentiles = dict(re.findall(r"^\s+(\d+)%\s+(\S+)$", output, re.MULTILINE))
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    total = re.search(r"(\d+) requests in", output)
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    sql = re.search(r"BENCH_SQL (\d+) (\d+)", output)
+    socket_errors = re.search(r"Socket errors:.*", output)
+    if socket_errors:
+        print(f"  note ({url}): {socket_errors.group(0)}", file=sys.stderr)
+    return Figures(
+        rps=float(rps.group(1)) if rps else 0.0,
+        p50_ms=_ms(percentiles.get("50", "")),
+        p99_ms=_ms(percentiles.get("99", "")),
+        errors=int(errors.group(1)) if errors else 0,
+        requests=int(total.group(1)) if total else 0,
+        sql=int(sql.group(1)) if sql else None,
+        sql_requests=int(sql.group(2)) if sql else None,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Servers
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class Server:
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], port: int) -> None:
+        self.name = name
+        self.base = f"http://127.0.0.1:{port}"
+        self.process = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            if self.process.poll() is not None:
+                raise SystemExit(f"{name} exited during start-up")
+            try:
+                with urllib.request.urlopen(self.base + "/v1/ping", timeout=2):
+                    return
+            except urllib.error.HTTPError:
+                return  # answering (401 without a key)
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"{name} did not start in time") from None
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def gunicorn(app: str, workers: int, env: dict[str, str]) -> Server:
+    port = free_port()
+    argv = [sys.executable, "-m", "gunicorn", app, "--workers", str(workers),
+            "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]  # fmt: skip
+    return Server(f"gunicorn {app}", argv, env, port)
+
+
+def granian(app: str, workers: int, env: dict[str, str]) -> Server:
+    port = free_port()
+    argv = [sys.executable, "-m", "granian", "--interface", "wsgi", "--workers", str(workers),
+            "--blocking-threads", str(THREADS), "--backpressure", str(THREADS),
+            "--port", str(port), "--log-level", "warning", app]  # fmt: skip
+    return Server(f"granian {app}", argv, env, port)
+
+
+def serve(workers: int, env: dict[str, str]) -> Server:
+    port = free_port()
+    argv = [sys.executable, "manage.py", "serve", "--bind", f"127.0.0.1:{port}",
+            "--workers", str(workers), "--threads", str(THREADS)]  # fmt: skip
+    return Server("manage.py serve", argv, env, port)
+
+
+# ---------------------------------------------------------------------------------------------
+# The run
 
 
 def database_urls(base: str) -> tuple[str, str, str]:
@@ -205,129 +309,82 @@ def admin_sql(maintenance_url: str, sql: str) -> None:
         conn.execute(sql)
 
 
-def lua_script(endpoint: Endpoint, key: str) -> str:
-    headers = ['wrk.headers["Content-Type"] = "application/json"']
-    if endpoint.key_header:
-        headers.append(f'wrk.headers["statsig-api-key"] = "{key}"')
-    return "\n".join(
-        [
-            'wrk.method = "POST"',
-            *headers,
-            f"local prefix = [==[{endpoint.body_prefix}]==]",
-            f"local suffix = [==[{endpoint.body_suffix}]==]",
-            "request = function()",
-            "  local body = prefix .. math.random(1, 100000) .. suffix",
-            "  return wrk.format(nil, nil, nil, body)",
-            "end",
-            "",
-        ]
-    )
-
-
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
-
-
-def _ms(text: str) -> float:
-    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
-    return float(match.group(1)) * _UNITS[match.group(2)] if match else float("nan")
-
-
-def run_wrk(url: str, script: Path, seconds: float, connections: int, label: str | None) -> Figures:
-    command = [
-        "wrk",
-        "-t1",
-        f"-c{connections}",
-        f"-d{max(1, round(seconds))}s",
-        "--latency",
-        "-s",
-        str(script),
-    ]
-    if label is not None:
-        command += ["-H", f"{BENCH_HEADER}: {label}"]
-    output = subprocess.run(
-        [*command, url], capture_output=True, text=True, check=True, timeout=seconds + 60
-    ).stdout
-    percentiles = dict(re.findall(r"^\s+(\d+)%\s+(\S+)$", output, re.MULTILINE))
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    total = re.search(r"(\d+) requests in", output)
-    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    socket_errors = re.search(r"Socket errors:.*", output)
-    if socket_errors:
-        print(f"  note ({label}): {socket_errors.group(0)}", file=sys.stderr)
-    return Figures(
-        rps=float(rps.group(1)) if rps else 0.0,
-        p50_ms=_ms(percentiles.get("50", "")),
-        p99_ms=_ms(percentiles.get("99", "")),
-        errors=int(errors.group(1)) if errors else 0,
-        requests=int(total.group(1)) if total else 0,
-    )
-
-
-def wait_ready(base: str, key: str, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit("gunicorn exited during start-up")
-        request = urllib.request.Request(f"{base}/v1/ping", headers={"statsig-api-key": key})
-        try:
-            with urllib.request.urlopen(request, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.2)
-    raise SystemExit("gunicorn did not answer /v1/ping in time")
-
-
-def endpoints(keys: dict, setup: dict) -> list[Endpoint]:
+def endpoints(keys: dict, download_key: str, setup: dict) -> list[Endpoint]:
+    json_key = {"Content-Type": "application/json", "statsig-api-key": keys["server"]}
     user = '{"user": {"userID": "user-'
     user_end = '", "email": "u@example.com", "country": "DE", "custom": {"plan": "pro"}}'
     names = json.dumps(setup["gates"][:GATE_NAMES_PER_REQUEST])
+    events = ",".join(
+        '{"eventName": "purchase", "value": ' + str(n) + ', "user": {"userID": "user-' + str(n)
+        + '"}, "metadata": {"sku": "sku-1"}}'
+        for n in range(EVENTS_PER_BATCH)
+    )  # fmt: skip
     return [
-        Endpoint("floor /v1/ping", "/v1/ping", user, user_end + "}"),
-        Endpoint("/v1/check_gate", "/v1/check_gate", user, user_end + ', "gateName": "'
-                 + setup["gates"][0] + '"}'),
+        Endpoint("/v1/check_gate", "/v1/check_gate", user,
+                 user_end + ', "gateName": "' + setup["gates"][0] + '"}', headers=json_key),
         Endpoint("/v1/get_config (experiment in a layer)", "/v1/get_config", user,
-                 user_end + ', "configName": "' + setup["experiment"] + '"}'),
+                 user_end + ', "configName": "' + setup["experiment"] + '"}', headers=json_key),
         Endpoint(f"/v1/check_gate x{GATE_NAMES_PER_REQUEST} gateNames", "/v1/check_gate", user,
-                 user_end + f', "gateNames": {names}}}'),
-        Endpoint(f"/decide?v=3 ({GATES} flags)", "/decide?v=3",
+                 user_end + f', "gateNames": {names}}}', headers=json_key),
+        Endpoint(f"/flags?v=2 ({FLAG_GATES + 1} flags)", "/flags?v=2",
                  '{"token": "' + keys["client"] + '", "distinct_id": "user-',
-                 '", "person_properties": {"plan": "pro"}}', key_header=False),
+                 '", "person_properties": {"plan": "pro"}}',
+                 headers={"Content-Type": "application/json"}, id_range=FLAG_USERS),
+        Endpoint(f"download_config_specs ({DOWNLOAD_GATES} entities, gzip)",
+                 f"/v1/download_config_specs/{download_key}.json", method="GET",
+                 headers={"Accept-Encoding": "gzip"}),
+        Endpoint(f"/v1/log_event ({EVENTS_PER_BATCH} events)", "/v1/log_event",
+                 '{"statsigMetadata": {"n": ', '}, "events": [' + events + "]}",
+                 headers=json_key),
     ]  # fmt: skip
 
 
-def arguments(description: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--seconds", type=float, default=10.0, help="measured time per endpoint")
-    parser.add_argument("--warmup", type=float, default=2.0, help="warm-up time per endpoint")
-    parser.add_argument("--connections", type=int, default=0, help="default: 4 per worker")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--setup", help=argparse.SUPPRESS)
-    return parser.parse_args()
+def big_batch(keys: dict) -> Endpoint:
+    events = ",".join(
+        '{"eventName": "purchase", "value": ' + str(n) + ', "user": {"userID": "user-' + str(n)
+        + '"}, "metadata": {"sku": "sku-1"}}'
+        for n in range(BIG_BATCH)
+    )  # fmt: skip
+    return Endpoint(
+        f"/v1/log_event ({BIG_BATCH:,} events, 1 connection)",
+        "/v1/log_event",
+        '{"statsigMetadata": {"n": ',
+        '}, "events": [' + events + "]}",
+        headers={"Content-Type": "application/json", "statsig-api-key": keys["server"]},
+    )
+
+
+FLOOR = Endpoint("floor: WSGI hello-world", "/v1/ping", method="GET")
+
+
+def measure(server: Server, endpoint: Endpoint, folder: Path, args, *, connections: int,
+            counting: bool = False, seconds: float | None = None) -> Figures:  # fmt: skip
+    script = folder / "script.lua"
+    script.write_text(lua_script(endpoint, counting))
+    url = server.base + endpoint.path
+    if not counting:
+        run_wrk(url, script, args.warmup, connections)
+    return run_wrk(url, script, seconds or args.seconds, connections)
 
 
 def main() -> int:
-    args = arguments(__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="measured time per endpoint")
+    parser.add_argument("--warmup", type=float, default=2.0, help="warm-up time per endpoint")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--setup", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
     if args.setup:
-        print(json.dumps(setup_entities(args.setup)))
+        print(json.dumps(setup_entities(*args.setup)))
         return 0
-    return measure(
-        args, name="http_floor", setup_script=__file__, make_endpoints=endpoints,
-        what=f"{GATES} gates",
-    )  # fmt: skip
 
-
-def measure(args, *, name: str, setup_script: str, make_endpoints, what: str) -> int:
-    """Creates the throwaway database and project, runs ``setup_script --setup <project>`` (it
-    prints the entities it made as JSON), serves with gunicorn and drives every endpoint of
-    ``make_endpoints(keys, setup)`` with wrk, the first being the floor; prints the table."""
     base_db, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
     if not base_db.startswith("postgres") or not redis_url:
-        print(f"{name}: skipped, set DATABASE_URL (PostgreSQL) and REDIS_URL.")
+        print("http_floor: skipped, set DATABASE_URL (PostgreSQL) and REDIS_URL.")
         return 0
     if shutil.which("wrk") is None:
-        print(f"{name}: skipped, wrk is not installed (apt-get install wrk).")
+        print("http_floor: skipped, wrk is not installed (apt-get install wrk).")
         return 0
 
     maintenance, db_url, db_name = database_urls(base_db)
@@ -341,12 +398,11 @@ def measure(args, *, name: str, setup_script: str, make_endpoints, what: str) ->
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DJANGO_DEBUG": "0",
         "LOG_LEVEL": "WARNING",
-        "BENCH_QUERY_DIR": str(folder),
         "DJANGO_STATIC_ROOT": str(folder),
         "PYTHONPATH": str(ROOT),
     }
-    python = sys.executable
-    server = None
+    python, workers, connections = sys.executable, args.workers, args.connections
+    rows: list[tuple[str, str, Figures]] = []
     admin_sql(maintenance, f'CREATE DATABASE "{db_name}"')
     try:
         started = time.monotonic()
@@ -355,86 +411,95 @@ def measure(args, *, name: str, setup_script: str, make_endpoints, what: str) ->
         def manage(*argv: str) -> str:
             return subprocess.run(
                 [python, "manage.py", *argv],
-                cwd=ROOT,
-                env=setup_env,
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
+                cwd=ROOT, env=setup_env, capture_output=True, text=True, check=True,
+            ).stdout  # fmt: skip
 
         manage("migrate", "--verbosity", "0")
-        created = json.loads(manage("create_project", f"HTTP bench {os.getpid()}"))
-        keys = created["keys"]
+        flags_project = json.loads(manage("create_project", f"HTTP bench {os.getpid()}"))
+        download_project = json.loads(manage("create_project", f"Download bench {os.getpid()}"))
+        keys = flags_project["keys"]
         setup = json.loads(
             subprocess.run(
-                [python, setup_script, "--setup", created["project"]],
-                cwd=ROOT,
-                env=setup_env,
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
-        )
-        print(f"setup: database, project and {what} in {time.monotonic() - started:.1f} s")
-
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
-            [python, "-m", "gunicorn", "-c", __file__, "console.wsgi:application",
-             "--workers", str(args.workers), "--bind", f"127.0.0.1:{port}",
-             "--log-level", "warning"],
-            cwd=ROOT, env=env,
+                [python, __file__, "--setup", flags_project["project"], download_project["project"]],
+                cwd=ROOT, env=setup_env, capture_output=True, text=True, check=True,
+            ).stdout.strip().splitlines()[-1]
         )  # fmt: skip
-        wait_ready(base, keys["server"], server)
-        connections = args.connections or 4 * args.workers
-        results: list[tuple[Endpoint, Figures]] = []
-        for endpoint in make_endpoints(keys, setup):
-            script = folder / "script.lua"
-            script.write_text(lua_script(endpoint, keys[endpoint.key_kind]))
-            url = base + endpoint.path
-            run_wrk(url, script, args.warmup, connections, None)
-            results.append(
-                (endpoint, run_wrk(url, script, args.seconds, connections, endpoint.label))
-            )
-    finally:
-        if server is not None:
-            server.send_signal(signal.SIGTERM)
+        print(f"setup: database, 2 projects, {FLAG_GATES + DOWNLOAD_GATES} gates "
+              f"in {time.monotonic() - started:.1f} s", flush=True)  # fmt: skip
+
+        for name, start in (("gunicorn sync", gunicorn), ("granian", granian)):
+            server = start("bench.hello_wsgi:application", workers, env)
             try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+                rows.append((name, FLOOR.label, measure(server, FLOOR, folder, args,
+                                                        connections=connections)))  # fmt: skip
+            finally:
+                server.stop()
+
+        server = gunicorn("console.wsgi:application", workers, env)
+        try:
+            check_gate = endpoints(keys, download_project["keys"]["server"], setup)[0]
+            rows.append(("gunicorn sync", check_gate.label,
+                         measure(server, check_gate, folder, args, connections=connections)))  # fmt: skip
+        finally:
+            server.stop()
+
+        measured = endpoints(keys, download_project["keys"]["server"], setup)
+        server = serve(workers, env)
+        try:
+            for endpoint in measured:
+                figures = measure(server, endpoint, folder, args, connections=connections)
+                rows.append(("manage.py serve", endpoint.label, figures))
+                print(f"  {endpoint.label}: {figures.rps:.0f} req/s", flush=True)
+            batch = big_batch(keys)
+            rows.append(("manage.py serve", batch.label,
+                         measure(server, batch, folder, args, connections=1)))  # fmt: skip
+        finally:
+            server.stop()
+
+        counted = granian("bench.counting_wsgi:application", workers, env)
+        try:
+            sql = {}
+            for endpoint in measured:
+                # Warm every worker's caches (keys, ruleset, the persons asked for) first.
+                measure(counted, endpoint, folder, args, connections=connections, seconds=5)
+                figures = measure(counted, endpoint, folder, args, connections=connections,
+                                  counting=True, seconds=2)  # fmt: skip
+                sql[endpoint.label] = figures
+        finally:
+            counted.stop()
+    finally:
         admin_sql(maintenance, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+        shutil.rmtree(folder, ignore_errors=True)
 
-    counts: dict[str, list[int]] = {}
-    for file in folder.glob("*.json"):
-        for label, (requests, queries) in json.loads(file.read_text()).items():
-            total = counts.setdefault(label, [0, 0])
-            total[0] += requests
-            total[1] += queries
-    shutil.rmtree(folder, ignore_errors=True)
+    report(rows, sql, args)
+    return 0
 
-    floor = results[0][1].rps or 1.0
+
+def report(rows: list[tuple[str, str, Figures]], sql: dict[str, Figures], args) -> None:
+    floors = {server: figures.rps or 1.0 for server, label, figures in rows if label == FLOOR.label}
     print(
-        f"\nHTTP, gunicorn {args.workers} sync workers, wrk 1 thread {connections} connections, "
-        f"{args.seconds:g} s per endpoint (after {args.warmup:g} s warm-up)"
+        f"\nHTTP, {args.workers} workers ({THREADS} threads each under granian), wrk 1 thread "
+        f"{args.connections} connections, {args.seconds:g} s per row after {args.warmup:g} s "
+        "warm-up"
     )
     header = (
-        f"{'endpoint':<42} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'vs floor':>9} {'SQL/req':>8} {'non-2xx':>8}"
+        f"{'server':<16} {'endpoint':<44} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'/gunicorn':>9} {'/granian':>8} {'SQL/req':>8} {'non-2xx':>7}"
     )
     print(header)
     print("-" * len(header))
-    for endpoint, figures in results:
-        requests, queries = counts.get(endpoint.label, [0, 0])
-        per_request = f"{queries / requests:.3f}" if requests else "n/a"
-        print(
-            f"{endpoint.label:<42} {figures.rps:>9.0f} {figures.p50_ms:>8.2f} "
-            f"{figures.p99_ms:>8.2f} {figures.rps / floor:>9.2f} {per_request:>8} "
-            f"{figures.errors:>8}"
+    for server, label, figures in rows:
+        counted = sql.get(label) if server == "manage.py serve" else None
+        per_request = (
+            f"{counted.sql / counted.sql_requests:.3f}"
+            if counted is not None and counted.sql_requests
+            else "-"
         )
-    return 0
+        print(
+            f"{server:<16} {label:<44} {figures.rps:>8.0f} {figures.p50_ms:>7.2f} "
+            f"{figures.p99_ms:>7.2f} {figures.rps / floors['gunicorn sync']:>9.2f} "
+            f"{figures.rps / floors['granian']:>8.2f} {per_request:>8} {figures.errors:>7}"
+        )
 
 
 if __name__ == "__main__":

@@ -80,7 +80,7 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
     from django.db import connection, transaction
-    from django.test import Client
+    from werkzeug.test import Client
 
     from console.services.projects import project_create
     from events.models import Event
@@ -91,7 +91,9 @@ def main() -> None:
     project, keys = project_create(name=f"Ingestion bench {int(time.time())}")
     server_key = keys["server"][1]
     client_key = keys["client"][1]
-    client = Client()
+    from console.wsgi import application
+
+    client = Client(application)  # the production WSGI application, dispatcher included
     n, size = args.batches, args.batch_size
     try:
         statsig_bodies = [statsig_body(b, size) for b in range(n)]
@@ -121,13 +123,18 @@ def main() -> None:
         def log_event(b: int) -> None:
             headers = {**statsig_headers, "STATSIG-CLIENT-TIME": str(int(time.time() * 1000))}
             response = client.post(
-                "/v1/log_event", statsig_bodies[b], content_type="application/json", headers=headers
+                "/v1/log_event",
+                data=statsig_bodies[b],
+                content_type="application/json",
+                headers=headers,
             )
-            assert response.status_code == 202, response.content
+            assert response.status_code == 202, response.data
 
         def batch(b: int) -> None:
-            response = client.post("/batch/", posthog_bodies[b], content_type="application/json")
-            assert response.status_code == 200, response.content
+            response = client.post(
+                "/batch/", data=posthog_bodies[b], content_type="application/json"
+            )
+            assert response.status_code == 200, response.data
 
         def raw(b: int) -> None:
             with transaction.atomic():

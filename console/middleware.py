@@ -1,40 +1,23 @@
-"""Keeps a failing database or cache from turning into a traceback: writes and ingestion answer
-503 with ``Retry-After``, while evaluation endpoints keep answering from memory."""
+"""Django's side of the public-endpoint rules the data plane's dispatcher (``console.wire``)
+applies to its own routes: a failing database or cache answers 503 with ``Retry-After`` instead
+of a traceback, and the console API answers an unknown path or method in JSON, never HTML."""
 
 from __future__ import annotations
 
 import logging
 
-from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from console.wire import BACKEND_OUTAGES, RETRY_AFTER_SECONDS, cors_headers
+from console.wire.errors import UNAVAILABLE_MESSAGE
+
+API_PREFIX = "/console/v1/"
 
 logger = logging.getLogger(__name__)
 
-RETRY_AFTER_SECONDS = 5
-
-try:
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import TimeoutError as RedisTimeoutError
-
-    BACKEND_OUTAGES: tuple[type[BaseException], ...] = (
-        OperationalError,
-        InterfaceError,
-        RedisConnectionError,
-        RedisTimeoutError,
-    )
-except ImportError:  # pragma: no cover - redis is a dependency
-    BACKEND_OUTAGES = (OperationalError, InterfaceError)
-
 
 def service_unavailable() -> JsonResponse:
-    response = JsonResponse(
-        {
-            "status": 503,
-            "message": "A storage backend is unavailable right now. Nothing was changed; "
-            "retry after the time in the Retry-After header.",
-        },
-        status=503,
-    )
+    response = JsonResponse({"status": 503, "message": UNAVAILABLE_MESSAGE}, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
@@ -53,3 +36,30 @@ class ServiceUnavailableMiddleware:
             )
             return service_unavailable()
         return None
+
+
+class JsonApiErrorsMiddleware:
+    """Django's 404 (and a 405 without a body) for a path under ``/console/v1/`` becomes the
+    console API's JSON error, with CORS headers so a browser can read it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code not in (404, 405) or not request.path.startswith(API_PREFIX):
+            return response
+        if response.get("Content-Type", "").startswith("application/json"):
+            return response
+        if response.status_code == 404:
+            message = f"No endpoint at {request.path[:200]}."
+        else:
+            message = f"Method {request.method} is not allowed here."
+        replaced = JsonResponse(
+            {"status": response.status_code, "message": message}, status=response.status_code
+        )
+        if response.has_header("Allow"):
+            replaced["Allow"] = response["Allow"]
+        for name, value in cors_headers(request.META):
+            replaced[name] = value
+        return replaced

@@ -90,6 +90,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "console.middleware.ServiceUnavailableMiddleware",
+    "console.middleware.JsonApiErrorsMiddleware",
 ]
 
 ROOT_URLCONF = "console.urls"
@@ -215,6 +216,13 @@ CONSOLE_API_MUTATION_WINDOW_SECONDS = env_int("CONSOLE_API_MUTATION_WINDOW_SECON
 CONSOLE_API_MAX_BODY_BYTES = env_int("CONSOLE_API_MAX_BODY_BYTES", 5 * 1024 * 1024)
 # How long a process trusts its in-memory copy of an API key before asking the database again.
 API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 30)
+# How long a process answers /decide and /flags from its cached copy of a person's properties
+# (changes made in the same process are seen at once), and how many persons it keeps per project.
+PERSON_CACHE_SECONDS = env_int("PERSON_CACHE_SECONDS", 30)
+PERSON_CACHE_ENTRIES = env_int("PERSON_CACHE_ENTRIES", 100_000)
+# One line per request (method, path with secrets masked, status, time) on the console.access
+# logger; `manage.py serve --access-log` turns it on.
+ACCESS_LOG = env_bool("ACCESS_LOG", False)
 # Without Redis, exposures wait in a per-process buffer that a background thread writes out.
 EXPOSURE_FLUSH_THREAD = env_bool("EXPOSURE_FLUSH_THREAD", True)
 # How often a process checks whether a newer compiled ruleset exists.
@@ -327,5 +335,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The access log (manage.py serve --access-log) writes at INFO whatever LOG_LEVEL says.
+        "console.access": {"level": "INFO"},
+    },
 }

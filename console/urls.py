@@ -1,16 +1,11 @@
-from django.urls import include, path
+"""Django's URLs: the console, its API and the browser screens. The data-plane routes (Statsig's
+``/v1/`` SDK endpoints, PostHog's) are not here: ``console.wsgi``'s dispatcher answers them
+(``console.routes``)."""
 
-from events.ingest import urls as ingest_urls
-from serving import urls as serving_urls
+from django.urls import include, path
 
 urlpatterns = [
     path("console/v1/", include("console.api.urls")),
-    path("v1/", include(serving_urls.statsig_urlpatterns)),
-    path("v1/", include(ingest_urls.statsig_urlpatterns)),
-    path("v1/", include("privacy.api.urls")),
-    path("v2/", include(serving_urls.v2_urlpatterns)),
-    path("", include(serving_urls.posthog_urlpatterns)),
-    path("", include(ingest_urls.posthog_urlpatterns)),
     path("", include("console.web.urls")),
     path("", include("flags.urls")),
     path("", include("events.urls")),

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ruleset import load as ruleset_load
+
 logger = logging.getLogger(__name__)
 
 GATE = "gate"
@@ -94,14 +96,10 @@ _indexes: dict[int, EntityIndex] = {}
 _lock = threading.Lock()
 
 
-def loaded_ruleset(project_id: int):
+def loaded_ruleset(project_id: int) -> ruleset_load.LoadedRuleset | None:
     """The process's ``LoadedRuleset`` (ruleset + payload + time), or None when unavailable."""
     try:
-        from ruleset.load import current
-    except ImportError:
-        return None
-    try:
-        return current(project_id)
+        return ruleset_load.current(project_id)
     except Exception as exc:  # no ruleset yet, or the database is down: answer "unknown"
         logger.warning("event store: ruleset unavailable project_id=%s error=%s", project_id, exc)
         return None

@@ -5,13 +5,23 @@ statements (never a query per event).
 A person owns one or more distinct ids. Merging (an alias, or ``$identify`` with
 ``$anon_distinct_id``) moves the source person's distinct ids to the target person, whose
 properties win over the source's, and deletes the source person.
+
+``/decide`` and ``/flags`` read a person's stored properties through a per-process cache
+(``cached_person_properties``): one query the first time a distinct id is asked for, none after,
+for ``PERSON_CACHE_SECONDS``. A change made in this process (ingestion) forgets the ids it
+touched on commit (a merge forgets the project's entries); a change made by another process is
+seen when the entry expires.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -56,10 +66,13 @@ def persons_apply(*, project_id: int, ops: list[PersonOp]) -> None:
     """Applies ``ops`` in order; retried once when a concurrent request created the same ids."""
     if not ops:
         return
+    touched = {op.distinct_id for op in ops} | {op.other_id for op in ops if op.other_id}
+    merges = any(op.kind in {"merge", "identify"} and op.other_id for op in ops)
     for attempt in range(2):
         try:
             with transaction.atomic():
                 _persons_apply(project_id, ops)
+                transaction.on_commit(lambda: _forget(project_id, None if merges else touched))
             return
         except IntegrityError:
             if attempt:
@@ -233,6 +246,50 @@ def _groups_apply(project_id: int, ops: list[GroupOp]) -> None:
         for group in changed.values():
             group.updated_at = now
         Group.objects.bulk_update(list(changed.values()), ["properties", "updated_at"])
+
+
+# (project id) -> distinct id -> (expires at, properties): least recently used first.
+_cached: dict[int, OrderedDict[str, tuple[float, dict[str, Any]]]] = {}
+_cache_lock = threading.Lock()
+
+
+def cached_person_properties(*, project_id: int, distinct_id: str) -> dict[str, Any]:
+    """``person_properties`` from the process's cache: no query for an id asked for within
+    ``PERSON_CACHE_SECONDS`` (a person-less id is cached as ``{}`` too). Do not modify."""
+    distinct_id = clean_text(distinct_id)
+    entries = _cached.get(project_id)
+    now = time.monotonic()
+    if entries is not None:
+        entry = entries.get(distinct_id)
+        if entry is not None and entry[0] > now:
+            return entry[1]
+    properties = person_properties(project_id=project_id, distinct_id=distinct_id)
+    with _cache_lock:
+        entries = _cached.setdefault(project_id, OrderedDict())
+        entries[distinct_id] = (now + settings.PERSON_CACHE_SECONDS, properties)
+        entries.move_to_end(distinct_id)
+        while len(entries) > settings.PERSON_CACHE_ENTRIES:
+            entries.popitem(last=False)
+    return properties
+
+
+def _forget(project_id: int, distinct_ids: set[str] | None) -> None:
+    """Forgets the cached properties of ``distinct_ids``, or of the whole project when None."""
+    with _cache_lock:
+        entries = _cached.get(project_id)
+        if entries is None:
+            return
+        if distinct_ids is None:
+            del _cached[project_id]
+            return
+        for distinct_id in distinct_ids:
+            entries.pop(clean_text(distinct_id), None)
+
+
+def forget_cached_properties() -> None:
+    """Drops every cached person (tests)."""
+    with _cache_lock:
+        _cached.clear()
 
 
 def person_properties(*, project_id: int, distinct_id: str) -> dict[str, Any]:

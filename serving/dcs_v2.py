@@ -8,8 +8,9 @@ each experiment to its layer (v1's ``layers`` the other way round); ``response_f
 ``dcs-v2``. Spec, rule and condition fields keep their v1 names and values, so both SDK
 generations evaluate the same rules.
 
-Pure: a v1 payload in, a v2 payload out. ``cached_body`` keeps one serialised body per project,
-ruleset version and default environment.
+``convert`` is pure: a v1 payload in, a v2 payload out. ``download`` keeps its serialised and
+gzipped body (``serving.downloads``) per project and default environment until the version
+changes.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ import json
 import threading
 from collections.abc import Mapping
 from typing import Any
+
+from console import wire
+from ruleset.load import LoadedRuleset
+from serving import downloads
 
 RESPONSE_FORMAT = "dcs-v2"
 SPEC_TABLES = ("feature_gates", "dynamic_configs", "layer_configs")
@@ -92,30 +97,21 @@ def convert(v1: Mapping[str, Any]) -> dict[str, Any]:
     return document
 
 
-_bodies: dict[int, tuple[int, dict[str | None, bytes]]] = {}
-_bodies_lock = threading.Lock()
+_downloads: dict[tuple[int, str | None], downloads.Download] = {}
+_lock = threading.Lock()
 
 
-def cached_body(
-    *, project_id: int, time: int, v1: Mapping[str, Any], default_environment: str | None
-) -> bytes:
-    """The serialised v2 document of this project's version ``time``, made once per version and
-    default environment (``None``: the document's own)."""
-    with _bodies_lock:
-        version, bodies = _bodies.get(project_id, (None, {}))
-        if version != time:
-            bodies = {}
-            _bodies[project_id] = (time, bodies)
-        body = bodies.get(default_environment)
-        if body is None:
-            document = convert(v1)
-            if default_environment is not None:
-                document["default_environment"] = default_environment
-            body = bodies[default_environment] = json.dumps(
-                document, separators=(",", ":")
-            ).encode()
-    return body
-
-
-def etag(*, time: int, default_environment: str | None) -> str:
-    return f'"dcs-v2-{time}-{default_environment or ""}"'
+def download(loaded: LoadedRuleset, environment: str | None) -> downloads.Download:
+    """The v2 document of the loaded version, for a key whose default environment is
+    ``environment`` (None: the document's own)."""
+    slot = (loaded.project_id, environment)
+    made = _downloads.get(slot)
+    if downloads.is_current(made, loaded):
+        return made
+    document = convert(loaded.payload)
+    if environment is not None:
+        document["default_environment"] = environment
+    made = downloads.made_from(wire.dumps(document), loaded)
+    with _lock:
+        _downloads[slot] = made
+    return made

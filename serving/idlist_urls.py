@@ -8,12 +8,18 @@ SDK's next manifest poll (which hands out fresh tokens), short enough that a lea
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import urlencode
 
 from django.core import signing
-from django.urls import reverse
+
+from console import wire
 
 TOKEN_PARAMETER = "token"
+UNAUTHORIZED = (
+    "Send an active server secret key in the STATSIG-API-KEY header, or use the URL from "
+    "get_id_lists: its token is missing, expired or made for another file."
+)
 TOKEN_MAX_AGE_SECONDS = 3600
 _SALT = "serving.idlist-file-url"
 
@@ -22,10 +28,9 @@ def file_token(*, project_id: int, file_id: str) -> str:
     return signing.TimestampSigner(salt=_SALT).sign(f"{project_id}:{file_id}")
 
 
-def signed_file_path(*, project_id: int, file_id: str) -> str:
-    """The path of a file's ``id_list_file`` URL, with the token that opens it."""
+def signed(path: str, *, project_id: int, file_id: str) -> str:
+    """``path`` (a file's ``id_list_file`` path) with the token that opens it."""
     token = file_token(project_id=project_id, file_id=file_id)
-    path = reverse("sdk-id-list-file", args=[file_id])
     return f"{path}?{urlencode({TOKEN_PARAMETER: token})}"
 
 
@@ -42,3 +47,11 @@ def project_for_token(token: str | None, *, file_id: str) -> int | None:
     if signed_file != file_id or not project.isdigit():
         return None
     return int(project)
+
+
+def project_for_request(query: Mapping[str, str], *, file_id: str) -> int:
+    """The project whose file the request's token opens, or a 401 naming what to send."""
+    project_id = project_for_token(query.get(TOKEN_PARAMETER), file_id=file_id)
+    if project_id is None:
+        raise wire.Refusal(401, UNAUTHORIZED)
+    return project_id

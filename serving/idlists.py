@@ -1,4 +1,5 @@
-"""The SDK side of ID lists (reference §4.4), authenticated with a server secret key:
+"""The SDK side of ID lists (reference §4.4), authenticated with a server secret key (a file also
+by the signed token its manifest URL carries, ``serving.idlist_urls``):
 
 - ``POST /v1/get_id_lists`` → ``{"<list>": {"name", "size", "url", "creationTime", "fileID"}}``
   for every ID-list segment of the key's project;
@@ -12,49 +13,27 @@ from __future__ import annotations
 
 import re
 
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
-
-from console.keycache import ResolvedKey, resolve_api_key
-from console.models import ApiKeyKind
+from console import wire
 from segments import listfile, selectors
 from serving import idlist_urls
 
+FILE_PATH = "/v1/id_list_file/{file_id}"
 _RANGE_RE = re.compile(r"^\s*bytes\s*=\s*(\d+)\s*-\s*(\d*)\s*$")
+TEXT = "text/plain; charset=ascii"
 
 
-def _error(status: int, message: str) -> JsonResponse:
-    return JsonResponse({"status": status, "message": message}, status=status)
-
-
-def _server_key(request: HttpRequest) -> ResolvedKey | None:
-    secret = request.headers.get("STATSIG-API-KEY", "").strip()
-    key = resolve_api_key(secret)
-    if key is None or not key.is_active or key.kind != ApiKeyKind.SERVER:
-        return None
-    return key
-
-
-UNAUTHORIZED = "This endpoint only accepts an active server secret key (secret-...)."
-UNAUTHORIZED_FILE = (
-    "Send an active server secret key, or use the URL from get_id_lists: its token is missing, "
-    "expired or made for another file."
-)
-
-
-@csrf_exempt
-@require_POST
-def get_id_lists(request: HttpRequest) -> HttpResponse:
-    key = _server_key(request)
-    if key is None:
-        return _error(401, UNAUTHORIZED)
+def get_id_lists(request: wire.Request) -> wire.Response:
+    key = request.key(wire.SERVER_KEYS)
     manifest = {
         state.name: {
             "name": state.name,
             "size": state.size,
-            "url": request.build_absolute_uri(
-                idlist_urls.signed_file_path(project_id=key.project_id, file_id=state.file_id)
+            "url": request.absolute_url(
+                idlist_urls.signed(
+                    FILE_PATH.format(file_id=state.file_id),
+                    project_id=key.project_id,
+                    file_id=state.file_id,
+                )
             ),
             "creationTime": state.created_ms,
             "fileID": state.file_id,
@@ -62,50 +41,48 @@ def get_id_lists(request: HttpRequest) -> HttpResponse:
         for state in selectors.id_list_states(project_id=key.project_id)
         if state.file_id
     }
-    return JsonResponse(manifest)
+    return wire.json_response(manifest)
 
 
-@require_GET
-def id_list_file(request: HttpRequest, file_id: str) -> HttpResponse:
-    """Opened by a server key, or, when no key is sent, by the signed token of the manifest's
-    URL (SDKs that send no key header): either names the one project whose file this may be."""
-    if request.headers.get("STATSIG-API-KEY"):
-        key = _server_key(request)
-        project_id = key.project_id if key is not None else None
+def id_list_file(request: wire.Request) -> wire.Response:
+    """Opened by a server key or, when no key is sent (statsig-node sends none), by the URL's
+    signed token: either names the one project whose file this may be."""
+    file_id = request.params["file_id"]
+    if request.header(wire.KEY_HEADER):
+        project_id = request.key(wire.SERVER_KEYS).project_id
     else:
-        token = request.GET.get(idlist_urls.TOKEN_PARAMETER)
-        project_id = idlist_urls.project_for_token(token, file_id=file_id)
-    if project_id is None:
-        return _error(401, UNAUTHORIZED_FILE)
+        project_id = idlist_urls.project_for_request(request.query, file_id=file_id)
     state = selectors.id_list_state_by_file(project_id=project_id, file_id=file_id)
     if state is None:
-        return _error(404, "ID list file not found: the list was reset or deleted.")
-    header = request.headers.get("Range")
+        raise wire.Refusal(404, "ID list file not found: the list was reset or deleted.")
+    header = request.header("Range")
     start = 0
     if header:
         match = _RANGE_RE.match(header)
         if match is None:
-            return _error(416, "Only a single range 'bytes=N-' is supported.")
+            raise wire.Refusal(416, "Only a single range 'bytes=N-' is supported.")
         start = int(match.group(1))
     file_slice = listfile.read_from(segment_pk=state.segment_pk, file_id=file_id, start=start)
     if file_slice is None:
         if start == 0:
-            response = HttpResponse(b"", content_type="text/plain; charset=ascii")
-            response["Content-Length"] = "0"
-            return response
-        response = _error(416, f"Range starts at or after the end of the file ({state.size}).")
-        response["Content-Range"] = f"bytes */{state.size}"
-        return response
-    response = StreamingHttpResponse(
+            return wire.Response(b"", content_type=TEXT)
+        raise wire.Refusal(
+            416,
+            f"Range starts at or after the end of the file ({state.size}).",
+            headers={"Content-Range": f"bytes */{state.size}"},
+        )
+    headers = [
+        ("Content-Length", str(file_slice.length)),
+        ("Accept-Ranges", "bytes"),
+        ("Cache-Control", "no-store"),
+    ]
+    if header:
+        headers.append(
+            ("Content-Range", f"bytes {file_slice.start}-{file_slice.end - 1}/{file_slice.end}")
+        )
+    return wire.Response(
         (chunk.encode("ascii") for chunk in file_slice.chunks),
         status=206 if header else 200,
-        content_type="text/plain; charset=ascii",
+        content_type=TEXT,
+        headers=headers,
     )
-    response["Content-Length"] = str(file_slice.length)
-    response["Accept-Ranges"] = "bytes"
-    if header:
-        response["Content-Range"] = (
-            f"bytes {file_slice.start}-{file_slice.end - 1}/{file_slice.end}"
-        )
-    response["Cache-Control"] = "no-store"
-    return response

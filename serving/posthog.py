@@ -1,7 +1,9 @@
 """PostHog flag endpoints: ``/decide/``, ``/flags/`` and the local-evaluation definitions.
 
-Errors use PostHog's Django shape ``{"type", "code", "detail", "attr"}``; successes are exactly
-HTTP 200 (the Python SDK treats anything else as a failure).
+Errors use PostHog's Django shape ``{"type", "code", "detail", "attr"}`` (``wire.POSTHOG``);
+successes are exactly HTTP 200 (the Python SDK treats anything else as a failure). After
+warm-up an answer costs no SQL: the ruleset is in memory and a person's stored properties come
+from the process's cache (``events.persons.cached_person_properties``).
 """
 
 from __future__ import annotations
@@ -11,22 +13,12 @@ import json
 import time
 import uuid
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.csrf import csrf_exempt
-
-from console.middleware import BACKEND_OUTAGES
-from events.bodies import MB, BodyError, decode_posthog_body
+from console import wire
+from events.bodies import decode_posthog_body
 from events.entities import entity_index, loaded_ruleset
-from events.ingest.posthog import (
-    INVALID_API_KEY,
-    NO_API_KEY,
-    body_error,
-    posthog_error,
-    with_cors,
-)
 from events.ingest.posthog_parsing import token_of
-from events.keys import ingest_key
-from events.persons import person_properties
+from events.keys import NO_API_KEY, token_key
+from events.persons import cached_person_properties
 from serving.posthog_flags import (
     CONFIG_BLOCK,
     decide_body,
@@ -41,40 +33,29 @@ from serving.posthog_flags import (
 # PostHog flag filters). An empty definition set makes the SDK evaluate every flag remotely.
 
 
-EMPTY_DEFINITIONS = {"flags": [], "group_type_mapping": {}, "cohorts": {}}
+EMPTY_DEFINITIONS = wire.dumps({"flags": [], "group_type_mapping": {}, "cohorts": {}})
 EMPTY_DEFINITIONS_ETAG = '"' + hashlib.sha256(b"no-local-definitions").hexdigest()[:32] + '"'
 
 
-@csrf_exempt
-def flag_definitions(request: HttpRequest) -> HttpResponse:
-    if request.method == "OPTIONS":
-        return with_cors(request, HttpResponse(status=204))
-    token = request.GET.get("token") or request.GET.get("api_key")
-    if not token:
-        return posthog_error(request, 401, "authentication_error", "no_api_key", NO_API_KEY)
-    if ingest_key(token) is None:
-        return posthog_error(
-            request, 401, "authentication_error", "invalid_api_key", INVALID_API_KEY
-        )
-    if request.headers.get("If-None-Match") == EMPTY_DEFINITIONS_ETAG:
-        response = HttpResponse(status=304)
-    else:
-        response = JsonResponse(EMPTY_DEFINITIONS)
-    response["ETag"] = EMPTY_DEFINITIONS_ETAG
-    return with_cors(request, response)
+def flag_definitions(request: wire.Request) -> wire.Response:
+    token = request.query.get("token") or request.query.get("api_key")
+    token_key(token, missing_code="no_api_key", missing_detail=NO_API_KEY)
+    headers = [("ETag", EMPTY_DEFINITIONS_ETAG)]
+    if request.header("If-None-Match") == EMPTY_DEFINITIONS_ETAG:
+        return wire.Response(b"", status=304, content_type=None, headers=headers)
+    return wire.Response(EMPTY_DEFINITIONS, headers=headers)
 
 
 # ---------------------------------------------------------------------------------------------
-# /decide and /flags: our entities evaluated from the in-memory ruleset. At most one query: the
-# person's stored properties.
+# /decide and /flags: our entities evaluated from the in-memory ruleset.
 
-FLAG_BODY_LIMIT = 2 * MB
+FLAG_BODY_LIMIT = 2 * wire.MB
 MISSING_DISTINCT_ID = "Decide requires a distinct_id."
 
 
-def _version(request: HttpRequest, default: int) -> int:
+def _version(request: wire.Request, default: int) -> int:
     try:
-        return int(request.GET.get("v", default))
+        return int(request.query.get("v", default))
     except (TypeError, ValueError):
         return default
 
@@ -85,14 +66,13 @@ def _truthy(value: object) -> bool:
     return bool(value)
 
 
-def client_ip(request: HttpRequest) -> str | None:
+def client_ip(request: wire.Request) -> str | None:
     forwarded = (
-        request.headers.get("X-Forwarded-For")
-        or request.META.get("HTTP_HTTP_X_FORWARDED_FOR")  # the docs' literal header name
-        or ""
+        request.header("X-Forwarded-For")
+        or request.header("HTTP-X-Forwarded-For")  # the docs' literal header name
     )
     first = forwarded.split(",")[0].strip()
-    return first or request.META.get("REMOTE_ADDR") or None
+    return first or request.remote_addr
 
 
 def _distinct_id(body: dict) -> str | None:
@@ -114,60 +94,40 @@ def _dict_of(body: dict, *keys: str) -> dict:
     return {}
 
 
-def _flag_response(request: HttpRequest, *, route: str) -> HttpResponse:
+def _flag_response(request: wire.Request, *, route: str) -> wire.Response:
     if route == "decide":
         version, with_config = _version(request, 1), True
     else:
         version = _version(request, 2)
-        with_config = "v" not in request.GET or _truthy(request.GET.get("config"))
+        with_config = "v" not in request.query or _truthy(request.query.get("config"))
     shape = decide_body if route == "decide" else flags_body
 
-    def respond(outcomes: list, errors: bool) -> HttpResponse:
+    def respond(outcomes: list, errors: bool) -> wire.Response:
         body: dict = dict(CONFIG_BLOCK) if with_config else {}
         body.update(shape(version, outcomes, errors))
         body["requestId"] = str(uuid.uuid4())
         body["evaluatedAt"] = int(time.time() * 1000)
-        return with_cors(request, JsonResponse(body))
+        return wire.json_response(body)
 
-    if request.method == "OPTIONS":
-        return with_cors(request, HttpResponse(status=204))
     if request.method == "HEAD":
-        return with_cors(request, HttpResponse(status=200))
-    if request.method == "GET" and not request.GET.get("data"):
+        return wire.Response(b"")
+    if request.method == "GET" and not request.query.get("data"):
         return respond([], False)
-    if request.method not in {"GET", "POST"}:
-        return posthog_error(
-            request, 405, "invalid_request", "method_not_allowed", "Use POST to evaluate flags."
-        )
     try:
         body = decode_posthog_body(request, limit=FLAG_BODY_LIMIT)
-    except BodyError as exc:
-        if exc.status == 413:
-            return body_error(request, exc)
-        return posthog_error(request, 400, "validation_error", "malformed_data", exc.detail)
+    except wire.Refusal as exc:
+        if exc.status != 400:
+            raise
+        raise wire.Refusal(400, exc.message, code="malformed_data") from None
     if isinstance(body, list):
         body = body[0] if body and isinstance(body[0], dict) else {}
     if not isinstance(body, dict):
-        return posthog_error(
-            request,
-            400,
-            "validation_error",
-            "malformed_data",
-            "Malformed request data: not an object.",
-        )
-    token = token_of(body) or request.GET.get("token") or request.GET.get("api_key")
-    if not token:
-        return posthog_error(request, 401, "authentication_error", "no_api_key", NO_API_KEY)
-    key = ingest_key(token)
-    if key is None:
-        return posthog_error(
-            request, 401, "authentication_error", "invalid_api_key", INVALID_API_KEY
-        )
+        raise wire.Refusal(400, "Malformed request data: not an object.", code="malformed_data")
+    token = token_of(body) or request.query.get("token") or request.query.get("api_key")
+    key = token_key(token, missing_code="no_api_key", missing_detail=NO_API_KEY)
     distinct_id = _distinct_id(body)
     if distinct_id is None:
-        return posthog_error(
-            request, 400, "validation_error", "missing_distinct_id", MISSING_DISTINCT_ID
-        )
+        raise wire.Refusal(400, MISSING_DISTINCT_ID, code="missing_distinct_id")
     if _truthy(body.get("disable_flags")):
         return respond([], False)
     loaded = loaded_ruleset(key.project_id)
@@ -176,10 +136,10 @@ def _flag_response(request: HttpRequest, *, route: str) -> HttpResponse:
         return respond([], True)
     overrides = _dict_of(body, "person_properties", "$properties")
     stored, properties_failed = {}, False
-    if not _truthy(request.GET.get("only_use_override_person_properties")):
+    if not _truthy(request.query.get("only_use_override_person_properties")):
         try:
-            stored = person_properties(project_id=key.project_id, distinct_id=distinct_id)
-        except BACKEND_OUTAGES:
+            stored = cached_person_properties(project_id=key.project_id, distinct_id=distinct_id)
+        except wire.BACKEND_OUTAGES:
             # The database is down: flags still come from the in-memory ruleset, with the
             # request's own properties, and the answer says some may be off.
             properties_failed = True
@@ -198,11 +158,9 @@ def _flag_response(request: HttpRequest, *, route: str) -> HttpResponse:
     return respond(outcomes, properties_failed or any(o.failed for o in outcomes))
 
 
-@csrf_exempt
-def decide(request: HttpRequest) -> HttpResponse:
+def decide(request: wire.Request) -> wire.Response:
     return _flag_response(request, route="decide")
 
 
-@csrf_exempt
-def feature_flags(request: HttpRequest) -> HttpResponse:
+def feature_flags(request: wire.Request) -> wire.Response:
     return _flag_response(request, route="flags")

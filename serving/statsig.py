@@ -1,27 +1,21 @@
 """Statsig's HTTP API (``/v1/check_gate``, ``get_config``, ``get_layer``) and the ruleset download
 the server SDKs poll (``/v1/download_config_specs``).
 
-These are the hot endpoints: plain Django views, the key resolved from process memory
-(``console.keycache``), the ruleset from process memory (``ruleset.load``), the pure
-evaluator, exposures handed to ``events.exposures.buffer_exposures``. After warm-up a
-request issues no SQL. Errors are JSON ``{"status", "message", "errors": [{"property",
-"message"}]}``, never HTML.
+These are the hot endpoints: plain functions on the data-plane toolkit (``console.wire``), the
+key resolved from process memory (``console.keycache``), the ruleset from process memory
+(``ruleset.load``), the pure evaluator, exposures handed to ``events.exposures.buffer_exposures``.
+After warm-up a request issues no SQL and no Redis round trip. Errors are JSON ``{"status",
+"message", "errors": [{"property", "message"}]}``, never HTML.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.csrf import csrf_exempt
-
-from console.jsonbody import JSON_PARSE_ERRORS
-from console.keycache import ResolvedKey, resolve_api_key
-from console.models import ApiKeyKind
+from console import wire
+from console.keycache import ResolvedKey
 from evaluation import (
     EvaluationUser,
     InvalidUserError,
@@ -29,70 +23,26 @@ from evaluation import (
     evaluate_gate,
     evaluate_layer,
 )
+from events import exposures as exposure_buffer
 from ruleset import load as ruleset_load
+from serving import downloads
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 1024 * 1024
+MAX_BODY_BYTES = wire.MB
 MAX_GATE_NAMES = 100
 MAX_NAME_LENGTH = 200
-EVALUATING_KEYS = frozenset({ApiKeyKind.SERVER, ApiKeyKind.CLIENT})
 SOURCE = "statsig_http"
-
-
-class _Refusal(Exception):
-    def __init__(self, status: int, message: str, prop: str | None = None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.prop = prop
-
-    def response(self) -> JsonResponse:
-        body: dict[str, Any] = {"status": self.status, "message": self.message}
-        if self.prop is not None:
-            body["errors"] = [{"property": self.prop, "message": self.message}]
-        return JsonResponse(body, status=self.status)
-
-
-def _key(
-    request: HttpRequest, secret: str | None = None, *, server_only: bool = False
-) -> ResolvedKey:
-    secret = secret if secret is not None else request.headers.get("statsig-api-key", "")
-    key = resolve_api_key(secret or "")
-    if key is None or not key.is_active:
-        raise _Refusal(
-            401, "Invalid or missing API key: send an active key in the statsig-api-key header."
-        )
-    if server_only:
-        if key.kind != ApiKeyKind.SERVER:
-            raise _Refusal(401, "This endpoint only accepts an active server secret key.")
-    elif key.kind not in EVALUATING_KEYS:
-        raise _Refusal(401, "This endpoint accepts a server secret key or a client SDK key.")
-    return key
-
-
-def _json_body(request: HttpRequest) -> dict[str, Any]:
-    raw = request.body
-    if len(raw) > MAX_BODY_BYTES:
-        raise _Refusal(413, f"Request body is too large: at most {MAX_BODY_BYTES} bytes.")
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except JSON_PARSE_ERRORS as exc:
-        raise _Refusal(400, f"Malformed JSON body: {exc}.") from None
-    if not isinstance(body, dict):
-        raise _Refusal(400, "The body must be a JSON object.")
-    return body
+Refusal = wire.Refusal
 
 
 def _user(body: dict[str, Any], key: ResolvedKey, loaded: ruleset_load.LoadedRuleset):
     """The user as evaluated, its wire dict (environment filled in) and its tier."""
     raw = body.get("user")
     if raw is None:
-        raise _Refusal(400, "user is required.", "user")
+        raise Refusal(400, "user is required.", field="user")
     if not isinstance(raw, dict):
-        raise _Refusal(400, "user must be an object.", "user")
+        raise Refusal(400, "user must be an object.", field="user")
     environment = raw.get("statsigEnvironment")
     tier = environment.get("tier") if isinstance(environment, dict) else None
     if key.environments:
@@ -103,27 +53,29 @@ def _user(body: dict[str, Any], key: ResolvedKey, loaded: ruleset_load.LoadedRul
                 tier = key.environments[0]
                 raw = {**raw, "statsigEnvironment": {**(environment or {}), "tier": tier}}
         elif tier not in key.environments:
-            raise _Refusal(
+            raise Refusal(
                 403,
                 f"This key may not evaluate in environment '{tier}'.",
-                "user.statsigEnvironment.tier",
+                field="user.statsigEnvironment.tier",
             )
     try:
         user = EvaluationUser.from_dict(raw)
     except InvalidUserError as exc:
         message = str(exc).split(": ", 1)[-1]
         prop = "user" if exc.field == "user" else f"user.{exc.field}"
-        raise _Refusal(400, f"{prop}: {message}", prop) from None
+        raise Refusal(400, f"{prop}: {message}", field=prop) from None
     return user, raw, tier if tier is not None else loaded.default_environment
 
 
 def _name(body: dict[str, Any], field: str) -> str:
     value = body.get(field)
     if value is None:
-        raise _Refusal(400, f"{field} is required.", field)
+        raise Refusal(400, f"{field} is required.", field=field)
     if not isinstance(value, str) or not value or len(value) > MAX_NAME_LENGTH:
-        raise _Refusal(
-            400, f"{field} must be a string of 1 to {MAX_NAME_LENGTH} characters.", field
+        raise Refusal(
+            400,
+            f"{field} must be a string of 1 to {MAX_NAME_LENGTH} characters.",
+            field=field,
         )
     return value
 
@@ -133,22 +85,9 @@ def _logging_disabled(body: dict[str, Any]) -> bool:
     return isinstance(metadata, dict) and bool(metadata.get("exposureLoggingDisabled"))
 
 
-_buffer: Callable[[int, list[dict]], None] | None = None
-
-
 def _record(project_id: int, exposures: list[dict[str, Any]]) -> None:
-    global _buffer
-    if _buffer is None:
-        try:
-            from events.exposures import buffer_exposures
-        except ImportError:  # the events app is optional for evaluation
-
-            def buffer_exposures(project_id: int, exposures: list[dict]) -> None:
-                return None
-
-        _buffer = buffer_exposures
     try:
-        _buffer(project_id, exposures)
+        exposure_buffer.buffer_exposures(project_id, exposures)
     except Exception:  # an exposure never fails the evaluation
         logger.exception("exposure buffering failed project=%s", project_id)
 
@@ -160,7 +99,7 @@ def _exposure(kind: str, name: str, result, user: dict, tier: str | None, **extr
         "rule_id": result.rule_id,
         "value": result.value if kind == "gate" else None,
         "group_name": result.group_name,
-        "user": {k: v for k, v in user.items() if k != "privateAttributes"},
+        "user": user,
         "environment": tier,
         "secondary_exposures": list(result.secondary_exposures),
         "time": int(time.time() * 1000),
@@ -170,30 +109,24 @@ def _exposure(kind: str, name: str, result, user: dict, tier: str | None, **extr
     return exposure
 
 
-def _evaluation_view(handler):
-    """Common envelope: POST only, key, body, ruleset, user; errors as JSON."""
+def _evaluation(handler):
+    """The common part of the evaluation endpoints: key, body, ruleset, user."""
 
-    @csrf_exempt
-    def view(request: HttpRequest) -> HttpResponse:
-        if request.method != "POST":
-            return _Refusal(
-                405, f"Method {request.method} is not allowed here; use POST."
-            ).response()
-        try:
-            key = _key(request)
-            body = _json_body(request)
-            loaded = ruleset_load.current(key.project_id)
-            user, user_dict, tier = _user(body, key, loaded)
-            payload, exposures = handler(body, loaded, user, user_dict, tier)
-        except _Refusal as refusal:
-            return refusal.response()
+    def endpoint(request: wire.Request) -> wire.Response:
+        key = request.key(wire.SDK_KEYS)
+        body = request.json_object(MAX_BODY_BYTES)
+        loaded = ruleset_load.current(key.project_id)
+        user, user_dict, tier = _user(body, key, loaded)
+        # The user as exposures store it (never its private attributes), made once per request.
+        exposed = {k: v for k, v in user_dict.items() if k != "privateAttributes"}
+        payload, exposures = handler(body, loaded, user, exposed, tier)
         if exposures and not _logging_disabled(body):
             _record(key.project_id, exposures)
-        return JsonResponse(payload, safe=False)
+        return wire.json_response(payload)
 
-    view.__name__ = handler.__name__
-    view.__doc__ = handler.__doc__
-    return view
+    endpoint.__name__ = handler.__name__
+    endpoint.__doc__ = handler.__doc__
+    return endpoint
 
 
 def _gate_answer(loaded, user, user_dict, tier, name: str):
@@ -209,19 +142,23 @@ def _gate_answer(loaded, user, user_dict, tier, name: str):
     return answer, exposure
 
 
-@_evaluation_view
+@_evaluation
 def check_gate(body, loaded, user, user_dict, tier):
     """``{user, gateName}`` -> one result; ``{user, gateNames: [...]}`` -> a list in that order."""
     names = body.get("gateNames")
     if names is not None:
         if not isinstance(names, list) or not 1 <= len(names) <= MAX_GATE_NAMES:
-            raise _Refusal(
-                400, f"gateNames must be a list of 1 to {MAX_GATE_NAMES} gate names.", "gateNames"
+            raise Refusal(
+                400,
+                f"gateNames must be a list of 1 to {MAX_GATE_NAMES} gate names.",
+                field="gateNames",
             )
         for index, name in enumerate(names):
             if not isinstance(name, str) or not name or len(name) > MAX_NAME_LENGTH:
-                raise _Refusal(
-                    400, "Each gate name must be a non-empty string.", f"gateNames[{index}]"
+                raise Refusal(
+                    400,
+                    "Each gate name must be a non-empty string.",
+                    field=f"gateNames[{index}]",
                 )
         answers, exposures = [], []
         for name in names:
@@ -234,7 +171,7 @@ def check_gate(body, loaded, user, user_dict, tier):
     return answer, [exposure] if exposure is not None else []
 
 
-@_evaluation_view
+@_evaluation
 def get_config(body, loaded, user, user_dict, tier):
     """Dynamic configs and experiments; an unknown name answers 200 with an empty value."""
     name = _name(body, "configName")
@@ -252,13 +189,13 @@ def get_config(body, loaded, user, user_dict, tier):
     return answer, [_exposure("config", name, result, user_dict, tier)]
 
 
-@_evaluation_view
+@_evaluation
 def get_layer(body, loaded, user, user_dict, tier):
     """A layer's parameters for the user; an unknown layer is 404."""
     name = _name(body, "layerName")
     ruleset = loaded.ruleset
     if name not in ruleset.layers:
-        raise _Refusal(404, "Layer not found", "layerName")
+        raise Refusal(404, "Layer not found", field="layerName")
     result = evaluate_layer(ruleset, user, name)
     answer = {
         "name": name,
@@ -272,30 +209,28 @@ def get_layer(body, loaded, user, user_dict, tier):
     return answer, [exposure]
 
 
-def _since_time(request: HttpRequest, body: dict[str, Any]) -> int:
-    raw = request.GET.get("sinceTime", body.get("sinceTime", 0))
+def _since_time(request: wire.Request, body: dict[str, Any]) -> int:
+    raw = request.query.get("sinceTime", body.get("sinceTime", 0))
     try:
         return int(float(raw or 0))
-    except (TypeError, ValueError):
-        raise _Refusal(400, "sinceTime must be epoch milliseconds.", "sinceTime") from None
+    except (TypeError, ValueError, OverflowError):
+        raise Refusal(400, "sinceTime must be epoch milliseconds.", field="sinceTime") from None
 
 
-@csrf_exempt
-def download_config_specs(request: HttpRequest, sdk_key: str | None = None) -> HttpResponse:
+def download_config_specs(request: wire.Request) -> wire.Response:
     """``GET /v1/download_config_specs/<server key>.json?sinceTime=N``, or GET/POST
-    ``/v1/download_config_specs`` with the key in ``STATSIG-API-KEY``. Server keys only."""
-    if request.method not in ("GET", "POST"):
-        return _Refusal(405, f"Method {request.method} is not allowed here.").response()
-    try:
-        key = _key(request, sdk_key, server_only=True)
-        body = _json_body(request) if request.method == "POST" else {}
-        since = _since_time(request, body)
-        loaded = ruleset_load.current(key.project_id)
-    except _Refusal as refusal:
-        return refusal.response()
+    ``/v1/download_config_specs`` with the key in ``STATSIG-API-KEY``. Server keys only.
+
+    The body is serialised and gzipped once per ruleset version (``serving.downloads``); an
+    SDK that is up to date gets ``has_updates: false`` without any serialising, and one that
+    sends the last ``ETag`` back in ``If-None-Match`` gets a 304."""
+    key = request.key(wire.SERVER_KEYS, request.params.get("sdk_key"))
+    body = request.json_object(MAX_BODY_BYTES) if request.method == "POST" else {}
+    since = _since_time(request, body)
+    loaded = ruleset_load.current(key.project_id)
     if since >= loaded.time:
-        return JsonResponse({"has_updates": False, "time": loaded.time})
+        return wire.Response(downloads.no_updates(loaded.time))
     environment = None
     if key.environments and loaded.default_environment not in key.environments:
         environment = key.environments[0]
-    return HttpResponse(loaded.body(environment), content_type="application/json")
+    return downloads.respond(request, loaded, environment)

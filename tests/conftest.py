@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,8 +20,10 @@ from console.models import Project, Role
 from console.services.projects import membership_set, project_create
 from evaluation import CompiledRuleset
 from events import exposures
+from events.persons import forget_cached_properties
 from ruleset import load as ruleset_load
 from tests.events.rulesets import payload as ruleset_payload
+from tests.wire_client import WireClient
 
 PASSWORD = "correct-horse-battery"
 
@@ -38,9 +41,11 @@ def _isolated_caches(settings):
     }
 
     forget_all_api_keys()
+    forget_cached_properties()
     cache.clear()
     yield
     forget_all_api_keys()
+    forget_cached_properties()
 
 
 @dataclass
@@ -86,10 +91,12 @@ def other_world(db) -> World:
 
 class ApiClient:
     """An HTTP client for JSON APIs that runs on-commit callbacks (ruleset rebuilds, queued
-    tasks) the way a committed request would."""
+    tasks) the way a committed request would. Data-plane paths go through the production WSGI
+    application (``WireClient``), the console API through Django's test client."""
 
     def __init__(self, capture_on_commit):
         self._client = Client()
+        self.wire = WireClient()
         self._capture = capture_on_commit
 
     def request(
@@ -107,6 +114,11 @@ class ApiClient:
         if key is not None:
             all_headers["STATSIG-API-KEY"] = key
         data = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        if self.wire.handles(path):
+            with self._capture(execute=True):
+                return self.wire.request(
+                    method, path, data=data, content_type=content_type, headers=all_headers
+                )
         kwargs: dict[str, Any] = {"headers": all_headers}
         if data is not None:
             kwargs.update(data=data, content_type=content_type)
@@ -132,6 +144,30 @@ class ApiClient:
 @pytest.fixture
 def api(db, django_capture_on_commit_callbacks) -> ApiClient:
     return ApiClient(django_capture_on_commit_callbacks)
+
+
+@pytest.fixture(scope="session")
+def live_server(request):
+    """pytest-django's live server, answering through the production WSGI application: the
+    data-plane dispatcher in front of Django (with static files, as pytest-django serves them)."""
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from pytest_django.live_server_helper import LiveServer
+
+    from console.routes import DATA_PLANE_ROUTES
+    from console.wire import Application
+
+    addr = (
+        request.config.getvalue("liveserver")
+        or os.environ.get("DJANGO_LIVE_TEST_SERVER_ADDRESS")
+        or "localhost"
+    )
+    server = LiveServer(addr, start=False)
+    server.thread.static_handler = lambda app: Application(
+        DATA_PLANE_ROUTES, fallback=StaticFilesHandler(app)
+    )
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -114,14 +114,13 @@ def test_log_event__drops__one_counter_upsert(api, world):
 
 @pytest.mark.django_db(transaction=True)
 def test_log_event__2xx__rows_visible_to_another_connection():
-    from django.test import Client
-
     from tests.conftest import make_world
+    from tests.wire_client import WireClient
 
     world = make_world("Durable")
-    response = Client().post(
+    response = WireClient().post(
         "/v1/log_event",
-        json.dumps(statsig_batch(3)),
+        data=json.dumps(statsig_batch(3)),
         content_type="application/json",
         headers={"STATSIG-API-KEY": world.keys["server"]},
     )

@@ -334,20 +334,19 @@ def build_entities(project, actor) -> None:
 
 
 def test_posthog_sdk__flags_equal_v1_check_gate_and_get_config(posthog_client):
-    from django.test import Client
-
     from console.models import Role
+    from tests.wire_client import WireClient
 
     # Given entities made through the services (the ruleset rebuilds on commit)
     world = make_world("Equivalence")
     build_entities(world.project, world.actor(Role.ADMIN))
     client = posthog_client(world.keys["client"])
-    statsig = Client()
+    statsig = WireClient()
 
     def v1(path: str, body: dict) -> dict:
         response = statsig.post(
             path,
-            json.dumps(body),
+            data=json.dumps(body),
             content_type="application/json",
             headers={"STATSIG-API-KEY": world.keys["server"]},
         )

@@ -242,7 +242,7 @@ def test_delete_user_data__same_request_id_in_other_project__accepted(api, world
     [
         (b"", "Missing JSON body."),
         (b"{not json", "Malformed JSON body"),
-        (b'["a"]', "The JSON body must be an object."),
+        (b'["a"]', "The request body must be a JSON object."),
     ],
 )
 def test_delete_user_data__bad_body__400(api, world, raw, message):

@@ -6,6 +6,9 @@ it logs (its events and the exposures of the values the page read) lands in the 
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -16,10 +19,9 @@ from tests.sdks.world import sdk_users
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# The page is served at the API's origin until the data plane answers CORS on /v1/initialize.
-PAGE_PATH = "/__sdk_test__/index.html"
-BUNDLE_PATH = "/__sdk_test__/statsig-js-client.min.js"
-PAGE_HTML = f"<!doctype html><html><head><script src='{BUNDLE_PATH}'></script></head></html>"
+PAGE_HTML = (
+    b"<!doctype html><html><head><script src='/statsig-js-client.min.js'></script></head></html>"
+)
 JS_CLIENT_USERS = 8
 
 # Runs in the page: one client, every user in turn (``updateUserAsync`` fetches /v1/initialize),
@@ -49,31 +51,54 @@ async ({key, base, users, gates, configs, experiments, layers, event}) => {
 """
 
 
+@pytest.fixture
+def page_origin(node_modules) -> Iterator[str]:
+    """Another origin than the API's (as an application's pages are), on loopback: an HTTP server
+    of its own serving the page and the js-client bundle, so every SDK call is cross-origin."""
+    files = {
+        "/index.html": (PAGE_HTML, "text/html"),
+        "/statsig-js-client.min.js": (
+            (node_modules / "@statsig/js-client/build/statsig-js-client.min.js").read_bytes(),
+            "application/javascript",
+        ),
+    }
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body, content_type = files.get(self.path, (b"", "text/plain"))
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
 @pytest.mark.browser
 def test_js_client__in_chromium__agrees_with_http_api_and_logs(
-    world, sdk_world, live_base, node_modules, browser
+    world, sdk_world, live_base, page_origin, browser
 ):
-    # Given the SDK world, and a page that loads the js-client bundle from the npm package
-    bundle = (node_modules / "@statsig/js-client/build/statsig-js-client.min.js").read_bytes()
+    # Given the SDK world, and a page on another origin that loads the js-client from npm
     context = browser.new_context()
     context.set_default_timeout(TIMEOUT_MS)
     # Nothing leaves the machine: Statsig's default hosts and DNS fallbacks are refused.
     context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda route: route.abort())
-    context.route(
-        f"{live_base}{PAGE_PATH}",
-        lambda route: route.fulfill(body=PAGE_HTML, content_type="text/html"),
-    )
-    context.route(
-        f"{live_base}{BUNDLE_PATH}",
-        lambda route: route.fulfill(body=bundle, content_type="application/javascript"),
-    )
     page = context.new_page()
     failed: list[str] = []
     page.on(
         "response",
         lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None,
     )
-    page.goto(f"{live_base}{PAGE_PATH}")
+    page.goto(f"{page_origin}/index.html")
     browser_agent = page.evaluate("navigator.userAgent")
     users = sdk_users()[:JS_CLIENT_USERS]
     job = sdk_job(

@@ -180,7 +180,7 @@ def test_initialize__after_warm_up__no_sql_and_no_exposure(api, world, staff_gat
     [
         ("server", {"user": {"userID": "1"}}, 401, "only accepts a client SDK key"),
         ("console", {"user": {"userID": "1"}}, 401, "only accepts a client SDK key"),
-        ("missing", {"user": {"userID": "1"}}, 401, "Invalid or missing API key"),
+        ("missing", {"user": {"userID": "1"}}, 401, "Invalid or inactive API key"),
         ("client", {"user": {"userID": "1"}, "hash": "md5"}, 400, "hash must be one of"),
         ("client", {"user": "nobody"}, 400, "user must be an object"),
         ("client", {"user": {"email": "a@b.c"}}, 400, "user.userID"),

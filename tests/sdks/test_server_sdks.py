@@ -53,20 +53,7 @@ def _member_passes(answers: list[dict], users: list[dict]) -> None:
     )
 
 
-@pytest.mark.parametrize(
-    "sdk",
-    [
-        "statsig-node",
-        pytest.param(
-            "statsig-node-core",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="its log_event bodies are zstd; the server reads zstd once the data-plane "
-                "decompression lands",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("sdk", ["statsig-node", "statsig-node-core"])
 def test_node_server_sdk__every_entity__agrees_with_http_api_and_logs(
     sdk, world, sdk_world, live_base, run_node_sdk
 ):

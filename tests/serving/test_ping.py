@@ -1,4 +1,4 @@
-"""``/v1/ping``: the floor of the HTTP benchmark, behind the same key check as the SDK endpoints."""
+"""``/v1/ping``: the cheapest answer behind the same key check as the SDK endpoints."""
 
 from __future__ import annotations
 
@@ -7,17 +7,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 
-def test_ping__server_key__ok_without_sql_after_warm_up(world, client):
+def test_ping__server_key__ok_without_sql_after_warm_up(api, world):
     # Given a server key already used once (resolved and cached by the process)
-    headers = {"HTTP_STATSIG_API_KEY": world.keys["server"]}
-    client.get("/v1/ping", **headers)
+    key = world.keys["server"]
+    api.get("/v1/ping", key=key)
 
     # When it pings, by GET and by POST with a JSON body
     with CaptureQueriesContext(connection) as queries:
-        got = client.get("/v1/ping", **headers)
-        posted = client.post(
-            "/v1/ping", b'{"user": {"userID": "a"}}', content_type="application/json", **headers
-        )
+        got = api.get("/v1/ping", key=key)
+        posted = api.post("/v1/ping", raw=b'{"user": {"userID": "a"}}', key=key)
 
     # Then both answer {"ok": true} and no query was made
     assert (got.status_code, got.json()) == (200, {"ok": True})
@@ -28,24 +26,23 @@ def test_ping__server_key__ok_without_sql_after_warm_up(world, client):
 @pytest.mark.parametrize(
     ("key", "status"), [(None, 401), ("console", 401), ("client", 200), ("wrong", 401)]
 )
-def test_ping__key_kinds__only_evaluating_keys(world, client, key, status):
+def test_ping__key_kinds__only_evaluating_keys(api, world, key, status):
     # Given a key of some kind (or none)
-    headers = {}
-    if key is not None:
-        headers["HTTP_STATSIG_API_KEY"] = world.keys.get(key, "secret-not-a-real-key")
+    secret = None if key is None else world.keys.get(key, "secret-not-a-real-key")
 
     # When it pings
-    response = client.get("/v1/ping", **headers)
+    response = api.get("/v1/ping", key=secret)
 
     # Then only server and client keys are accepted, with a JSON answer either way
     assert response.status_code == status
     assert response.json()["ok" if status == 200 else "message"]
 
 
-def test_ping__bad_body_and_method__json_4xx(world, client):
-    headers = {"HTTP_STATSIG_API_KEY": world.keys["server"]}
-    malformed = client.post("/v1/ping", b"{nope", content_type="application/json", **headers)
-    deleted = client.delete("/v1/ping", **headers)
+def test_ping__bad_body_and_method__json_4xx(api, world):
+    key = world.keys["server"]
+    malformed = api.post("/v1/ping", raw=b"{nope", key=key)
+    deleted = api.delete("/v1/ping", key=key)
     assert (malformed.status_code, deleted.status_code) == (400, 405)
     assert malformed.json()["message"]
     assert deleted.json()["message"]
+    assert deleted["Allow"] == "GET, POST"

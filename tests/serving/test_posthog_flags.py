@@ -397,3 +397,29 @@ def test_definitions__unknown_token__401(api, world):
     response = api.get("/flags/definitions?token=phc_nope")
     assert response.status_code == 401
     assert response.json()["code"] == "invalid_api_key"
+
+
+def test_flags__warm__no_sql_and_a_change_is_seen_at_once(api, world, project_flags):
+    key = world.keys["client"]
+    # Given a person whose properties this process has read once
+    api.post(
+        "/capture/",
+        {"api_key": key, "event": "$set", "distinct_id": "ada", "$set": {"email": "ada@acme.com"}},
+    )
+    decide(api, "/flags/?v=2", {"api_key": key, "distinct_id": "ada"})
+
+    # When flags are asked for again, no query is made
+    with CaptureQueriesContext(connection) as captured:
+        _, data = decide(api, "/flags/?v=2", {"api_key": key, "distinct_id": "ada"})
+        _, again = decide(api, "/decide/?v=3", {"api_key": key, "distinct_id": "ada"})
+    assert data_statements(captured) == []
+    assert data["flags"]["employees_only"]["enabled"] is True
+    assert again["featureFlags"]["employees_only"] is True
+
+    # And when the person changes through ingestion, the next answer uses the new properties
+    api.post(
+        "/capture/",
+        {"api_key": key, "event": "$set", "distinct_id": "ada", "$set": {"email": "ada@else.org"}},
+    )
+    _, data = decide(api, "/flags/?v=2", {"api_key": key, "distinct_id": "ada"})
+    assert data["flags"]["employees_only"]["enabled"] is False

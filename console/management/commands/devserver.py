@@ -1,5 +1,6 @@
-"""Runs the web server, a Celery worker and Celery beat together for local use, and stops all
-three when one exits or on Ctrl-C."""
+"""Runs the web server (``manage.py serve``, the production server, with one worker), a Celery
+worker and Celery beat together for local use, and stops all three when one exits or on
+Ctrl-C."""
 
 import os
 import signal
@@ -19,7 +20,7 @@ class Command(BaseCommand):
     def handle(self, *args, addr: str, **options):
         python = sys.executable
         commands = {
-            "web": [python, "manage.py", "runserver", addr, "--noreload"],
+            "web": [python, "manage.py", "serve", "--bind", addr, "--workers", "1"],
             "worker": [
                 python,
                 "-m",

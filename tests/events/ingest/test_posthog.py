@@ -475,9 +475,21 @@ def test_capture__batch_over_20_mb__413(api, world):
 
 
 def test_capture__options__cors_preflight(api, world):
-    response = api.request("OPTIONS", "/batch/", headers={"Origin": "https://app.example.com"})
-    assert response.status_code == 200
+    response = api.request(
+        "OPTIONS",
+        "/batch/",
+        headers={
+            "Origin": "https://app.example.com",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    assert response.status_code == 204
     assert response["Access-Control-Allow-Origin"] == "https://app.example.com"
+    assert response["Access-Control-Allow-Credentials"] == "true"
+    assert response["Access-Control-Allow-Methods"] == "GET, POST, OPTIONS"
+    assert response["Access-Control-Allow-Headers"] == "content-type"
+    assert response["Access-Control-Max-Age"] == "86400"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -228,7 +228,12 @@ def test_log_event__sdk_exposure_events__exposure_store(api, world):
 
 # The validation table: status, body, and what is stored.
 BAD_REQUESTS = [
-    ("not json", b"{nope", 400, "The request body is not valid JSON."),
+    (
+        "not json",
+        b"{nope",
+        400,
+        "Malformed JSON body: unexpected character, expected a string key: line 1 column 2 (char 1).",
+    ),
     ("not an object", b"[1, 2]", 400, "The request body must be a JSON object."),
     ("no events", b"{}", 400, "'events' must be a list."),
     ("events not a list", b'{"events": {"a": 1}}', 400, "'events' must be a list."),
@@ -297,19 +302,25 @@ def test_log_event__invalid_events__dropped_counted_rest_stored(api, world):
     assert stored == {reason: (n, "statsig_http") for reason, n in reasons.items()}
 
 
-@pytest.mark.parametrize("key", [None, "secret-unknown", "console"])
-def test_log_event__no_valid_sdk_key__401(api, world, key):
+SDK_KEYS = "server secret key (secret-…) or client SDK key (client-…)"
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        (None, f"Missing API key: send a {SDK_KEYS} in the STATSIG-API-KEY header."),
+        ("secret-unknown", f"Invalid or inactive API key: send an active {SDK_KEYS}."),
+        ("console", f"This endpoint only accepts a {SDK_KEYS}; console keys are refused here."),
+    ],
+)
+def test_log_event__no_valid_sdk_key__401(api, world, key, message):
     secret = world.keys.get(key, key)
     response = api.post(
         "/v1/log_event", {"events": [{"eventName": "e", "user": {"userID": "u"}}]}, key=secret
     )
     assert response.status_code == 401
-    assert response.json() == {
-        "success": False,
-        "status": 401,
-        "message": "Invalid or missing API key: send a server secret or client key in the "
-        "STATSIG-API-KEY header.",
-    }
+    assert response.json() == {"success": False, "status": 401, "message": message}
+    assert response["WWW-Authenticate"] == "STATSIG-API-KEY"
     assert Event.objects.count() == 0
 
 
