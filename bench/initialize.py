@@ -73,10 +73,10 @@ def setup_entities(project_slug: str) -> dict:
             )
             experiment_start(project=project, actor=actor, experiment_id=experiment.slug)
     ruleset_store.rebuild(project.id)
-    return {"gates": len(gates), "experiments": EXPERIMENTS, "layers": LAYERS + 1}
+    return {"gates": gates, "experiments": EXPERIMENTS, "layers": LAYERS + 1}
 
 
-def endpoints(keys: dict) -> list[Endpoint]:
+def endpoints(keys: dict, gates: list[str]) -> list[Endpoint]:
     user = '{"user": {"userID": "user-'
     user_end = '", "email": "u@example.com", "country": "DE", "custom": {"plan": "pro"}}'
     metadata = ', "statsigMetadata": {"stableID": "device-1"}, "hash": '
@@ -87,6 +87,11 @@ def endpoints(keys: dict) -> list[Endpoint]:
                  user_end + metadata + '"djb2"}', headers=client),
         Endpoint("/v1/initialize (sha256)", "/v1/initialize", user,
                  user_end + metadata + '"sha256"}', headers=client),
+        # For scale: 100 evaluations in one request, where initialize makes about 260.
+        Endpoint(f"/v1/check_gate x{http_floor.GATE_NAMES_PER_REQUEST} gateNames",
+                 "/v1/check_gate", user,
+                 user_end + f', "gateNames": {json.dumps(gates[:http_floor.GATE_NAMES_PER_REQUEST])}}}',
+                 headers={"Content-Type": "application/json", "statsig-api-key": keys["server"]}),
     ]  # fmt: skip
 
 
@@ -140,7 +145,8 @@ def main() -> int:
         run("manage.py", "migrate", "--verbosity", "0")
         project = json.loads(run("manage.py", "create_project", f"Initialize {os.getpid()}"))
         made = json.loads(run(__file__, "--setup", project["project"]).strip().splitlines()[-1])
-        print(f"setup: {made} in {time.monotonic() - started:.1f} s", flush=True)
+        print(f"setup: {len(made['gates'])} gates, {made['experiments']} experiments, "
+              f"{made['layers']} layers in {time.monotonic() - started:.1f} s", flush=True)  # fmt: skip
 
         hello = http_floor.granian("bench.hello_wsgi:application", args.workers, env)
         try:
@@ -148,7 +154,7 @@ def main() -> int:
                 hello, FLOOR, folder, args, connections=connections)))  # fmt: skip
         finally:
             hello.stop()
-        measured = endpoints(project["keys"])
+        measured = endpoints(project["keys"], made["gates"])
         server = http_floor.serve(args.workers, env)
         try:
             for endpoint in measured:
