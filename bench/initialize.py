@@ -116,18 +116,7 @@ def main() -> int:
 
     maintenance, db_url, db_name = http_floor.database_urls(base_db)
     folder = Path(tempfile.mkdtemp(prefix="initialize-bench-"))
-    env = {
-        **os.environ,
-        "DATABASE_URL": db_url,
-        "REDIS_URL": redis_url,
-        "DJANGO_SETTINGS_MODULE": "console.settings",
-        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "bench-only-secret-key"),
-        "DJANGO_SECURE_SSL_REDIRECT": "0",
-        "DJANGO_DEBUG": "0",
-        "LOG_LEVEL": "WARNING",
-        "DJANGO_STATIC_ROOT": str(folder),
-        "PYTHONPATH": str(http_floor.ROOT),
-    }
+    env = http_floor.server_env(db_url, redis_url, folder)
     setup_env = {**env, "CELERY_TASK_ALWAYS_EAGER": "1"}
     connections = args.connections
     rows: list[tuple[str, Figures]] = []

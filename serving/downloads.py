@@ -11,6 +11,7 @@ import threading
 from dataclasses import dataclass
 
 from console import wire
+from console.keycache import ResolvedKey
 from ruleset.load import LoadedRuleset
 
 GZIP_LEVEL = 6
@@ -69,6 +70,14 @@ def no_updates(time: int) -> bytes:
             _no_updates.clear()
         _no_updates[time] = body
     return body
+
+
+def environment_for(key: ResolvedKey, loaded: LoadedRuleset) -> str | None:
+    """The default environment a key's download names: its own first one when it is limited
+    to environments the document's default is not among; else the document's (None)."""
+    if key.environments and loaded.default_environment not in key.environments:
+        return key.environments[0]
+    return None
 
 
 def _accepts_gzip(request: wire.Request) -> bool:
