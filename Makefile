@@ -4,6 +4,9 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/flagconsole
 REDIS_URL ?= redis://127.0.0.1:6379/0
+# `make run PORT=8001` serves on another port.
+PORT ?= 8000
+DEMO_FILE ?= var/demo.json
 
 .PHONY: install run test lint bench
 
@@ -16,11 +19,13 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 # The console with demo data on the embedded defaults (SQLite, in-process cache, a file-based
-# Celery broker): web server, Celery worker and beat together, stopped together with Ctrl-C.
+# Celery broker): web server, Celery worker and beat together, stopped together with Ctrl-C (or
+# SIGTERM). The demo logins and keys are printed once all three have started, and kept in
+# $(DEMO_FILE); restarts reuse the same keys.
 run: install
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --verbosity 0
-	DJANGO_DEBUG=1 $(PY) manage.py seed_demo
-	DJANGO_DEBUG=1 $(PY) manage.py devserver
+	DJANGO_DEBUG=1 $(PY) manage.py seed_demo --verbosity 0 --url http://127.0.0.1:$(PORT)/ --output $(DEMO_FILE)
+	DJANGO_DEBUG=1 $(PY) manage.py devserver --addr 127.0.0.1:$(PORT) --welcome-file $(DEMO_FILE)
 
 # The whole suite on real PostgreSQL and Redis (started, or installed, when missing).
 test: install

@@ -51,8 +51,44 @@ class ApiKeyCreateForm(forms.Form):
 
 
 class MemberAddForm(forms.Form):
-    email = forms.EmailField(help_text="The person must already have a login on this console.")
+    email = forms.EmailField(
+        help_text="Someone with an account is added at once; anyone else gets an invitation "
+        "link to choose their password."
+    )
     role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+
+
+class InvitationAcceptForm(forms.Form):
+    """Choosing the password of an invited account (the rules are checked by the service)."""
+
+    name = forms.CharField(
+        label="Your name",
+        required=False,
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        help_text="Shown to your team beside your changes.",
+    )
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 8 characters, not a common password, not like your email.",
+    )
+    password_again = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("password")
+            and cleaned.get("password_again")
+            and cleaned["password"] != cleaned["password_again"]
+        ):
+            self.add_error("password_again", "The two passwords differ.")
+        return cleaned
 
 
 class MemberRoleForm(forms.Form):

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
 
-from django.db.models import QuerySet
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Q, QuerySet, TextField
+from django.db.models.functions import Cast
+from django.utils import timezone
 
 from console.errors import NotFound, ValidationError
-from console.models import ApiKey, AuditLog, Environment, Membership, Project, Review, Role
+from console.keycache import USAGE_CACHE_PREFIX
+from console.models import (
+    ApiKey,
+    AuditLog,
+    Environment,
+    Invitation,
+    Membership,
+    Project,
+    Review,
+)
 
 
 def projects_for_user(*, user) -> QuerySet[Project]:
@@ -52,6 +68,23 @@ def api_key_get(*, project: Project, public_id: str) -> ApiKey:
     return key
 
 
+def api_key_last_used(*, keys: Iterable[ApiKey]) -> dict[int, datetime | None]:
+    """When each key was last used, as fresh as the shared cache knows (requests note a key's
+    use there at once; the beat job copies it to ``last_used_at`` only every minute)."""
+    keys = list(keys)
+    last_used = {key.pk: key.last_used_at for key in keys}
+    stamps: dict[str, int] = {}
+    # An unreachable cache leaves the stored times, a minute old at most.
+    with contextlib.suppress(Exception):
+        stamps = cache.get_many([f"{USAGE_CACHE_PREFIX}{key.pk}" for key in keys])
+    for cache_key, stamp in stamps.items():
+        pk = int(cache_key.removeprefix(USAGE_CACHE_PREFIX))
+        noted = datetime.fromtimestamp(int(stamp), tz=UTC)
+        if last_used[pk] is None or noted > last_used[pk]:
+            last_used[pk] = noted
+    return last_used
+
+
 def _parse_day(value: str, field: str) -> date:
     try:
         return date.fromisoformat(value)
@@ -85,6 +118,13 @@ def audit_log_list(
     return logs.order_by("-created_at", "-id")
 
 
+def audit_log_get(*, project: Project, entry_id: int) -> AuditLog:
+    entry = AuditLog.objects.filter(project=project, pk=entry_id).select_related("review").first()
+    if entry is None:
+        raise NotFound("Audit entry not found.")
+    return entry
+
+
 def review_list(
     *,
     project: Project,
@@ -112,5 +152,33 @@ def review_get(*, project: Project, review_id: str, entity_type: str | None = No
     return review
 
 
-def admins_of(*, project: Project) -> QuerySet[Membership]:
-    return member_list(project=project).filter(role=Role.ADMIN)
+def open_invitation_list(*, project: Project) -> QuerySet[Invitation]:
+    """Invitations not yet accepted, withdrawn or expired, newest first."""
+    return (
+        Invitation.objects.filter(
+            project=project,
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .select_related("invited_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def with_any_tag(queryset: QuerySet, tags: Iterable[str]) -> QuerySet:
+    """The entities of ``queryset`` (a model with a JSON ``tags`` list) carrying any of ``tags``,
+    filtered in the database: JSON containment on PostgreSQL; SQLite has none, so there the
+    serialised tag is looked for in the list's JSON text."""
+    wanted = [tag for tag in dict.fromkeys(tags) if tag]
+    if not wanted:
+        return queryset
+    any_tag = Q()
+    if connection.vendor == "postgresql":
+        for tag in wanted:
+            any_tag |= Q(tags__contains=[tag])
+        return queryset.filter(any_tag)
+    queryset = queryset.annotate(_tags_text=Cast("tags", TextField()))
+    for tag in wanted:
+        any_tag |= Q(_tags_text__contains=json.dumps(tag))
+    return queryset.filter(any_tag)

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_filters",
     "django_htmx",
+    "axes",
     "console",
     "ruleset",
     "flags",
@@ -91,6 +92,9 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "console.middleware.ServiceUnavailableMiddleware",
     "console.middleware.JsonApiErrorsMiddleware",
+    # Turns a login refused for too many failures into the lockout page (it reads the flag the
+    # login view's authentication left on the request).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "console.urls"
@@ -146,6 +150,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # Refuses logins of a locked-out account or address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    # The username or the email address (any case).
+    "console.web.authentication.EmailOrUsernameBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -181,9 +191,44 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", not 
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
+BEHIND_TLS_PROXY = env_bool("DJANGO_BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
+
+# The console's address as people and SDKs reach it (e.g. https://flags.example.com), for links
+# in invitation emails and the SDK snippets; without it, pages use the address of the request.
+CONSOLE_PUBLIC_URL = env_str("CONSOLE_PUBLIC_URL").rstrip("/")
+
+# Outgoing mail (team invitations). Without EMAIL_HOST no mail is sent: the invitation link is
+# shown to the admin who made it, to pass on.
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+# Port 465 speaks TLS from the start (EMAIL_USE_SSL); 587 upgrades with STARTTLS (EMAIL_USE_TLS).
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", not EMAIL_USE_SSL)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "flag-console@localhost")
+EMAIL_CONFIGURED = bool(EMAIL_HOST)
+# How long an invitation link stays valid.
+INVITATION_DAYS = env_int("INVITATION_DAYS", 7)
+
+# Login throttling (django-axes): failed logins are counted per account (whether typed as its
+# username or its email) and per client address, in the database so that every process shares
+# the count. Past the limit, logins of that account or from that address are refused until the
+# cool-off has passed since the last failure.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "console.web.authentication.throttle_username"
+AXES_CLIENT_IP_CALLABLE = "console.web.authentication.client_address"
+AXES_LOCKOUT_CALLABLE = "console.web.authentication.lockout_response"
+# Failed attempts are what the throttle needs; a row per successful login would only grow.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ADMIN = False
 
 # Bodies: the largest any endpoint accepts (PostHog batches, Statsig log_event). Each endpoint
 # enforces its own smaller limit; Django's own guard must not answer first with an HTML 400.
@@ -337,6 +382,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # django-axes announces itself at INFO in every process, commands included.
+        "axes.apps": {"level": "WARNING"},
         # The access log (manage.py serve --access-log) writes at INFO whatever LOG_LEVEL says.
         "console.access": {"level": "INFO"},
     },

@@ -1,7 +1,9 @@
-"""Reads of the event store for the console's Events screen and the gate/experiment charts."""
+"""Reads of the event store for the console's Events screen, the gate/experiment charts and the
+check counts that entity lists show beside each entity."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -67,6 +69,31 @@ def exposure_counts(
     return out
 
 
+def exposure_totals(
+    *, project: Project, kind: str, names: Iterable[str], since: datetime
+) -> dict[str, int]:
+    """Exposures (checks) of each named entity since ``since``, for a page of entities: one
+    aggregated query whatever the number of names. Every name asked for is in the answer (0 when
+    it has none); no query at all when there is no name."""
+    wanted = list(dict.fromkeys(name for name in names if name))
+    if not wanted:
+        return {}
+    rows = (
+        Exposure.objects.filter(
+            project_id=project.pk,
+            kind=KIND_ALIASES.get(kind, kind),
+            name__in=wanted,
+            time__gte=since,
+        )
+        .values("name")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    totals = dict.fromkeys(wanted, 0)
+    totals.update((row["name"], row["count"]) for row in rows)
+    return totals
+
+
 def event_counts_per_day(
     *, project: Project, days: int = DEFAULT_DAYS, names: list[str] | None = None
 ) -> list[dict[str, Any]]:
@@ -81,16 +108,6 @@ def event_counts_per_day(
         .order_by("day", "name")
     )
     return [{"day": _as_date(r["day"]), "name": r["name"], "count": r["count"]} for r in rows]
-
-
-def event_names(*, project: Project, days: int = DEFAULT_DAYS) -> list[str]:
-    """Names seen in the period (the tail's name filter)."""
-    return list(
-        Event.objects.filter(project_id=project.pk, time__gte=_since(days))
-        .order_by("name")
-        .values_list("name", flat=True)
-        .distinct()[:500]
-    )
 
 
 def recent_events(
@@ -129,12 +146,10 @@ def dropped_counts(*, project: Project, days: int = DEFAULT_DAYS) -> list[dict[s
     return [dict(row) for row in rows]
 
 
-def dropped_totals(*, project: Project, days: int = DEFAULT_DAYS) -> dict[str, int]:
-    """{reason: total} over the period."""
-    rows = (
-        DroppedEventCount.objects.filter(project_id=project.pk, day__gte=_since(days).date())
-        .values("reason")
-        .annotate(count=Sum("count"))
-        .order_by("reason")
+def project_has_received_data(*, project: Project) -> bool:
+    """Whether any event or exposure of the project has been stored: the "waiting for the first
+    event" indicator of the console's Connect an SDK page."""
+    return (
+        Event.objects.filter(project_id=project.pk).exists()
+        or Exposure.objects.filter(project_id=project.pk).exists()
     )
-    return {row["reason"]: row["count"] for row in rows}

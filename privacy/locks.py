@@ -52,7 +52,7 @@ class FileLock:
         self._held: dict[int, int] = {}
         database = str(connection.settings_dict.get("NAME") or "default")
         self._prefix = hashlib.sha256(database.encode()).hexdigest()[:12]
-        self._dir = Path(getattr(settings, "VAR_DIR", Path.cwd() / "var")) / "locks"
+        self._dir = Path(settings.VAR_DIR) / "locks"
 
     def _path(self, pk: int) -> Path:
         return self._dir / f"deletion-{self._prefix}-{pk}.lock"

@@ -26,6 +26,7 @@ from console.actors import Actor
 from console.errors import ValidationError
 from console.models import ActorType, ApiKey, Project, Role
 from console.services.audit import audit_record
+from console.validation import IdProblemKind, scan_ids, validate_text
 from privacy.erasers import (
     CHUNK_SIZE,
     ERASED_MARKER,
@@ -80,18 +81,12 @@ def server_key_actor(api_key: ApiKey) -> Actor:
 def _parse_request_id(value: Any) -> str:
     if value is None or value == "":
         return str(uuid.uuid4())
-    if not isinstance(value, str):
-        raise ValidationError.for_field("request_id", "request_id must be a string.")
-    if len(value) > MAX_REQUEST_ID_LENGTH:
-        raise ValidationError.for_field(
-            "request_id",
-            f"request_id is {len(value)} characters long; at most {MAX_REQUEST_ID_LENGTH} allowed.",
-        )
-    if not value.strip() or any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+    request_id = validate_text(value, "request_id", max_length=MAX_REQUEST_ID_LENGTH)
+    if not request_id.strip() or any(ord(ch) < 32 or ord(ch) == 127 for ch in request_id):
         raise ValidationError.for_field(
             "request_id", "request_id must be printable text (no control characters)."
         )
-    return value
+    return request_id
 
 
 def _parse_delimiter(value: Any) -> str:
@@ -99,65 +94,60 @@ def _parse_delimiter(value: Any) -> str:
         return DEFAULT_DELIMITER
     if not isinstance(value, str) or value == "":
         raise ValidationError.for_field("delimiter", "delimiter must be a non-empty string.")
-    if len(value) > MAX_DELIMITER_LENGTH:
-        raise ValidationError.for_field(
-            "delimiter", f"delimiter is at most {MAX_DELIMITER_LENGTH} characters long."
-        )
-    return value
+    return validate_text(value, "delimiter", max_length=MAX_DELIMITER_LENGTH)
 
 
 def parse_ids(raw: Any, delimiter: str) -> list[str]:
     """The distinct ids of a request, in the order sent; raises naming the problem.
 
-    ``raw`` is one delimited string (``"1,2,3"``) or a JSON array of strings. Whitespace around
-    each id and empty entries are ignored. Error messages never repeat an id.
+    ``raw`` is one delimited string (``"1,2,3"``) or a JSON array of strings (numbers are taken
+    as strings). Whitespace around each id and empty entries are ignored. Error messages never
+    repeat an id.
     """
     if raw is None:
         raise ValidationError.for_field("ids", "ids is required: a delimited string of ids.")
     if isinstance(raw, str):
-        values = [part.strip() for part in raw.split(delimiter)]
+        values = raw.split(delimiter)
     elif isinstance(raw, list):
-        values = []
-        for index, item in enumerate(raw):
-            if isinstance(item, bool) or not isinstance(item, str | int):
-                raise ValidationError.for_field(f"ids[{index}]", f"ids[{index}] must be a string.")
-            values.append(str(item).strip())
+        values = raw
     else:
         raise ValidationError.for_field(
             "ids", "ids must be a delimited string (or a JSON array of strings)."
         )
-    values = [value for value in values if value]
-    if not values:
+    ids, problems = scan_ids(values, max_length=MAX_ID_LENGTH, numbers=(int,), drop_empty=True)
+    for problem in problems:
+        if problem.kind == IdProblemKind.NOT_A_STRING:
+            path = f"ids[{problem.index}]"
+            raise ValidationError.for_field(path, f"{path} must be a string.")
+    if not ids and not problems:
         raise ValidationError.for_field("ids", "ids is empty: send at least one id to delete.")
-    if len(values) > MAX_IDS_PER_REQUEST:
+    count = len(ids) + len(problems)
+    if count > MAX_IDS_PER_REQUEST:
         raise ValidationError.for_field(
             "ids",
-            f"ids has {len(values):,} ids; at most {MAX_IDS_PER_REQUEST:,} are accepted in one "
+            f"ids has {count:,} ids; at most {MAX_IDS_PER_REQUEST:,} are accepted in one "
             "request. Split them into several requests.",
         )
-    for position, value in enumerate(values, start=1):
-        if "\x00" in value:
-            raise ValidationError.for_field(
-                "ids", f"id number {position} contains a NUL character, which no id may hold."
+    if problems:
+        problem = problems[0]
+        position = problem.index + 1
+        if problem.kind == IdProblemKind.NUL:
+            message = f"id number {position} contains a NUL character, which no id may hold."
+        else:
+            message = (
+                f"id number {position} is {len(problem.value.strip())} characters long; ids are "
+                f"at most {MAX_ID_LENGTH} characters."
             )
-        if len(value) > MAX_ID_LENGTH:
-            raise ValidationError.for_field(
-                "ids",
-                f"id number {position} is {len(value)} characters long; ids are at most "
-                f"{MAX_ID_LENGTH} characters.",
-            )
-    return list(dict.fromkeys(values))
+        raise ValidationError.for_field("ids", message)
+    return ids
 
 
 def _parse_unit_type(project: Project, value: Any) -> str:
-    if value is None or value == "":
-        raise ValidationError.for_field("unit_type", 'unit_type is required, e.g. "user_id".')
-    if not isinstance(value, str):
-        raise ValidationError.for_field("unit_type", "unit_type must be a string.")
-    resolved = resolve_unit_type(project.pk, value)
+    unit_type = validate_text(value, "unit_type", min_length=1)
+    resolved = resolve_unit_type(project.pk, unit_type)
     if resolved is None:
         known = ", ".join(project_unit_types(project.pk))
-        shown = value if len(value) <= 100 else value[:100] + "…"
+        shown = unit_type if len(unit_type) <= 100 else unit_type[:100] + "…"
         raise ValidationError.for_field(
             "unit_type",
             f"unit_type '{shown}' is not a unit type of this project; use one of: {known}.",

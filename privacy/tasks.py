@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.utils import timezone
 
 from privacy.services import deletion_process_pending
 
@@ -26,8 +27,6 @@ def _retry_if_failed(task, outcomes) -> None:
     failed = [o for o in outcomes if o.error and o.retry_at is not None]
     if not failed or task.request.called_directly or task.request.is_eager:
         return
-    from django.utils import timezone
-
     countdown = max(5, int(min((o.retry_at - timezone.now()).total_seconds() for o in failed)))
     if task.request.retries < MAX_RETRIES:
         raise task.retry(countdown=countdown, max_retries=MAX_RETRIES)

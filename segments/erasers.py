@@ -12,7 +12,12 @@ import logging
 
 from django.db import transaction
 
+from privacy.erasers import chunked, is_user_id_type, register_eraser
+from ruleset.store import rebuild_forgetting_history
+from segments import members
 from segments.models import Segment, SegmentType
+from segments.services.common import after_change
+from segments.services.id_lists import segment_list_file_rewrite
 
 logger = logging.getLogger(__name__)
 
@@ -21,8 +26,6 @@ ID_CONDITION_TYPES = frozenset({"user_id", "unit_id"})
 
 
 def _matches_unit_type(segment_id_type: str, unit_type: str) -> bool:
-    from privacy.erasers import is_user_id_type
-
     if is_user_id_type(unit_type):
         return is_user_id_type(segment_id_type)
     return segment_id_type.lower() == unit_type.lower()
@@ -54,10 +57,6 @@ def _scrub_rules(rules: list[dict], unit_type: str, erased: set[str], id_type: s
 
 
 def erase_segment_ids(*, project_id: int, unit_type: str, ids: list[str]) -> int:
-    from privacy.erasers import chunked
-    from segments import members
-    from segments.services import _after_change, segment_list_file_rewrite
-
     erased_rows = 0
     ruleset_changed = False
     segments = Segment.objects.filter(project_id=project_id).exclude(type=SegmentType.ANALYSIS_LIST)
@@ -82,21 +81,17 @@ def erase_segment_ids(*, project_id: int, unit_type: str, ids: list[str]) -> int
                     segment.rules = rules
                     segment.version += 1
                     segment.save(update_fields=["rules", "version", "updated_at"])
-                    _after_change(project_id, ruleset=True)
+                    after_change(project_id, ruleset=True)
                     erased_rows += removed
                     ruleset_changed = True
     if ruleset_changed:
         # Compiled rulesets hold rules and inline small id lists: every older version still
         # names the erased ids.
-        from ruleset.store import rebuild_forgetting_history
-
         rebuild_forgetting_history(project_id)
     return erased_rows
 
 
 def register() -> None:
-    from privacy.erasers import register_eraser
-
     register_eraser(
         ERASER_NAME,
         covers=["segments.Segment", "segments.SegmentMember", "segments.IdListFileChunk"],

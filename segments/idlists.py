@@ -39,6 +39,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from segments import listfile
+from segments.selectors import id_list_states
 
 logger = logging.getLogger(__name__)
 
@@ -50,9 +51,7 @@ SORT_SLICE = 250_000
 
 
 def _interval_seconds() -> float:
-    interval_ms = getattr(
-        settings, "ID_LIST_CHECK_INTERVAL_MS", getattr(settings, "RULESET_CHECK_INTERVAL_MS", 250)
-    )
+    interval_ms = getattr(settings, "ID_LIST_CHECK_INTERVAL_MS", settings.RULESET_CHECK_INTERVAL_MS)
     return max(int(interval_ms), 0) / 1000.0
 
 
@@ -280,11 +279,9 @@ class _ProjectLists:
 
     def _refresh(self) -> None:
         token = _read_token(self.project_id)
-        shared = getattr(settings, "CACHE_IS_SHARED", False)
+        shared = settings.CACHE_IS_SHARED
         if shared and self.loaded and token is not None and token == self.token:
             return
-        from segments.selectors import id_list_states
-
         states = id_list_states(project_id=self.project_id)
         present = set()
         for state in states:
@@ -345,10 +342,6 @@ class ProjectIdLists(Mapping[str, IdListMembership]):
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
-
-    def refresh_now(self) -> None:
-        self._lists.expire()
-        self._lists.maybe_refresh()
 
     def memory_bytes(self) -> int:
         return sum(m.memory_bytes() for m in self._lists.lists.values())

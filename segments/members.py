@@ -117,14 +117,3 @@ def member_page_after(segment_pk: int, *, after: str, limit: int) -> list[str]:
         .order_by("unit_id")
         .values_list("unit_id", flat=True)[:limit]
     )
-
-
-def members_among(segment_pk: int, unit_ids: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    for chunk in _chunks(unit_ids, PORTABLE_CHUNK):
-        found.update(
-            SegmentMember.objects.filter(segment_id=segment_pk, unit_id__in=chunk).values_list(
-                "unit_id", flat=True
-            )
-        )
-    return found

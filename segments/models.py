@@ -18,7 +18,6 @@ from django.db import models
 
 from console.models import Project
 
-ID_MIN_LENGTH = 3
 ID_MAX_LENGTH = 100
 NAME_MAX_LENGTH = 100
 DESCRIPTION_MAX_LENGTH = 1000

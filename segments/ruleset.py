@@ -17,10 +17,13 @@ from __future__ import annotations
 from typing import Any
 
 from console.models import Project
+from ruleset.conditions import compile_rule_conditions
 from segments.models import Segment, SegmentMember, SegmentType
-from segments.services import INLINE_ID_LIMIT
 
 SEGMENT_GATE_PREFIX = "segment:"
+# ID lists with at most this many ids compile inline into the ruleset; larger ones become
+# ``in_segment_list`` conditions served from the id-list files and the in-memory membership.
+INLINE_ID_LIMIT = 1000
 
 
 def segment_gate_name(segment_id: str) -> str:
@@ -75,15 +78,18 @@ def _spec(segment: Segment, rules: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def compiles_inline(id_count: int) -> bool:
+    """Whether an ID list of ``id_count`` ids compiles with its ids inline."""
+    return id_count <= INLINE_ID_LIMIT
+
+
 def uses_id_list_file(segment: Segment) -> bool:
     """Whether the compiled segment refers to its SDK id list instead of inlining the ids."""
-    return segment.type == SegmentType.ID_LIST and segment.id_count > INLINE_ID_LIMIT
+    return segment.type == SegmentType.ID_LIST and not compiles_inline(segment.id_count)
 
 
 def segment_specs(*, project: Project | int) -> list[dict[str, Any]]:
     """Every targetable segment of the project as an SDK spec dict (two queries)."""
-    from ruleset.conditions import compile_rule_conditions
-
     segments = list(
         Segment.objects.filter(project=project)
         .exclude(type=SegmentType.ANALYSIS_LIST)
@@ -141,15 +147,3 @@ def segment_specs(*, project: Project | int) -> list[dict[str, Any]]:
             ]
         specs.append(_spec(segment, rules))
     return specs
-
-
-def segment_id_list_names(*, project: Project | int) -> list[str]:
-    """Names of the id lists the compiled segments refer to (for the ruleset's ``id_lists``
-    index, which the python SDK ignores)."""
-    return list(
-        Segment.objects.filter(
-            project=project, type=SegmentType.ID_LIST, id_count__gt=INLINE_ID_LIMIT
-        )
-        .order_by("key")
-        .values_list("key", flat=True)
-    )

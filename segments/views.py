@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -61,15 +60,13 @@ def segment_list(request: HttpRequest) -> HttpResponse:
     project = request.project
     form = SegmentFilterForm(request.GET or None, tags=entities.distinct_tags(Segment, project))
     filters = form.filters()
-    archived = {"": False, "archived": True, "all": None}[filters["status"]]
-    segments = Segment.objects.filter(project=project)
-    if filters["type"]:
-        segments = segments.filter(type=filters["type"])
-    if archived is not None:
-        segments = segments.filter(archived=archived)
-    if filters["q"]:
-        segments = segments.filter(Q(name__icontains=filters["q"]) | Q(key__icontains=filters["q"]))
-    segments = entities.with_tag(segments, filters["tag"])
+    segments = selectors.segment_list(
+        project=project,
+        type=filters["type"] or None,
+        tags=[filters["tag"]],
+        archived={"": False, "archived": True, "all": None}[filters["status"]],
+        search=filters["q"] or None,
+    )
     segments = segments.order_by(*SORTS.get(filters["sort"], SORTS["-modified"])).defer("rules")
     page = paginate(request, segments)
     reviews = flag_selectors.active_reviews(
@@ -126,15 +123,6 @@ def segment_create(request: HttpRequest) -> HttpResponse:
 
 
 # -- detail -----------------------------------------------------------------------------------------
-
-
-def _lookup_member(segment: Segment, unit_id: str) -> bool:
-    lookup = getattr(selectors, "segment_is_member", None)
-    if lookup is not None:
-        return bool(lookup(segment=segment, unit_id=unit_id))
-    from segments import members
-
-    return unit_id in members.members_among(segment.pk, [unit_id])
 
 
 def _detail_context(
@@ -350,7 +338,10 @@ def segment_lookup(request: HttpRequest, segment_id: str) -> HttpResponse:
     result = None
     if form.is_valid():
         unit_id = form.cleaned_data["id"].strip()
-        result = {"id": unit_id, "member": _lookup_member(segment, unit_id)}
+        result = {
+            "id": unit_id,
+            "member": selectors.segment_is_member(segment=segment, unit_id=unit_id),
+        }
     context = {"segment": segment, "lookup_form": form, "lookup": result}
     if request.htmx:
         return render(request, "segments/_lookup.html", context)

@@ -128,9 +128,16 @@ class ReviewCommitView(_ReviewView):
         )
 
 
-def review_urlpatterns(prefix: str, *, entity_type: str, entity_label: str) -> list:
+def review_urlpatterns(
+    prefix: str,
+    *,
+    entity_type: str,
+    entity_label: str,
+    list_view: type[ReviewListView] = ReviewListView,
+) -> list:
     """URL patterns for one entity's reviews, e.g. ``review_urlpatterns("gates", entity_type="gate",
-    entity_label="Gate")``."""
+    entity_label="Gate")``; ``list_view``: the entity's own list (one that answers 404 for an
+    entity the project does not have)."""
 
     def bind(view: type[_ReviewView]):
         return view.as_view(entity_type=entity_type, entity_label=entity_label)
@@ -138,7 +145,7 @@ def review_urlpatterns(prefix: str, *, entity_type: str, entity_label: str) -> l
     base = f"{prefix}/<str:entity_id>/reviews"
     name = f"{entity_type}-review"
     return [
-        path(base, bind(ReviewListView), name=f"{name}-list"),
+        path(base, bind(list_view), name=f"{name}-list"),
         path(f"{base}/<str:review_id>", bind(ReviewDetailView), name=f"{name}-detail"),
         path(f"{base}/<str:review_id>/approve", bind(ReviewApproveView), name=f"{name}-approve"),
         path(f"{base}/<str:review_id>/reject", bind(ReviewRejectView), name=f"{name}-reject"),

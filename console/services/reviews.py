@@ -74,10 +74,6 @@ def change_kind(change_type: str) -> ChangeKind:
         raise ValidationError.for_field("change_type", f"Unknown change '{change_type}'.") from None
 
 
-def registered_change_types() -> list[str]:
-    return sorted(_CHANGE_KINDS)
-
-
 def change_needs_review(
     *,
     project: Project,

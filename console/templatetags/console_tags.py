@@ -33,6 +33,7 @@ from django.utils.timesince import timesince, timeuntil
 
 from console.actors import ROLE_RANK
 from console.models import Role
+from console.web.diffs import old_and_new
 
 register = template.Library()
 
@@ -68,6 +69,7 @@ AREAS: tuple[Area, ...] = (
     Area("Layers", ("layer-list",), SECTION_BUILD, "flags.Layer"),
     Area("Holdouts", ("holdout-list",), SECTION_BUILD, "flags.Holdout"),
     Area("Segments", ("segment-list",), SECTION_BUILD, "segments.Segment"),
+    Area("Connect an SDK", ("connect-sdk",), SECTION_DATA),
     Area("Events", ("event-list",), SECTION_DATA),
     Area(
         "Privacy",
@@ -343,10 +345,7 @@ def change_rows(changes: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     """An audit entry's ``{field: {old, new}}`` as rows for a table or list."""
     rows = []
     for field, change in (changes or {}).items():
-        if isinstance(change, Mapping) and ("old" in change or "new" in change):
-            old, new = change.get("old"), change.get("new")
-        else:
-            old, new = None, change
+        old, new = old_and_new(change)
         rows.append(
             {
                 "field": field,
@@ -361,13 +360,6 @@ def change_rows(changes: Mapping[str, Any] | None) -> list[dict[str, Any]]:
 def humanize_action(action_type: str) -> str:
     """``gate_review_approve`` -> "Gate review approve"."""
     return str(action_type).replace("_", " ").capitalize()
-
-
-@register.filter
-def get_item(mapping: Mapping[str, Any] | None, key: str) -> Any:
-    if not mapping:
-        return None
-    return mapping.get(key)
 
 
 @register.filter

@@ -1,4 +1,5 @@
-"""The audit log screen, filtered by entity, action and actor.
+"""The audit log screen, filtered by entity, action and actor; each entry opens to its whole
+before/after diff.
 
 Every write goes through a console service; its domain errors are shown next to the form field
 they name. Viewers see no edit controls, and the server refuses their writes with 403 whatever the
@@ -9,11 +10,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from console import selectors
+from console.errors import NotFound
 from console.forms import (
     AuditFilterForm,
 )
@@ -22,6 +24,7 @@ from console.models import (
     Project,
     Role,
 )
+from console.web.diffs import change_diffs
 from console.web.shell import (
     paginate,
     project_view,
@@ -75,3 +78,20 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         else "console/audit_list.html"
     )
     return render(request, template, context, status=status)
+
+
+@project_view(Role.VIEWER)
+@require_GET
+def audit_entry(request: HttpRequest, entry_id: int) -> HttpResponse:
+    """One entry with every changed field whole: the fragment an expanded row loads, or a page
+    of its own (a link to share, and the way without JavaScript)."""
+    try:
+        entry = selectors.audit_log_get(project=request.project, entry_id=entry_id)
+    except NotFound as error:
+        raise Http404(error.message) from error
+    template = (
+        "console/_audit_entry_diff.html"
+        if getattr(request, "htmx", False)
+        else "console/audit_entry.html"
+    )
+    return render(request, template, {"entry": entry, "diffs": change_diffs(entry.changes)})

@@ -19,7 +19,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import connection
-from django.db.models import Count, Model, QuerySet
+from django.db.models import Model, QuerySet
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -32,6 +32,7 @@ from console.errors import DomainError, NotFound
 from console.models import Review, Role
 from console.services.reviews import ChangeOutcome, open_review_for
 from console.web.shell import add_domain_errors
+from events import selectors as event_selectors
 from flags import selectors as flag_selectors
 from flags.forms import SORTS, EntityFilterForm, TestUserForm
 
@@ -185,26 +186,9 @@ def filter_form(request: HttpRequest, *, tags: list[str], statuses) -> EntityFil
 def checks_last_day(project, *, kind: str, names: Iterable[str]) -> dict[str, int]:
     """Exposures (checks) per entity over the last 24 hours, for the entities of one list page:
     one aggregated query."""
-    names = [name for name in names if name]
-    if not names:
-        return {}
-    try:
-        from events import selectors as event_selectors
-        from events.models import Exposure
-    except ImportError:  # the event store is not installed
-        return {}
-    totals = getattr(event_selectors, "exposure_totals", None)
-    since = timezone.now() - timedelta(hours=24)
-    if totals is not None:
-        return dict(totals(project=project, kind=kind, names=names, since=since))
-    kind = event_selectors.KIND_ALIASES.get(kind, kind)
-    rows = (
-        Exposure.objects.filter(project_id=project.pk, kind=kind, name__in=names, time__gte=since)
-        .values("name")
-        .annotate(count=Count("id"))
-        .order_by()
+    return event_selectors.exposure_totals(
+        project=project, kind=kind, names=names, since=timezone.now() - timedelta(hours=24)
     )
-    return {row["name"]: row["count"] for row in rows}
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from console import selectors
 from console.errors import DomainError, NotFound
@@ -32,10 +32,19 @@ from console.web.shell import (
 )
 
 
+def _key_page(request: HttpRequest):
+    page = paginate(
+        request, selectors.api_key_list(project=request.project).select_related("created_by")
+    )
+    last_used = selectors.api_key_last_used(keys=page.object_list)
+    for key in page.object_list:
+        key.last_used_fresh = last_used[key.pk]
+    return page
+
+
 def _key_list_context(request: HttpRequest, form: ApiKeyCreateForm | None) -> dict[str, Any]:
-    keys = selectors.api_key_list(project=request.project).select_related("created_by")
     return {
-        "page": paginate(request, keys),
+        "page": _key_page(request),
         "form": form
         if form is not None
         else (ApiKeyCreateForm(project=request.project) if request.is_admin else None),
@@ -109,3 +118,10 @@ def key_rotate(request: HttpRequest, public_id: str) -> HttpResponse:
         messages.error(request, error.message)
         return redirect("key-list", project_slug=request.project.slug)
     return _key_secret_response(request, key, secret, rotated_from=old)
+
+
+@project_view(Role.VIEWER)
+@require_GET
+def key_usage(request: HttpRequest) -> HttpResponse:
+    """The "last used" cells of one page of keys, swapped in place by the page's poll."""
+    return render(request, "console/_key_usage.html", {"page": _key_page(request)})

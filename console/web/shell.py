@@ -7,6 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Page, Paginator
@@ -80,3 +81,11 @@ def render_with_errors(
 
 def project_url(name: str, project: Project, *args: Any) -> str:
     return reverse(name, args=[project.slug, *args])
+
+
+def public_url(request: HttpRequest, path: str) -> str:
+    """An absolute URL of this console: on ``CONSOLE_PUBLIC_URL`` when configured (the address
+    people and SDKs use, which a proxy may hide from the request), else the request's own."""
+    if settings.CONSOLE_PUBLIC_URL:
+        return settings.CONSOLE_PUBLIC_URL + path
+    return request.build_absolute_uri(path)

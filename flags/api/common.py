@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db.models import QuerySet
@@ -16,6 +16,7 @@ from console.api.schema import RESPECT_REVIEWS_HEADER, envelope, responses
 from console.models import Review
 from flags import selectors
 from flags.api.inputs import plain
+from flags.api.outputs import checks_per_hour
 
 
 def query_parameters(*names: str) -> list[OpenApiParameter]:
@@ -40,16 +41,21 @@ def tags_filter(params) -> list[str] | None:
 
 class EntityAPIView(ConsoleAPIView):
     """A console API view about one kind of entity. Subclasses set ``entity_type`` (as the
-    reviews know it, or "" when the entity is not reviewable) and ``render``."""
+    reviews know it, or "" when the entity is not reviewable), ``exposure_kind`` when the output
+    carries ``checksPerHour``, and ``render``."""
 
     entity_type: str = ""
+    exposure_kind: str = ""
+    # ``checksPerHour`` of the page being listed, read once for all its rows (None otherwise).
+    page_checks: Mapping[str, int] | None = None
 
     def render(self, entity: Any, reviews: dict[str, Review] | None = None) -> dict[str, Any]:
         raise NotImplementedError
 
     def respond_entities(self, message: str, entities: QuerySet | Iterable[Any]) -> Response:
         """A page of ``entities`` (newest first as the selector orders them) in Statsig's list
-        envelope, with the open reviews of the page read in one query."""
+        envelope, with the open reviews and the checks per hour of the page read in one query
+        each."""
         page = self.page()
         if isinstance(entities, QuerySet):
             total = entities.count()
@@ -67,6 +73,12 @@ class EntityAPIView(ConsoleAPIView):
             if self.entity_type
             else None
         )
+        if self.exposure_kind:
+            self.page_checks = checks_per_hour(
+                project=self.project,
+                kind=self.exposure_kind,
+                names=[item.slug for item in items],
+            )
         return self.respond_page(
             message, [self.render(item, reviews) for item in items], page, total
         )

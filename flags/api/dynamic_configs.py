@@ -98,9 +98,12 @@ class ConfigPartialInputSerializer(ConfigBodySerializer):
 
 class _ConfigView(EntityAPIView):
     entity_type = DYNAMIC_CONFIG
+    exposure_kind = "config"
 
     def render(self, config: DynamicConfig, reviews: dict[str, Review] | None = None) -> dict:
-        return dynamic_config_output(config, project=self.project, reviews=reviews)
+        return dynamic_config_output(
+            config, project=self.project, reviews=reviews, checks=self.page_checks
+        )
 
     def get_config(self, config_id: str) -> DynamicConfig:
         return selectors.dynamic_config_get(project=self.project, config_id=config_id)

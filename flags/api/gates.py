@@ -91,9 +91,10 @@ class GatePartialInputSerializer(GateBodySerializer):
 
 class _GateView(EntityAPIView):
     entity_type = GATE
+    exposure_kind = "gate"
 
     def render(self, gate: Gate, reviews: dict[str, Review] | None = None) -> dict[str, Any]:
-        return gate_output(gate, project=self.project, reviews=reviews)
+        return gate_output(gate, project=self.project, reviews=reviews, checks=self.page_checks)
 
     def get_gate(self, gate_id: str) -> Gate:
         return selectors.gate_get(project=self.project, gate_id=gate_id)

@@ -19,7 +19,8 @@ from typing import Any
 from console import wire
 from console.errors import ValidationError
 from console.models import ApiKey, Project
-from privacy.models import DeletionSource
+from console.validation import validate_text
+from privacy.models import MAX_REQUEST_ID_LENGTH, DeletionSource
 from privacy.selectors import deletion_request_get, deletion_request_wire_status
 from privacy.services import deletion_request_submit, server_key_actor
 
@@ -70,11 +71,12 @@ def _wants_json(request: wire.Request) -> bool:
 def get_delete_user_data_request_status(request: wire.Request) -> wire.Response:
     key = request.key(DELETION_KEYS)
     body = _body(request)
-    request_id = body.get("request_id")
-    if request_id is None or request_id == "":
-        raise _field_error(ValidationError.for_field("request_id", "request_id is required."))
-    if not isinstance(request_id, str):
-        raise _field_error(ValidationError.for_field("request_id", "request_id must be a string."))
+    try:
+        request_id = validate_text(
+            body.get("request_id"), "request_id", min_length=1, max_length=MAX_REQUEST_ID_LENGTH
+        )
+    except ValidationError as exc:
+        raise _field_error(exc) from None
     deletion = deletion_request_get(project_id=key.project_id, request_id=request_id)
     status = deletion_request_wire_status(deletion)
     if _wants_json(request):

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from console.api.reviews import review_urlpatterns
+from segments import services
 from segments.api import views
 
 urlpatterns = [
@@ -33,5 +34,10 @@ urlpatterns = [
         views.SegmentIdListMetadataView.as_view(),
         name="capi-segment-idlist-metadata",
     ),
-    *review_urlpatterns("segments", entity_type="segment", entity_label="Segment"),
+    *review_urlpatterns(
+        "segments",
+        entity_type=services.ENTITY_TYPE,
+        entity_label="Segment",
+        list_view=views.SegmentReviewListView,
+    ),
 ]

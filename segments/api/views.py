@@ -13,10 +13,13 @@ from rest_framework.response import Response
 
 from console.api.base import ConsoleAPIView
 from console.api.pagination import page_request, pagination_block
-from console.api.reviews import active_review_output
+from console.api.review_shape import ReviewSerializer
+from console.api.reviews import ReviewListView, active_review_output
 from console.api.schema import PAGE_PARAMETERS, RESPECT_REVIEWS_HEADER, envelope, responses
 from console.errors import ValidationError
-from console.models import OPEN_REVIEW_STATUSES, Review
+from console.models import Review
+from console.services.reviews import open_review_for
+from flags import selectors as flag_selectors
 from segments import selectors, services
 from segments.models import DEFAULT_ID_TYPE, Segment, SegmentType
 
@@ -181,25 +184,16 @@ def id_list_change_output(change: services.IdListChange) -> dict[str, Any]:
     }
 
 
-def _open_reviews(project, keys: list[str]) -> dict[str, Review]:
-    reviews: dict[str, Review] = {}
-    for review in Review.objects.filter(
-        project=project,
-        entity_type=services.ENTITY_TYPE,
-        entity_id__in=keys,
-        status__in=OPEN_REVIEW_STATUSES,
-    ).order_by("created_at", "id"):
-        reviews[review.entity_id] = review  # the newest wins
-    return reviews
-
-
 SEGMENT_RESPONSE = envelope("Segment", SegmentOutputSerializer)
 MUTATION_PARAMETERS = [RESPECT_REVIEWS_HEADER]
 
 
 class _SegmentView(ConsoleAPIView):
     def render(self, segment: Segment) -> dict[str, Any]:
-        return segment_output(segment, _open_reviews(self.project, [segment.key]).get(segment.key))
+        review = open_review_for(
+            project=self.project, entity_type=services.ENTITY_TYPE, entity_id=segment.key
+        )
+        return segment_output(segment, review)
 
     def body_object(self) -> dict[str, Any]:
         data = self.request.data
@@ -274,7 +268,9 @@ class SegmentListCreateView(_SegmentView):
         )
         total = segments.count()
         rows = list(segments[page.offset : page.offset + page.limit])
-        reviews = _open_reviews(self.project, [s.key for s in rows])
+        reviews = flag_selectors.active_reviews(
+            project=self.project, entity_type=services.ENTITY_TYPE, entity_ids=[s.key for s in rows]
+        )
         items = [segment_output(s, reviews.get(s.key)) for s in rows]
         return self.respond_page("Segments listed successfully.", items, page, total)
 
@@ -482,3 +478,21 @@ class SegmentIdListMetadataView(_SegmentView):
                 "creationTime": segment.list_file_created_ms,
             },
         )
+
+
+# -- reviews -------------------------------------------------------------------------------
+
+
+class SegmentReviewListView(ReviewListView):
+    """``GET /segments/{id}/reviews``: the segment's reviews, 404 for a segment the project does
+    not have (the other review endpoints are the shared ones)."""
+
+    @extend_schema(
+        parameters=PAGE_PARAMETERS,
+        responses=responses(
+            {200: envelope("ReviewList", ReviewSerializer, many=True, paginated=True)}
+        ),
+    )
+    def get(self, request, entity_id: str):
+        selectors.segment_get(project=self.project, segment_id=entity_id)
+        return super().get(request, entity_id)

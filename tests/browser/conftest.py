@@ -8,7 +8,9 @@ Playwright's sync API against pytest-django's ``live_server``.
         ...
 
 On failure, every page the test opened is saved to ``test-artifacts/`` (PNG screenshot and the
-HTML), named after the test.
+HTML), named after the test. Tests also keep deliberate screenshots of the main screens for a
+person to look at, with ``screenshot(page, "name")``, in ``test-artifacts/screens/`` (gitignored,
+like the whole folder; ``KEEP_TEST_ARTIFACTS=1`` keeps an earlier run's).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ VIEWPORT = {"width": 1280, "height": 900}
 # Milliseconds Playwright waits for an element or a navigation before failing.
 TIMEOUT_MS = 15_000
 ARTIFACTS = "test-artifacts"
+SCREENS = "screens"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -95,7 +98,7 @@ def new_page(browser, live_server, request) -> Iterator[Callable[..., object]]:
 
     def make(**context_options):
         context = browser.new_context(
-            base_url=live_server.url, viewport=VIEWPORT, **context_options
+            base_url=live_server.url, **{"viewport": VIEWPORT, **context_options}
         )
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
@@ -129,13 +132,14 @@ def page(new_page):
 @pytest.fixture
 def logged_in_page(new_page, live_server) -> Callable[..., object]:
     """``logged_in_page(user)`` -> a Page in its own browser context with that user's session
-    (created server-side, as if they had logged in), opened at ``/``."""
+    (created server-side, as if they had logged in), opened at ``/`` (or ``path``); context
+    options such as ``viewport`` go to the new context."""
 
-    def make(user, *, path: str = "/"):
+    def make(user, *, path: str = "/", **context_options):
         client = Client()
         client.force_login(user)
         session = client.cookies[django_settings.SESSION_COOKIE_NAME].value
-        page = new_page()
+        page = new_page(**context_options)
         page.context.add_cookies(
             [
                 {
@@ -157,3 +161,18 @@ def _clean_artifacts(request) -> None:
     folder = Path(request.config.rootpath) / ARTIFACTS
     if folder.is_dir() and not os.environ.get("KEEP_TEST_ARTIFACTS"):
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def screenshot(request) -> Callable[..., Path]:
+    """``screenshot(page, "audit-entry")`` saves the whole page to
+    ``test-artifacts/screens/audit-entry.png`` and returns the path."""
+
+    def take(page, name: str) -> Path:
+        folder = Path(request.config.rootpath) / ARTIFACTS / SCREENS
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take

@@ -137,10 +137,11 @@ def crawl(client: Client, start: str = "/") -> CrawlResult:
 
 
 @pytest.fixture
-def demo(db):
-    """The demo project of ``seed_demo`` with reviews in every open state and a committed one."""
+def demo(db, tmp_path):
+    """The demo project of ``seed_demo`` with reviews in every open state and a committed one
+    (its logins and keys written to a temporary file, not the developer's var/demo.json)."""
     out = StringIO()
-    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", "--output", str(tmp_path / "demo.json"), stdout=out)
     seeded = json.loads(out.getvalue())
     project = Project.objects.get(slug=seeded["project"])
     users = {

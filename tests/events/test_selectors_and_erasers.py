@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -91,7 +92,6 @@ def test_event_counts_per_day__per_name(world, history):
     assert selectors.event_counts_per_day(project=world.project, days=1, names=["signup"]) == [
         {"day": today, "name": "signup", "count": 1}
     ]
-    assert selectors.event_names(project=world.project) == ["pageview", "purchase", "signup"]
 
 
 def test_recent_events__filters_and_after_id(world, history):
@@ -116,7 +116,6 @@ def test_dropped_counts__per_day_source_reason(world, history):
     assert selectors.dropped_counts(project=world.project) == [
         {"day": today, "source": "statsig_http", "reason": "missing_unit_id", "count": 1}
     ]
-    assert selectors.dropped_totals(project=world.project) == {"missing_unit_id": 1}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -267,10 +266,52 @@ def test_seed_demo_data__events_exposures_persons__idempotent(world):
     assert Exposure.objects.filter(project=world.project).count() > 400
     assert Person.objects.filter(project=world.project).count() == 5
     assert selectors.event_counts_per_day(project=world.project)
-    assert selectors.dropped_totals(project=world.project) == {
-        "missing_distinct_id": 2,
-        "missing_unit_id": 3,
-        "sdk_diagnostics": 5,
-    }
+    dropped = Counter()
+    for row in selectors.dropped_counts(project=world.project):
+        dropped[row["reason"]] += row["count"]
+    assert dropped == {"missing_distinct_id": 2, "missing_unit_id": 3, "sdk_diagnostics": 5}
     seed_demo_data(project=world.project, actor=world.actor())
     assert Event.objects.filter(project=world.project).count() == events
+
+
+def test_exposure_totals__page_of_names__each_counted_since_the_bound(
+    world, history, django_assert_num_queries
+):
+    today, yesterday = history
+    since_yesterday = datetime.combine(yesterday, datetime.min.time(), tzinfo=UTC)
+    since_today = datetime.combine(today, datetime.min.time(), tzinfo=UTC)
+    names = ["new_checkout", "never_checked"]
+    # One aggregated query for the whole page of names
+    with django_assert_num_queries(1):
+        totals = selectors.exposure_totals(
+            project=world.project, kind="gate", names=names, since=since_yesterday
+        )
+    assert totals == {"new_checkout": 3, "never_checked": 0}
+    assert selectors.exposure_totals(
+        project=world.project, kind="feature_gate", names=names, since=since_today
+    ) == {"new_checkout": 2, "never_checked": 0}
+
+
+def test_exposure_totals__experiment_kind_alias__counts_config_exposures(world, history):
+    _, yesterday = history
+    since = datetime.combine(yesterday, datetime.min.time(), tzinfo=UTC)
+    assert selectors.exposure_totals(
+        project=world.project, kind="experiment", names=["exp"], since=since
+    ) == {"exp": 3}
+
+
+def test_exposure_totals__other_project__zero(other_world, history):
+    since = datetime.now(UTC) - timedelta(days=7)
+    assert selectors.exposure_totals(
+        project=other_world.project, kind="gate", names=["new_checkout"], since=since
+    ) == {"new_checkout": 0}
+
+
+def test_exposure_totals__no_names__empty_without_a_query(world, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert (
+            selectors.exposure_totals(
+                project=world.project, kind="gate", names=["", ""], since=datetime.now(UTC)
+            )
+            == {}
+        )

@@ -409,6 +409,7 @@ def test_status__other_projects_request__unknown(api, world, other_world):
         ({}, "request_id is required."),
         ({"request_id": ""}, "request_id is required."),
         ({"request_id": 12}, "request_id must be a string."),
+        ({"request_id": "r" * 129}, "request_id is 129 characters long; at most 128 allowed."),
     ],
 )
 def test_status__missing_or_bad_request_id__400_naming_it(api, world, body, message):

@@ -7,13 +7,11 @@ from __future__ import annotations
 import pytest
 
 from console.models import Role
-from privacy.erasers import eraser_names
 from privacy.models import DeletionRequest, DeletionStatus
 from privacy.services import deletion_process_pending
 from tests.privacy.conftest import submit
 from tests.privacy.dump import dump_tables, pg_dump_text, tables_mentioning
 from tests.privacy.test_console_erasers import add_overrides
-from tests.privacy.test_registry import AWAITING_ERASER
 
 GONE_USERS = ["gdpr-gone-7f3a1", "gdpr-gone-9b2c2"]
 GONE_COMPANY = "gdpr-co-gone-44"
@@ -104,36 +102,18 @@ def seed_flags(world, users: list[str], key: str) -> None:
     )
 
 
-def awaiting_tables() -> set[str]:
-    """Tables of the stores that have no eraser yet (``test_registry.AWAITING_ERASER``)."""
-    from django.apps import apps
-
-    tables = set()
-    for label in AWAITING_ERASER:
-        try:
-            tables.add(apps.get_model(label)._meta.db_table)
-        except LookupError:
-            continue
-    return tables
-
-
 def _outside(found: dict[str, int], tables: set[str]) -> dict[str, int]:
     return {table: n for table, n in found.items() if not any(table.startswith(t) for t in tables)}
 
 
-def _flags_eraser_registered() -> bool:
-    return any(name.startswith("flags.") for name in eraser_names())
-
-
-def _seed_everything(api, world, other_world, *, flags: bool) -> None:
+def _seed_everything(api, world, other_world) -> None:
     seed_events(api, world, GONE_USERS, GONE_COMPANY)
     seed_events(api, world, KEPT_USERS, KEPT_COMPANY)
     seed_events(api, other_world, OTHER_PROJECT_USERS, "elsewhere-co")
     seed_segments(world, GONE_USERS + KEPT_USERS, "mixed")
     seed_segments(other_world, OTHER_PROJECT_USERS, "other")
     seed_console(world, GONE_USERS + KEPT_USERS)
-    if flags:
-        seed_flags(world, GONE_USERS + KEPT_USERS, "mixed")
+    seed_flags(world, GONE_USERS + KEPT_USERS, "mixed")
 
 
 def _erase_and_dump(world):
@@ -159,20 +139,17 @@ def _erase_and_dump(world):
 @pytest.mark.django_db(transaction=True)
 def test_dump__after_completion__no_table_holds_the_ids_others_untouched(api, world, other_world):
     # Given data in every store, for deleted users and for others
-    flags = _flags_eraser_registered()
-    _seed_everything(api, world, other_world, flags=flags)
+    _seed_everything(api, world, other_world)
     # When the requests are processed
     gone, kept, kept_before, after = _erase_and_dump(world)
     # Then no table mentions a deleted id, nor an id-list hash of one (SDK id-list files)
-    # (stores still awaiting their eraser are checked by the strict xfail below)
     hashes = [_id_list_hash(value) for value in GONE_USERS]
-    awaiting = awaiting_tables()
-    assert _outside(tables_mentioning(after, gone), awaiting) == {}
-    assert _outside(tables_mentioning(after, hashes), awaiting) == {}
+    assert tables_mentioning(after, gone) == {}
+    assert tables_mentioning(after, hashes) == {}
     # And every row of the others is still there (counts per table before and after), except
     # compiled rulesets: derived data, recompiled by the erasure with older versions dropped;
     # the newest still names the kept users.
-    derived = awaiting | {"flags_compiledruleset"}
+    derived = {"flags_compiledruleset"}
     assert _outside(tables_mentioning(after, kept), derived) == _outside(kept_before, derived)
     assert tables_mentioning(after, kept).get("flags_compiledruleset", 0) >= 1
     # And the committed database, dumped by pg_dump, agrees
@@ -181,7 +158,5 @@ def test_dump__after_completion__no_table_holds_the_ids_others_untouched(api, wo
         sections = text.split("\nCOPY ")
         for section in sections[1:]:
             table = section.split(" ", 1)[0].split(".")[-1].strip('"')
-            if any(table.startswith(t) for t in awaiting):
-                continue
             assert [value for value in gone + hashes if value in section] == [], table
         assert all(value in text for value in kept)

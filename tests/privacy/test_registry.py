@@ -33,13 +33,6 @@ ALLOW_LIST = {
     "auth.user": "console accounts, not SDK users",
 }
 
-#: Stores with no eraser yet. Each entry is an expected failure here and in test_dump that fails
-#: the suite once it is covered (strict xfail): then delete the entry.
-AWAITING_ERASER: dict[str, str] = {}
-#: Stores whose eraser runs (test_dump proves it) but does not declare ``covers=`` yet.
-AWAITING_COVERS: dict[str, str] = {}
-AWAITING = {**AWAITING_ERASER, **AWAITING_COVERS}
-
 
 def _is_console_user_fk(field: models.Field) -> bool:
     return (
@@ -68,18 +61,13 @@ def test_scan__finds_the_known_stores():
     found = user_id_models()
     for label in ("console.auditlog", "console.review", "privacy.deletionrequest"):
         assert label in found
-    if apps.is_installed("events"):
-        assert found["flag_events.event"] == ["user_id", "stable_id", "custom_ids", "user"]
+    assert found["flag_events.event"] == ["user_id", "stable_id", "custom_ids", "user"]
 
 
 def _params():
-    params = []
-    for label, fields in sorted(user_id_models().items()):
-        marks = []
-        if label in AWAITING:
-            marks.append(pytest.mark.xfail(strict=True, reason=AWAITING[label]))
-        params.append(pytest.param(label, fields, id=label, marks=marks))
-    return params
+    return [
+        pytest.param(label, fields, id=label) for label, fields in sorted(user_id_models().items())
+    ]
 
 
 @pytest.mark.parametrize(("label", "fields"), _params())
@@ -92,11 +80,9 @@ def test_model_with_user_id_field__covered_by_an_eraser(label, fields):
     )
 
 
-def test_allow_list_and_awaiting__name_real_models():
+def test_allow_list__names_real_models():
     labels = {model._meta.label_lower for model in apps.get_models()}
     assert set(ALLOW_LIST) - {"auth.user"} <= labels
-    stale = set(AWAITING) - labels
-    assert not stale, f"AWAITING names models that do not exist: {sorted(stale)}"
 
 
 def test_covers__name_real_models():

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from console.models import AuditLog
 from segments.models import IdListFileChunk, Segment, SegmentMember
 from tests.segments.conftest import create_segment, id_list
@@ -81,14 +79,41 @@ def test_delete__targeted_by_gate__400_names_gate(capi):
             ],
         },
     )
-    if gate.status_code == 404:
-        pytest.skip("the gates API is not built yet")
     assert gate.status_code == 201, gate.json()
     response = capi.delete("/segments/beta_testers")
     assert response.status_code == 400
     assert response.json()["errors"] == [
         {"property": "id", "message": "Used by gate 'new_checkout'."}
     ]
+
+
+def test_delete__targeted_by_experiment_override__400_names_experiment(capi):
+    id_list(capi, "Beta testers")
+    experiment = capi.post(
+        "/experiments",
+        {
+            "name": "Checkout test",
+            "groups": [
+                {"name": "Control", "size": 50, "parameterValues": {}},
+                {"name": "Test", "size": 50, "parameterValues": {}},
+            ],
+        },
+    )
+    assert experiment.status_code == 201, experiment.json()
+    overrides = capi.post(
+        "/experiments/checkout_test/overrides",
+        {
+            "overrides": [{"type": "segment", "id": "beta_testers", "groupID": "Test"}],
+            "userIDOverrides": [],
+        },
+    )
+    assert overrides.status_code == 200, overrides.json()
+    response = capi.delete("/segments/beta_testers")
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"property": "id", "message": "Used by experiment 'checkout_test'."}
+    ]
+    assert capi.get("/segments/beta_testers").status_code == 200
 
 
 def test_archive__segment__archived_and_still_listed(capi, world):

@@ -179,9 +179,14 @@ def test_get_id_list__after__keyset_pages(capi):
     id_list(capi, "Beta testers", [f"u{n:02d}" for n in range(25)])
     first = capi.get("/segments/beta_testers/id_list?limit=10&after=u09").json()
     assert first["data"]["ids"] == [f"u{n}" for n in range(10, 20)]
-    assert first["pagination"]["nextPage"] == (
-        "/console/v1/segments/beta_testers/id_list?after=u19&limit=10"
-    )
+    assert first["pagination"] == {
+        "itemsPerPage": 10,
+        "pageNumber": 1,
+        "nextPage": "/console/v1/segments/beta_testers/id_list?after=u19&limit=10",
+        "previousPage": None,
+        "totalItems": 25,
+        "all": "/console/v1/segments/beta_testers/id_list",
+    }
     last = capi.get(first["pagination"]["nextPage"].removeprefix("/console/v1")).json()
     assert last["data"]["ids"] == [f"u{n}" for n in range(20, 25)]
     assert last["pagination"]["nextPage"] is None
@@ -214,7 +219,7 @@ def test_count__segment_output_follows_changes(capi):
 
 
 def test_add__over_segment_limit__400_and_rolled_back(capi, monkeypatch):
-    monkeypatch.setattr("segments.services.MAX_IDS_PER_SEGMENT", 3)
+    monkeypatch.setattr("segments.services.id_lists.MAX_IDS_PER_SEGMENT", 3)
     id_list(capi, "Beta testers", ["a", "b"])
     response = capi.patch("/segments/beta_testers/id_list", {"ids": ["c", "d"]})
     assert response.status_code == 400

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
 from tests.segments.conftest import create_segment
 
 
@@ -49,6 +52,28 @@ def test_list__filters__type_tags_id_type(capi):
     assert (
         filtered["pagination"]["nextPage"] == "/console/v1/segments?type=rule_based&page=2&limit=1"
     )
+
+
+def _queries(capi, query: str) -> tuple[list[str], int]:
+    with CaptureQueriesContext(connection) as captured:
+        response = capi.get(f"/segments?{query}")
+    assert response.status_code == 200, response.json()
+    return [s["id"] for s in response.json()["data"]], len(captured)
+
+
+def test_list__tag_filter_1_or_30_segments__same_queries(capi):
+    # Given one tagged segment
+    create_segment(capi, name="Tagged 00", type="rule_based", tags=["beta"])
+    ids, queries_for_1 = _queries(capi, "tags=beta")
+    assert ids == ["tagged_00"]
+    # When there are 30, every other one tagged
+    for n in range(1, 30):
+        create_segment(capi, name=f"Tagged {n:02}", type="id_list", tags=["beta"] if n % 2 else [])
+    ids, queries_for_30 = _queries(capi, "tags=beta")
+    # Then the filter runs in the database: the same queries (the project, the count, the page
+    # and its open reviews), whatever the number of segments
+    assert len(ids) == 16
+    assert queries_for_1 == queries_for_30 == 4
 
 
 def test_list__bad_filter_or_page__400(capi):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from privacy import erasers
 from segments import services
 from segments.erasers import ERASER_NAME, erase_segment_ids
 from segments.listfile import id_list_hash
 from segments.models import IdListFileChunk, Segment, SegmentMember
-
-erasers = pytest.importorskip("privacy.erasers")
 
 
 def _file_text(segment: Segment) -> str:

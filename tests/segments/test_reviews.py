@@ -147,3 +147,19 @@ def test_viewer__cannot_change_segments(world):
         services.segment_create(
             project=world.project, actor=world.actor(Role.VIEWER), name="Nope", type="id_list"
         )
+
+
+def test_review_list__unknown_segment__404(capi):
+    # A segment id the project does not have is not an empty list of reviews
+    response = capi.get("/segments/nope/reviews")
+    assert response.status_code == 404
+    assert response.json() == {"status": 404, "message": "Segment not found."}
+
+
+def test_review_list__other_projects_segment__404(capi, api, other_world):
+    api.post(
+        "/console/v1/segments",
+        {"name": "Theirs", "type": "rule_based"},
+        key=other_world.keys["console"],
+    )
+    assert capi.get("/segments/theirs/reviews").status_code == 404
