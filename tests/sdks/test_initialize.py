@@ -206,4 +206,27 @@ def test_initialize__malformed_bodies__400(api, world):
         response = _initialize(api, key, None, query=query, raw=raw)
         assert response.status_code == 400, (query, response.content)
         assert response.json()["status"] == 400
+    broken_zstd = _initialize(
+        api, key, None, raw=b"(\xb5/\xfdbroken", headers={"Content-Encoding": "zstd"}
+    )
+    assert broken_zstd.status_code == 400
+    unknown_encoding = _initialize(
+        api, key, None, raw=b"{}", headers={"Content-Encoding": "compress"}
+    )
+    assert unknown_encoding.status_code == 415
     assert api.get("/v1/initialize", headers={"STATSIG-API-KEY": key}).status_code == 405
+
+
+def test_initialize__browser_preflight__cors_allowed(api, world):
+    response = api.request(
+        "OPTIONS",
+        "/v1/initialize",
+        headers={
+            "Origin": "https://shop.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    assert response.status_code == 204
+    assert response["Access-Control-Allow-Origin"] in {"*", "https://shop.example"}
+    assert "POST" in response["Access-Control-Allow-Methods"]
