@@ -25,6 +25,7 @@ from evaluation import EvaluationUser, InvalidUserError
 from events.bodies import is_gzip
 from ruleset import load as ruleset_load
 from serving import initialize
+from serving.posthog import client_ip
 
 MAX_BODY_BYTES = wire.MB
 CLIENT_KEYS = wire.KeyPolicy(frozenset({ApiKeyKind.CLIENT}), "client SDK key (client-…)")
@@ -130,16 +131,19 @@ def initialize_endpoint(request: wire.Request) -> wire.Response:
     loaded = ruleset_load.current(key.project_id)
     user_dict = _scoped_user(_user(body), key, loaded.default_environment)
     metadata = body.get("statsigMetadata")
+    # Behind a proxy or CDN, the browser's address is the first X-Forwarded-For hop (a client
+    # that forges it only changes its own answer, as it could by sending user.ip).
+    request_ip = client_ip(request)
     request_agent = request.header("User-Agent") or None
     evaluated = initialize.evaluation_user_dict(
         user_dict,
         stable_id=metadata.get("stableID") if isinstance(metadata, dict) else None,
-        request_ip=request.remote_addr,
+        request_ip=request_ip,
         request_agent=request_agent,
     )
     user = _evaluation_user(evaluated)
     derived = initialize.derived_fields(
-        user_dict, request_ip=request.remote_addr, request_user_agent=request_agent
+        user_dict, request_ip=request_ip, request_user_agent=request_agent
     )
     if initialize.is_current(
         loaded, since_time=since_time, derived=derived, previous_derived=_previous_derived(body)

@@ -230,3 +230,14 @@ def test_initialize__browser_preflight__cors_allowed(api, world):
     assert response.status_code == 204
     assert response["Access-Control-Allow-Origin"] in {"*", "https://shop.example"}
     assert "POST" in response["Access-Control-Allow-Methods"]
+
+
+def test_initialize__behind_a_proxy__country_of_the_forwarded_address(api, world, staff_gate):
+    response = _initialize(
+        api,
+        world.keys["client"],
+        {"user": {"userID": "1"}, "hash": "none"},
+        headers={"X-Forwarded-For": "81.2.69.160, 10.0.0.1"},
+    )
+    assert response.status_code == 200
+    assert response.json()["derived_fields"] == {"ip": "81.2.69.160", "country": "GB"}
