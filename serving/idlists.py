@@ -1,4 +1,5 @@
-"""The SDK side of ID lists (reference §4.4), authenticated with a server secret key:
+"""The SDK side of ID lists (reference §4.4), authenticated with a server secret key (a file also
+by the signed token its manifest URL carries, ``serving.idlist_urls``):
 
 - ``POST /v1/get_id_lists`` → ``{"<list>": {"name", "size", "url", "creationTime", "fileID"}}``
   for every ID-list segment of the key's project;
@@ -14,6 +15,7 @@ import re
 
 from console import wire
 from segments import listfile, selectors
+from serving import idlist_urls
 
 FILE_PATH = "/v1/id_list_file/{file_id}"
 _RANGE_RE = re.compile(r"^\s*bytes\s*=\s*(\d+)\s*-\s*(\d*)\s*$")
@@ -26,7 +28,13 @@ def get_id_lists(request: wire.Request) -> wire.Response:
         state.name: {
             "name": state.name,
             "size": state.size,
-            "url": request.absolute_url(FILE_PATH.format(file_id=state.file_id)),
+            "url": request.absolute_url(
+                idlist_urls.signed(
+                    FILE_PATH.format(file_id=state.file_id),
+                    project_id=key.project_id,
+                    file_id=state.file_id,
+                )
+            ),
             "creationTime": state.created_ms,
             "fileID": state.file_id,
         }
@@ -37,9 +45,14 @@ def get_id_lists(request: wire.Request) -> wire.Response:
 
 
 def id_list_file(request: wire.Request) -> wire.Response:
-    key = request.key(wire.SERVER_KEYS)
+    """Opened by a server key or, when no key is sent (statsig-node sends none), by the URL's
+    signed token: either names the one project whose file this may be."""
     file_id = request.params["file_id"]
-    state = selectors.id_list_state_by_file(project_id=key.project_id, file_id=file_id)
+    if request.header(wire.KEY_HEADER):
+        project_id = request.key(wire.SERVER_KEYS).project_id
+    else:
+        project_id = idlist_urls.project_for_request(request.query, file_id=file_id)
+    state = selectors.id_list_state_by_file(project_id=project_id, file_id=file_id)
     if state is None:
         raise wire.Refusal(404, "ID list file not found: the list was reset or deleted.")
     header = request.header("Range")

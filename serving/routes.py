@@ -3,7 +3,7 @@
 ``events.ingest.routes`` and ``privacy.api.routes``) ahead of Django."""
 
 from console import wire
-from serving import health, idlists, posthog, statsig
+from serving import client_sdk, health, idlists, posthog, server_core, statsig
 
 # PostHog's browser SDK calls these with or without the trailing slash.
 _POSTHOG = {"protocol": wire.POSTHOG, "cors": True, "trailing_slash": True}
@@ -18,6 +18,14 @@ ROUTES = [
         "/v1/download_config_specs/{sdk_key}.json",
         statsig.download_config_specs,
         methods=("GET", "POST"),
+    ),
+    # Client SDKs (@statsig/js-client) initialise here, from browsers.
+    wire.Route("/v1/initialize", client_sdk.initialize_endpoint, cors=True),
+    # The server-core SDKs (Statsig's Rust core) download the v2 document.
+    wire.Route(
+        "/v2/download_config_specs/{sdk_key}.json",
+        server_core.download_config_specs_v2,
+        methods=("GET",),
     ),
     wire.Route("/v1/get_id_lists", idlists.get_id_lists, database=True),
     wire.Route(idlists.FILE_PATH, idlists.id_list_file, methods=("GET",), database=True),

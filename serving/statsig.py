@@ -230,7 +230,4 @@ def download_config_specs(request: wire.Request) -> wire.Response:
     loaded = ruleset_load.current(key.project_id)
     if since >= loaded.time:
         return wire.Response(downloads.no_updates(loaded.time))
-    environment = None
-    if key.environments and loaded.default_environment not in key.environments:
-        environment = key.environments[0]
-    return downloads.respond(request, loaded, environment)
+    return downloads.respond(request, loaded, downloads.environment_for(key, loaded))

@@ -92,6 +92,8 @@ class WireClient:
                 data=data,
                 headers=all_headers,
                 base_url=f"{'https' if secure else 'http'}://{HOST}",
+                # What every server sets, and Django's test client too.
+                environ_base={"REMOTE_ADDR": "127.0.0.1"},
                 buffered=True,
             )
             content = response.get_data()

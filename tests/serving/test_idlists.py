@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 import pytest
 
 from segments.listfile import id_list_hash
 from segments.models import Segment
+from serving.idlist_urls import project_for_token
 from tests.segments.conftest import create_segment, id_list
 
 
@@ -34,7 +37,15 @@ def test_manifest__id_list_segments__statsig_shape(api, world, capi):
     assert response.status_code == 200
     beta = Segment.objects.get(key="beta_testers")
     empty = Segment.objects.get(key="empty_list")
-    assert response.json() == {
+    body = response.json()
+    # Each URL carries a token that opens that file of this project (SDKs without a key header)
+    for name, segment in (("beta_testers", beta), ("empty_list", empty)):
+        path, _, query = body[name]["url"].partition("?token=")
+        assert path == f"http://testserver/v1/id_list_file/{segment.list_file_id}"
+        token = unquote(query)
+        assert project_for_token(token, file_id=segment.list_file_id) == world.project.id
+        body[name]["url"] = path
+    assert body == {
         "beta_testers": {
             "name": "beta_testers",
             "size": 20,
@@ -155,3 +166,34 @@ def test_hash__reference_vector():
     assert id_list_hash("statsig") == "Krhxyf0V"
     evaluation = pytest.importorskip("evaluation")
     assert evaluation.id_list_hash("some-user") == id_list_hash("some-user")
+
+
+def test_file__signed_url_without_key__opens_that_file_only(api, world, other_world, capi):
+    # Given the manifest's URL of a list (SDKs such as statsig-node send no key with it)
+    id_list(capi, "Beta testers", ["u1", "u2"])
+    entry = _manifest(api, world).json()["beta_testers"]
+    path = entry["url"].removeprefix("http://testserver")
+
+    # Then the URL alone reads the file, from a Range too
+    response = api.get(path, headers={"Range": "bytes=10-"})
+    assert response.status_code == 206
+    assert response.content.decode() == sorted_lines(["u1", "u2"])[10:]
+
+    # And the token opens no other file, and a forged or missing one nothing
+    file_path, _, token = path.partition("?token=")
+    other_file = f"/v1/id_list_file/{entry['fileID']}x?token={token}"
+    for refused in (other_file, file_path, f"{file_path}?token=forged{token}"):
+        response = api.get(refused)
+        assert response.status_code == 401, refused
+        assert "get_id_lists" in response.json()["message"]
+
+
+def test_file__expired_token__401(api, world, capi, monkeypatch):
+    id_list(capi, "Beta testers", ["u1"])
+    path = _manifest(api, world).json()["beta_testers"]["url"].removeprefix("http://testserver")
+    monkeypatch.setattr("serving.idlist_urls.TOKEN_MAX_AGE_SECONDS", -1)
+    assert api.get(path).status_code == 401
+
+
+def sorted_lines(ids: list[str]) -> str:
+    return "".join(f"+{id_list_hash(u)}\n" for u in sorted(ids))
