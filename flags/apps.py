@@ -7,5 +7,17 @@ class FlagsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Registers the eraser the user-data deletion job runs for this app's stores.
+        # The change types of every entity kind, so that any process (a worker, a shell) can
+        # commit a review of any of them without loading the URLs; and the eraser the user-data
+        # deletion job runs for this app's stores.
         from flags import erasers  # noqa: F401
+        from flags.services import configs, experiments, gates, holdouts, kernel, layers
+
+        for kind in (
+            gates.GATES,
+            configs.DYNAMIC_CONFIGS,
+            experiments.EXPERIMENTS,
+            layers.LAYERS,
+            holdouts.HOLDOUTS,
+        ):
+            kernel.register_kind(kind)

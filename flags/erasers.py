@@ -2,8 +2,10 @@
 entities, in their stored versions and in the compiled rulesets built from them.
 
 Entities are few per project (thousands at most) while ids may be many, so the eraser reads each
-entity once, drops every erased id from it in Python, and writes back only the rows that changed;
-then it compiles a fresh ruleset and deletes the older ones, which still name the ids.
+entity once, drops every erased id from it in Python, and writes back only the rows that changed,
+each as a new version with its snapshot (as every change is: an open review of the old version is
+then stale, so it cannot bring the ids back); then it scrubs the older snapshots, compiles a fresh
+ruleset and deletes the older ones, which still name the ids.
 """
 
 from __future__ import annotations
@@ -12,18 +14,12 @@ from typing import Any
 
 from django.db import transaction
 
-from flags.models import (
-    DynamicConfig,
-    EntityVersion,
-    Experiment,
-    Gate,
-    Holdout,
-    Layer,
-)
+from flags.models import EntityVersion
+from flags.services import kernel, versions
 from privacy.erasers import is_user_id_type, register_eraser
+from ruleset import store as ruleset_store
 
 ERASER_NAME = "flags.entities"
-ENTITY_MODELS = (Gate, DynamicConfig, Experiment, Layer, Holdout)
 # Console condition types whose targetValue lists unit ids.
 ID_CONDITION_TYPES = frozenset({"user_id", "unit_id"})
 
@@ -98,13 +94,11 @@ def _scrub(fields: dict[str, Any], unit_type: str, erased: set[str]) -> bool:
     ],
 )
 def erase_entity_ids(*, project_id: int, unit_type: str, ids: list[str]) -> int:
-    from ruleset import store as ruleset_store
-
     erased = set(ids)
     touched = 0
     with transaction.atomic():
-        for model in ENTITY_MODELS:
-            for entity in model.objects.select_for_update().filter(project_id=project_id):
+        for kind in kernel.registered_kinds():
+            for entity in kind.model.objects.select_for_update().filter(project_id=project_id):
                 fields = {
                     name: getattr(entity, name)
                     for name in ("overrides", "rules")
@@ -113,7 +107,9 @@ def erase_entity_ids(*, project_id: int, unit_type: str, ids: list[str]) -> int:
                 if _scrub(fields, unit_type, erased):
                     for name, value in fields.items():
                         setattr(entity, name, value)
-                    entity.save(update_fields=list(fields))
+                    entity.version += 1
+                    entity.save(update_fields=[*fields, "version", kind.ownership.modified_at])
+                    versions.record_version(kind, entity)
                     touched += 1
         for version in EntityVersion.objects.select_for_update().filter(project_id=project_id):
             if isinstance(version.snapshot, dict) and _scrub(version.snapshot, unit_type, erased):

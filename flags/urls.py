@@ -3,39 +3,47 @@
 
 from django.urls import path
 
-from flags.views import configs, experiments, gates, holdouts, layers
+from console.web.entities import Screen
+from flags.views import configs, experiments, gates, generic, holdouts, layers
 
 P = "p/<slug:project_slug>/"
 
+
+def generic_urls(prefix: str, screen: Screen) -> list:
+    """The list and delete screens of a kind, read from its screen and descriptor."""
+    return [
+        path(P + f"{prefix}/", generic.entity_list, {"screen": screen}, name=screen.list_url_name),
+        path(
+            P + f"{prefix}/<str:entity_id>/delete/",
+            generic.entity_delete,
+            {"screen": screen},
+            name=f"{screen.url_name}-delete",
+        ),
+    ]
+
+
 urlpatterns = [
-    path(P + "gates/", gates.gate_list, name="gate-list"),
+    *generic_urls("gates", gates.SCREEN),
     path(P + "gates/new/", gates.gate_create, name="gate-create"),
     path(P + "gates/<str:gate_id>/", gates.gate_detail, name="gate-detail"),
-    path(P + "gates/<str:gate_id>/delete/", gates.gate_delete, name="gate-delete"),
     path(P + "gates/<str:gate_id>/test/", gates.gate_test, name="gate-test"),
     path(P + "gates/<str:gate_id>/overrides/", gates.gate_overrides, name="gate-overrides"),
     path(P + "gates/<str:gate_id>/<slug:action>/", gates.gate_action, name="gate-action"),
-    path(P + "configs/", configs.config_list, name="config-list"),
+    *generic_urls("configs", configs.SCREEN),
     path(P + "configs/new/", configs.config_create, name="config-create"),
     path(P + "configs/<str:config_id>/", configs.config_detail, name="config-detail"),
-    path(P + "configs/<str:config_id>/delete/", configs.config_delete, name="config-delete"),
     path(P + "configs/<str:config_id>/test/", configs.config_test, name="config-test"),
     path(
         P + "configs/<str:config_id>/<slug:action>/",
         configs.config_action,
         name="config-action",
     ),
-    path(P + "experiments/", experiments.experiment_list, name="experiment-list"),
+    *generic_urls("experiments", experiments.SCREEN),
     path(P + "experiments/new/", experiments.experiment_create, name="experiment-create"),
     path(
         P + "experiments/<str:experiment_id>/",
         experiments.experiment_detail,
         name="experiment-detail",
-    ),
-    path(
-        P + "experiments/<str:experiment_id>/delete/",
-        experiments.experiment_delete,
-        name="experiment-delete",
     ),
     path(
         P + "experiments/<str:experiment_id>/test/",
@@ -56,14 +64,12 @@ urlpatterns = [
         experiments.experiment_action,
         name="experiment-action",
     ),
-    path(P + "layers/", layers.layer_list, name="layer-list"),
+    *generic_urls("layers", layers.SCREEN),
     path(P + "layers/new/", layers.layer_create, name="layer-create"),
     path(P + "layers/<str:layer_id>/", layers.layer_detail, name="layer-detail"),
-    path(P + "layers/<str:layer_id>/delete/", layers.layer_delete, name="layer-delete"),
     path(P + "layers/<str:layer_id>/test/", layers.layer_test, name="layer-test"),
-    path(P + "holdouts/", holdouts.holdout_list, name="holdout-list"),
+    *generic_urls("holdouts", holdouts.SCREEN),
     path(P + "holdouts/new/", holdouts.holdout_create, name="holdout-create"),
     path(P + "holdouts/<str:holdout_id>/", holdouts.holdout_detail, name="holdout-detail"),
-    path(P + "holdouts/<str:holdout_id>/delete/", holdouts.holdout_delete, name="holdout-delete"),
     path(P + "holdouts/<str:holdout_id>/toggle/", holdouts.holdout_toggle, name="holdout-toggle"),
 ]

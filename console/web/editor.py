@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from console.errors import DomainError
 from console.selectors import environment_names
 from flags.models import Gate
 from ruleset import conditions
+from segments.models import SegmentType
+from segments.selectors import segment_list
 
 PICKER_LIMIT = 1000
 
@@ -110,17 +113,8 @@ def vocabulary(allowed: Collection[str]) -> list[dict[str, Any]]:
 
 
 def _segments(project, exclude: str | None = None) -> list[list[str]]:
-    try:
-        from segments.models import SegmentType
-        from segments.selectors import segment_list
-    except ImportError:
-        return []
-    try:
-        segments = segment_list(project=project, archived=False).exclude(
-            type=SegmentType.ANALYSIS_LIST
-        )
-    except DomainError:
-        return []
+    """The segments a condition may target (analysis lists never are)."""
+    segments = segment_list(project=project, archived=False).exclude(type=SegmentType.ANALYSIS_LIST)
     if exclude:
         segments = segments.exclude(key=exclude)
     return [[key, name] for key, name in segments.values_list("key", "name")[:PICKER_LIMIT]]
@@ -188,8 +182,6 @@ def describe_condition(condition: dict[str, Any]) -> str:
         return f"{label} {_value_text(condition.get('targetValue'))}".strip()
     target = condition.get("targetValue")
     if operator in ("before", "after", "on") and isinstance(target, int | float):
-        from datetime import UTC, datetime
-
         target = datetime.fromtimestamp(target / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"{label} {OPERATOR_LABELS.get(operator, operator)} {_value_text(target)}".strip()
 

@@ -11,14 +11,13 @@ one query for the page's open reviews.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db import connection
 from django.db.models import Model, QuerySet
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
@@ -32,9 +31,18 @@ from console.errors import DomainError, NotFound
 from console.models import Review, Role
 from console.services.reviews import ChangeOutcome, open_review_for
 from console.web.shell import add_domain_errors
+from evaluation import (
+    EvaluationUser,
+    InvalidUserError,
+    evaluate_config,
+    evaluate_gate,
+    evaluate_layer,
+)
 from events import selectors as event_selectors
 from flags import selectors as flag_selectors
 from flags.forms import SORTS, EntityFilterForm, TestUserForm
+from flags.services.descriptor import EntityKind, Lifecycle
+from ruleset import load as ruleset_load
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +61,7 @@ def not_found(error: NotFound) -> Http404:
 
 def announce(request: HttpRequest, outcome: ChangeOutcome | Any, done: str) -> None:
     """A message for a service's outcome: applied now, or filed for review (with its link)."""
-    review = getattr(outcome, "review", None)
+    review = outcome.review if isinstance(outcome, ChangeOutcome) else None
     if review is not None:
         url = reverse("review-detail", args=[request.project.slug, review.public_id])
         messages.warning(
@@ -83,6 +91,18 @@ def add_form_errors(form: Form, error: DomainError) -> None:
         return
     for field_error in error.errors:
         name = field_for(field_error.property)
+        form.add_error(name if name in form.fields else None, field_error.message)
+
+
+def add_renamed_errors(form: Form, error: DomainError, renames: Mapping[str, str]) -> None:
+    """A service's errors at the form's fields, where the form names a field otherwise than the
+    service's errors do (``renames``: ``{"layerID": "layer"}``)."""
+    if not error.errors:
+        add_domain_errors(form, error)
+        return
+    for field_error in error.errors:
+        root = field_error.property.split(".")[0].split("[")[0]
+        name = renames.get(root, root)
         form.add_error(name if name in form.fields else None, field_error.message)
 
 
@@ -145,33 +165,8 @@ def post_detail_form(
 
 
 def distinct_tags(model: type[Model], project) -> list[str]:
-    """Every tag the project's entities of ``model`` carry (one query)."""
-    table = model._meta.db_table
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f'SELECT DISTINCT jsonb_array_elements_text("tags") AS tag FROM "{table}" '
-                'WHERE "project_id" = %s AND jsonb_typeof("tags") = \'array\' ORDER BY tag '
-                "LIMIT 500",
-                [project.pk],
-            )
-            return [row[0] for row in cursor.fetchall()]
-    tags: set[str] = set()
-    for entity_tags in model._default_manager.filter(project=project).values_list(
-        "tags", flat=True
-    ):
-        tags.update(entity_tags or ())
-    return sorted(tags)[:500]
-
-
-def with_tag(queryset: QuerySet, tag: str) -> QuerySet:
-    if not tag:
-        return queryset
-    if connection.vendor == "postgresql":
-        return queryset.filter(tags__contains=[tag])
-    # SQLite (local runs) has no JSON containment: filter the ids in Python.
-    ids = [pk for pk, tags in queryset.values_list("pk", "tags") if tag in (tags or ())]
-    return queryset.filter(pk__in=ids)
+    """Every tag the project's entities of ``model`` carry (the segments list's tag filter)."""
+    return flag_selectors.distinct_tags(project=project, model=model)
 
 
 def sorted_by(queryset: QuerySet, sort: str, *, modified_field: str = "modified_at") -> QuerySet:
@@ -193,20 +188,47 @@ def checks_last_day(project, *, kind: str, names: Iterable[str]) -> dict[str, in
 
 @dataclass(frozen=True, slots=True)
 class Screen:
-    """What differs between the list screens (``templates/flags/entity_list.html``)."""
+    """The screens of one kind of entity (``flags.services.descriptor.EntityKind``): what its
+    list page (``templates/flags/entity_list.html``) and delete page say, and how its list is
+    read. URL names are ``<url_name>-list``, ``-detail``, ``-create`` and ``-delete``."""
 
+    kind: EntityKind
+    url_name: str
     title: str
     noun: str
     plural: str
     intro: str
-    detail_url_name: str
-    create_url_name: str | None
     empty_title: str
     empty_text: str
+    # The list for the filters ``{"q", "tag", "status"}``, sorted by the page.
+    listing: Callable[[Any, dict[str, str]], QuerySet]
+    # What deleting an entity does to the SDKs asking for it.
+    delete_consequence: str
+    statuses: tuple[tuple[str, str], ...] = ()
+    # The exposure kind counted in the "Checks 24 h" column (None: no such column).
+    exposure_kind: str | None = None
     article: str = "a"
-    checks: bool = True
-    # Extra columns: [{"label", "numeric"}]; each row brings its ``cells``.
+    # Extra columns: [{"label", "numeric"}]; each row brings its ``cells(entity)``.
     columns: tuple[dict[str, Any], ...] = ()
+    cells: Callable[[Any], list[dict[str, Any]]] | None = None
+    # A row's status text when the entity has no ``status`` field of its own.
+    status: Callable[[Any], str] | None = None
+
+    @property
+    def detail_url_name(self) -> str:
+        return f"{self.url_name}-detail"
+
+    @property
+    def create_url_name(self) -> str:
+        return f"{self.url_name}-create"
+
+    @property
+    def list_url_name(self) -> str:
+        return f"{self.url_name}-list"
+
+    @property
+    def checks(self) -> bool:
+        return self.exposure_kind is not None
 
 
 def cell(text: Any, *, numeric: bool = False) -> dict[str, Any]:
@@ -218,41 +240,53 @@ class Row:
     """One entity of a list page with what the page shows beside it."""
 
     entity: Any
+    entity_id: str
     checks: int
     review: Review | None
     cells: list[dict[str, Any]] = field(default_factory=list)
     status: str | None = None
 
 
-def rows_for_page(
-    page,
-    *,
-    project,
-    exposure_kind: str | None,
-    entity_type: str,
-    id_attr: str = "slug",
-    cells: Callable[[Any], list[dict[str, Any]]] | None = None,
-    status: Callable[[Any], str] | None = None,
-) -> list[Row]:
+def rows_for_page(page, *, project, screen: Screen) -> list[Row]:
+    kind = screen.kind
+    exposure_kind = screen.exposure_kind
     entities = list(page.object_list)
-    ids = [getattr(entity, id_attr) for entity in entities]
+    ids = [kind.id_of(entity) for entity in entities]
     checks = checks_last_day(project, kind=exposure_kind, names=ids) if exposure_kind else {}
     reviews = flag_selectors.active_reviews(
-        project=project, entity_type=entity_type, entity_ids=ids
+        project=project, entity_type=kind.entity_type, entity_ids=ids
     )
     return [
         Row(
             entity,
-            checks.get(getattr(entity, id_attr), 0),
-            reviews.get(getattr(entity, id_attr)),
-            cells(entity) if cells else [],
-            status(entity) if status else None,
+            kind.id_of(entity),
+            checks.get(kind.id_of(entity), 0),
+            reviews.get(kind.id_of(entity)),
+            screen.cells(entity) if screen.cells else [],
+            screen.status(entity) if screen.status else None,
         )
         for entity in entities
     ]
 
 
 # -- detail pages -----------------------------------------------------------------------------------
+
+
+def transition_texts(
+    lifecycle: Lifecycle, entity: Any, *, available_only: bool = False
+) -> dict[str, dict[str, str]]:
+    """What a detail page shows of the entity's lifecycle actions (all, or those its state
+    allows): ``{verb: {"verb", "label", "confirm"}}``, with "-" in a verb as "_" so that a
+    template can name it (``actions.restart_as_new.label``)."""
+    transitions = lifecycle.available(entity).values() if available_only else lifecycle.transitions
+    return {
+        transition.verb.replace("-", "_"): {
+            "verb": transition.verb,
+            "label": transition.label,
+            "confirm": transition.confirmation(entity),
+        }
+        for transition in transitions
+    }
 
 
 def entity_history(project, *, entity_type: str, entity_id: str) -> list:
@@ -322,18 +356,6 @@ def evaluate_for_panel(
     """Evaluates ``name`` for ``user`` with the evaluator and the compiled ruleset the SDK
     endpoints use (``/v1/check_gate``, ``/v1/get_config``, ``/v1/get_layer``)."""
     outcome = TestOutcome(user=user)
-    try:
-        from evaluation import (
-            EvaluationUser,
-            InvalidUserError,
-            evaluate_config,
-            evaluate_gate,
-            evaluate_layer,
-        )
-        from ruleset import load as ruleset_load
-    except ImportError:  # pragma: no cover - the evaluator ships with the flags app
-        outcome.error = "The evaluator is not installed."
-        return outcome
     try:
         evaluation_user = EvaluationUser.from_dict(user)
     except InvalidUserError as error:

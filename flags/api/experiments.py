@@ -42,6 +42,8 @@ from flags.api.outputs import (
 )
 from flags.models import Experiment
 from flags.services import experiments as experiment_services
+from flags.services.descriptor import Transition
+from flags.services.experiments.lifecycle import LIFECYCLE
 
 EXPERIMENT_RESPONSE = envelope("ExperimentResponse", ExperimentOutputSerializer)
 OVERRIDES_RESPONSE = envelope("ExperimentOverridesResponse", ExperimentOverridesOutputSerializer)
@@ -126,6 +128,9 @@ class ExperimentPartialInputSerializer(ExperimentBodySerializer):
 
 class _ExperimentView(EntityAPIView):
     entity_type = EXPERIMENT
+    # The lifecycle action a view performs (``flags.services.experiments.lifecycle``): its URL
+    # verb and its success message come from the table.
+    transition: Transition
 
     def render(self, experiment: Experiment, reviews: dict[str, Review] | None = None) -> dict:
         return experiment_output(experiment, project=self.project, reviews=reviews)
@@ -251,6 +256,8 @@ class ExperimentDetailView(_ExperimentView):
 
 
 class ExperimentStartView(_ExperimentView):
+    transition = LIFECYCLE.transition("experiment_start")
+
     class InputSerializer(serializers.Serializer):
         """Statsig's analysis window (warehouse-native only): accepted and ignored."""
 
@@ -263,10 +270,12 @@ class ExperimentStartView(_ExperimentView):
         outcome = experiment_services.experiment_start(
             project=self.project, actor=self.actor, experiment_id=experiment_id
         )
-        return self.respond_outcome(outcome, "Experiment successfully started.", NO_DATA)
+        return self.respond_outcome(outcome, self.transition.api_message, NO_DATA)
 
 
 class ExperimentMakeDecisionView(_ExperimentView):
+    transition = LIFECYCLE.transition("experiment_decision_make")
+
     class InputSerializer(serializers.Serializer):
         """``ExperimentStatusUpdateDto``: ``id`` is the group to ship (its id or name)."""
 
@@ -285,10 +294,12 @@ class ExperimentMakeDecisionView(_ExperimentView):
             decision_reason=data["decisionReason"],
             remove_targeting=data["removeTargeting"],
         )
-        return self.respond_outcome(outcome, "Decision made for Experiment.", NO_DATA)
+        return self.respond_outcome(outcome, self.transition.api_message, NO_DATA)
 
 
 class ExperimentAbandonView(_ExperimentView):
+    transition = LIFECYCLE.transition("experiment_abandon")
+
     class InputSerializer(serializers.Serializer):
         decisionReason = serializers.CharField(max_length=DESCRIPTION_MAX)
 
@@ -301,19 +312,23 @@ class ExperimentAbandonView(_ExperimentView):
             experiment_id=experiment_id,
             decision_reason=data["decisionReason"],
         )
-        return self.respond_outcome(outcome, "Experiment successfully abandoned.", NO_DATA)
+        return self.respond_outcome(outcome, self.transition.api_message, NO_DATA)
 
 
 class ExperimentResetView(_ExperimentView):
+    transition = LIFECYCLE.transition("experiment_reset")
+
     @extend_schema(**mutation(None, {200: MessageSerializer}))
     def put(self, request, experiment_id: str):
         outcome = experiment_services.experiment_reset(
             project=self.project, actor=self.actor, experiment_id=experiment_id
         )
-        return self.respond_outcome(outcome, "Experiment successfully restarted.", NO_DATA)
+        return self.respond_outcome(outcome, self.transition.api_message, NO_DATA)
 
 
 class ExperimentRestartAsNewView(_ExperimentView):
+    transition = LIFECYCLE.transition("experiment_restart_as_new")
+
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=NAME_MAX)
 
@@ -323,10 +338,12 @@ class ExperimentRestartAsNewView(_ExperimentView):
         outcome = experiment_services.experiment_restart_as_new(
             project=self.project, actor=self.actor, experiment_id=experiment_id, name=data["name"]
         )
-        return self.respond_outcome(outcome, "Restart As New Experiment Success", self.render)
+        return self.respond_outcome(outcome, self.transition.api_message, self.render)
 
 
 class ExperimentScheduleStartView(_ExperimentView):
+    transition = LIFECYCLE.transition("experiment_schedule_start")
+
     class InputSerializer(serializers.Serializer):
         scheduledTime = serializers.IntegerField(min_value=1, help_text="Epoch milliseconds.")
 
@@ -339,10 +356,12 @@ class ExperimentScheduleStartView(_ExperimentView):
             experiment_id=experiment_id,
             scheduled_time=data["scheduledTime"],
         )
-        return self.respond_outcome(outcome, "Successfully scheduled experiment start", NO_DATA)
+        return self.respond_outcome(outcome, self.transition.api_message, NO_DATA)
 
 
 class ExperimentArchiveView(_ExperimentView):
+    transition = LIFECYCLE.transition("experiment_archive")
+
     class InputSerializer(serializers.Serializer):
         archiveReason = serializers.CharField(
             max_length=DESCRIPTION_MAX, required=False, allow_blank=True, default=""
@@ -357,16 +376,18 @@ class ExperimentArchiveView(_ExperimentView):
             experiment_id=experiment_id,
             archive_reason=data["archiveReason"],
         )
-        return self.respond_outcome(outcome, "Experiment successfully archived.", NO_DATA)
+        return self.respond_outcome(outcome, self.transition.api_message, NO_DATA)
 
 
 class ExperimentUnarchiveView(_ExperimentView):
+    transition = LIFECYCLE.transition("experiment_unarchive")
+
     @extend_schema(**mutation(None, {200: MessageSerializer}))
     def put(self, request, experiment_id: str):
         outcome = experiment_services.experiment_unarchive(
             project=self.project, actor=self.actor, experiment_id=experiment_id
         )
-        return self.respond_outcome(outcome, "Experiment successfully unarchived.", NO_DATA)
+        return self.respond_outcome(outcome, self.transition.api_message, NO_DATA)
 
 
 class ExperimentGroupsInputSerializer(serializers.Serializer):
@@ -378,8 +399,8 @@ class ExperimentGroupsInputSerializer(serializers.Serializer):
 
 
 class ExperimentEnableGroupsView(_ExperimentView):
+    transition = LIFECYCLE.transition("experiment_groups_enable")
     enabled = True
-    message = "Experiment groups enabled successfully."
 
     @extend_schema(**mutation(ExperimentGroupsInputSerializer, {201: EXPERIMENT_RESPONSE}))
     def post(self, request, experiment_id: str):
@@ -391,16 +412,17 @@ class ExperimentEnableGroupsView(_ExperimentView):
             group_names=data["group_names"],
             enabled=self.enabled,
         )
-        return self.respond_outcome(outcome, self.message, self.render, 201)
+        return self.respond_outcome(outcome, self.transition.api_message, self.render, 201)
 
 
 class ExperimentDisableGroupsView(ExperimentEnableGroupsView):
+    transition = LIFECYCLE.transition("experiment_groups_disable")
     enabled = False
-    message = "Experiment groups disabled successfully."
 
 
 @overrides_schema(ExperimentOverridesInputSerializer, OVERRIDES_RESPONSE)
 class ExperimentOverridesView(_ExperimentView, EntityOverridesView):
+    transition = LIFECYCLE.transition("experiment_overrides_update")
     InputSerializer = ExperimentOverridesInputSerializer
     label = "Experiment"
     replace = staticmethod(experiment_services.experiment_overrides_set)
@@ -412,3 +434,19 @@ class ExperimentOverridesView(_ExperimentView, EntityOverridesView):
 
     def overrides_of(self, experiment: Experiment) -> dict[str, Any]:
         return experiment_overrides_output(experiment.overrides)
+
+
+# Every lifecycle action's view, routed at ``experiments/{id}/<its api_verb>``.
+LIFECYCLE_VIEWS = (
+    ExperimentStartView,
+    ExperimentMakeDecisionView,
+    ExperimentAbandonView,
+    ExperimentResetView,
+    ExperimentRestartAsNewView,
+    ExperimentScheduleStartView,
+    ExperimentArchiveView,
+    ExperimentUnarchiveView,
+    ExperimentEnableGroupsView,
+    ExperimentDisableGroupsView,
+    ExperimentOverridesView,
+)

@@ -20,7 +20,7 @@ from flags import selectors
 from flags.api.inputs import DESCRIPTION_MAX, NAME_MAX, FlagRuleInputSerializer, TypeField, plain
 from flags.api.outputs import DYNAMIC_CONFIG, EXPERIMENT, GATE, LAYER, LayerParameterSerializer
 from flags.services import configs, experiments, gates, layers
-from flags.services.common import review_forced
+from flags.services.kernel import review_forced
 
 REVIEW_DESCRIPTION_MAX = 2000
 

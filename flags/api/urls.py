@@ -78,20 +78,12 @@ experiment_urls = [
     path("experiments", experiments.ExperimentListCreateView.as_view(), name="capi-experiments"),
     path(EXPERIMENT_ID, experiments.ExperimentDetailView.as_view(), name="capi-experiment"),
     *(
-        path(f"{EXPERIMENT_ID}/{verb}", view.as_view(), name=f"capi-experiment-{verb}")
-        for verb, view in (
-            ("start", experiments.ExperimentStartView),
-            ("make_decision", experiments.ExperimentMakeDecisionView),
-            ("abandon", experiments.ExperimentAbandonView),
-            ("reset", experiments.ExperimentResetView),
-            ("restart_as_new", experiments.ExperimentRestartAsNewView),
-            ("schedule_start", experiments.ExperimentScheduleStartView),
-            ("archive", experiments.ExperimentArchiveView),
-            ("unarchive", experiments.ExperimentUnarchiveView),
-            ("enable_groups", experiments.ExperimentEnableGroupsView),
-            ("disable_groups", experiments.ExperimentDisableGroupsView),
-            ("overrides", experiments.ExperimentOverridesView),
+        path(
+            f"{EXPERIMENT_ID}/{view.transition.api_verb}",
+            view.as_view(),
+            name=f"capi-experiment-{view.transition.api_verb}",
         )
+        for view in experiments.LIFECYCLE_VIEWS
     ),
     *entity_review_urlpatterns("experiments", entity_type=EXPERIMENT, entity_label="Experiment"),
 ]

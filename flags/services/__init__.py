@@ -6,6 +6,8 @@ bumps the entity's ``version`` and schedules a ruleset rebuild on commit. Change
 review return a ``console.services.reviews.ChangeOutcome`` (``result`` = the entity, or ``review``
 when it was filed for review instead); creates return the new entity.
 
-Sub-modules: ``gates``, ``configs``, ``experiments``, ``layers``, ``holdouts``; shared helpers
-live in ``common``.
+Sub-modules: ``gates``, ``configs``, ``experiments`` (a package: groups, overrides, the lifecycle
+table, the kind), ``layers``, ``holdouts``, each a descriptor of its kind and thin named services
+over the entity core: ``descriptor`` (``EntityKind``) and ``kernel`` (the generic path);
+``allocation`` (layer buckets), ``rules`` (rule lists and overrides), ``tags``.
 """

@@ -12,51 +12,22 @@ from django.db import transaction
 
 from console.actors import Actor
 from console.errors import ValidationError
-from console.models import Project, Review
-from console.services.audit import audit_record
-from console.services.reviews import ChangeOutcome, register_change
-from console.validation import (
-    json_number,
-    validate_bool,
-    validate_id_type,
-    validate_name,
-    validate_tags,
-    validate_text,
-)
+from console.models import Project
+from console.services.reviews import ChangeOutcome
+from console.validation import json_number, validate_bool
 from flags.models import Experiment, Gate, Holdout, Layer
+from flags.services import kernel
 from flags.services import rules as rule_lists
-from flags.services.common import (
-    NO_REVIEW,
-    UNSET,
-    bump,
-    check_expected_version,
-    current_version_of,
-    ensure_name_free,
-    environment_names,
-    forget_versions,
-    get_entity,
-    new_identity,
-    record_version,
-    require_editor,
-    save_unique,
-    stamp_created,
-    submit_change,
-    wider_scope,
-)
-from ruleset import changes as ruleset_changes
+from flags.services.descriptor import COMMON_VALIDATORS, UNSET, EntityKind, OverridesRule
 
-ENTITY_TYPE = "holdout"
-LABEL = "Holdout"
+# The entities a holdout holds out: its field, the model, the relation and the wire name.
 LINKS = {
     "gate_ids": (Gate, "gates", "gateIDs"),
     "experiment_ids": (Experiment, "experiments", "experimentIDs"),
     "layer_ids": (Layer, "layers", "layerIDs"),
 }
-METADATA_FIELDS = {"name", "description", "tags"}
-
-
-def _holdout(project: Project, holdout_id: str, *, lock: bool = False) -> Holdout:
-    return get_entity(Holdout, project=project, slug=holdout_id, label=LABEL, lock=lock)
+# Anything else changes who is held out, so it is reviewed.
+METADATA_FIELDS = {"name", "description", "tags", "review_required"}
 
 
 def _percentage(value: Any) -> float | int:
@@ -82,55 +53,33 @@ def _links(holdout: Holdout, key: str) -> list[str]:
     return sorted(getattr(holdout, relation).values_list("slug", flat=True))
 
 
-def _validated_fields(
-    project: Project, holdout: Holdout, fields: Mapping[str, Any]
+def _link_validator(key: str):
+    model, _relation, wire = LINKS[key]
+
+    def validate(project: Project, holdout: Holdout, value: Any) -> list[str]:
+        if value is None:
+            value = []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValidationError.for_field(wire, f"{wire} is a list of ids.")
+        wanted = sorted(set(value))
+        found = set(
+            model.objects.filter(project=project, slug__in=wanted).values_list("slug", flat=True)
+        )
+        missing = [slug for slug in wanted if slug not in found]
+        if missing:
+            raise ValidationError.for_field(wire, f"Unknown id(s): {', '.join(missing)}.")
+        return wanted
+
+    return validate
+
+
+def _links_share_id_type(
+    project: Project, holdout: Holdout, fields: dict[str, Any]
 ) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in fields.items():
-        if key == "name":
-            name = validate_name(value)
-            ensure_name_free(project=project, model=Holdout, name=name, exclude_pk=holdout.pk)
-            out[key] = name
-        elif key == "description":
-            out[key] = validate_text(value, "description")
-        elif key in ("is_enabled", "is_global", "review_required"):
-            out[key] = validate_bool(
-                value,
-                {
-                    "is_enabled": "isEnabled",
-                    "is_global": "isGlobal",
-                    "review_required": "reviewSettings.requiredReview",
-                }[key],
-            )
-        elif key == "tags":
-            out[key] = validate_tags(value)
-        elif key == "id_type":
-            out[key] = validate_id_type(value)
-        elif key == "pass_percentage":
-            out[key] = _percentage(value)
-        elif key == "overrides":
-            out[key] = rule_lists.validate_overrides(value, environments=environment_names(project))
-        elif key in LINKS:
-            model, _relation, wire = LINKS[key]
-            if value is None:
-                value = []
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise ValidationError.for_field(wire, f"{wire} is a list of ids.")
-            wanted = sorted(set(value))
-            found = dict(
-                model.objects.filter(project=project, slug__in=wanted).values_list(
-                    "slug", "id_type"
-                )
-            )
-            missing = [slug for slug in wanted if slug not in found]
-            if missing:
-                raise ValidationError.for_field(wire, f"Unknown id(s): {', '.join(missing)}.")
-            out[key] = wanted
-        else:
-            raise ValidationError.for_field(key, f"Unknown holdout field '{key}'.")
-    id_type = out.get("id_type", holdout.id_type)
+    """Everything held out uses the holdout's id type (the new one when it changes)."""
+    id_type = fields.get("id_type", holdout.id_type)
     for key, (model, _relation, wire) in LINKS.items():
-        slugs = out.get(key, _links(holdout, key) if "id_type" in out else [])
+        slugs = fields.get(key, _links(holdout, key) if "id_type" in fields else [])
         mismatched = list(
             model.objects.filter(project=project, slug__in=slugs)
             .exclude(id_type=id_type)
@@ -141,69 +90,67 @@ def _validated_fields(
                 wire,
                 f"{', '.join(sorted(mismatched))} use another id type than the holdout's {id_type}.",
             )
-    return out
+    return fields
 
 
-def _state(holdout: Holdout) -> dict[str, Any]:
-    return {
-        "name": holdout.name,
-        "description": holdout.description,
-        "tags": holdout.tags,
-        "id_type": holdout.id_type,
-        "is_enabled": holdout.is_enabled,
-        "is_global": holdout.is_global,
-        "pass_percentage": json_number(holdout.pass_percentage),
-        "overrides": holdout.overrides,
-        "review_required": holdout.review_required,
-        **{key: _links(holdout, key) for key in LINKS},
-    }
+def _value_of(holdout: Holdout, key: str) -> Any:
+    if key in LINKS:
+        return _links(holdout, key)
+    if key == "pass_percentage":
+        return json_number(holdout.pass_percentage)
+    return getattr(holdout, key)
 
 
-def _set(project: Project, holdout: Holdout, fields: Mapping[str, Any]) -> None:
+def _write(project: Project, holdout: Holdout, fields: Mapping[str, Any]) -> None:
+    """The holdout's own fields (the links are relations, set once it is saved)."""
     for key, value in fields.items():
         if key in LINKS:
             continue
-        if key == "pass_percentage":
-            value = Decimal(str(value))
-        setattr(holdout, key, value)
-    save_unique(holdout)
-    for key, (model, relation, _wire) in LINKS.items():
-        if key in fields:
-            getattr(holdout, relation).set(
-                model.objects.filter(project=project, slug__in=fields[key])
-            )
+        setattr(holdout, key, Decimal(str(value)) if key == "pass_percentage" else value)
 
 
-@register_change(
-    "holdout_update", entity_type=ENTITY_TYPE, current_version=current_version_of(Holdout)
+_FIELDS = (
+    "name",
+    "description",
+    "tags",
+    "id_type",
+    "is_enabled",
+    "is_global",
+    "pass_percentage",
+    "overrides",
+    "review_required",
+    *LINKS,
 )
-def _apply_update(
-    *, project: Project, actor: Actor, entity_id: str, change: dict, review: Review | None = None
-) -> Holdout:
-    from console.services.audit import field_changes
 
-    holdout = _holdout(project, entity_id, lock=True)
-    check_expected_version(holdout, change.get("expected_version"))
-    fields = _validated_fields(project, holdout, change["fields"])
-    before = _state(holdout)
-    changes = field_changes(before, {**before, **fields})
-    if not changes:
-        return holdout
-    bump(holdout, actor)
-    _set(project, holdout, fields)
-    record_version(holdout, ENTITY_TYPE)
-    audit_record(
-        project=project,
-        actor=actor,
-        action_type=change.get("action") or "holdout_update",
-        entity_type=ENTITY_TYPE,
-        entity_id=holdout.slug,
-        entity_name=holdout.name,
-        changes=changes,
-        review=review,
-    )
-    ruleset_changes.schedule_rebuild(project.id)
-    return holdout
+HOLDOUTS = EntityKind(
+    model=Holdout,
+    entity_type="holdout",
+    label="Holdout",
+    plural="holdouts",
+    action_prefix="holdout",
+    validators={
+        **COMMON_VALIDATORS,
+        "is_enabled": lambda project, holdout, value: validate_bool(value, "isEnabled"),
+        "is_global": lambda project, holdout, value: validate_bool(value, "isGlobal"),
+        "pass_percentage": lambda project, holdout, value: _percentage(value),
+        "overrides": rule_lists.validate_project_overrides,
+        **{key: _link_validator(key) for key in LINKS},
+    },
+    update_actions=("holdout_update",),
+    complete_fields=_links_share_id_type,
+    whole_entity_fields=frozenset(_FIELDS) - METADATA_FIELDS,
+    overrides=OverridesRule(
+        validate=rule_lists.validate_project_overrides,
+        merged=rule_lists.overrides_merged,
+        without=rule_lists.overrides_without,
+        action="holdout_update",
+    ),
+    created_audit=lambda holdout: {key: _value_of(holdout, key) for key in _FIELDS},
+    value_of=_value_of,
+    write=_write,
+    relations={key: (model, relation) for key, (model, relation, _wire) in LINKS.items()},
+    id_namespace=(Gate, Holdout),
+)
 
 
 @transaction.atomic
@@ -224,40 +171,25 @@ def holdout_create(
     tags: list[str] | None = None,
     review_required: bool = False,
 ) -> Holdout:
-    require_editor(actor, "holdouts")
-    with transaction.atomic():
-        name, slug = new_identity(project=project, model=Holdout, name=name, slug=holdout_id)
-        holdout = Holdout(project=project, name=name, slug=slug)
-        fields = _validated_fields(
-            project,
-            holdout,
-            {
-                "description": description,
-                "id_type": id_type,
-                "pass_percentage": pass_percentage,
-                "is_enabled": is_enabled,
-                "is_global": is_global,
-                "tags": tags,
-                "review_required": review_required,
-                "gate_ids": gate_ids or [],
-                "experiment_ids": experiment_ids or [],
-                "layer_ids": layer_ids or [],
-            },
-        )
-        stamp_created(holdout, actor)
-        _set(project, holdout, fields)
-        record_version(holdout, ENTITY_TYPE)
-        audit_record(
-            project=project,
-            actor=actor,
-            action_type="holdout_create",
-            entity_type=ENTITY_TYPE,
-            entity_id=holdout.slug,
-            entity_name=holdout.name,
-            changes={key: {"old": None, "new": value} for key, value in _state(holdout).items()},
-        )
-        ruleset_changes.schedule_rebuild(project.id)
-    return holdout
+    return kernel.create(
+        HOLDOUTS,
+        project=project,
+        actor=actor,
+        name=name,
+        entity_id=holdout_id,
+        fields={
+            "description": description,
+            "id_type": id_type,
+            "pass_percentage": pass_percentage,
+            "is_enabled": is_enabled,
+            "is_global": is_global,
+            "tags": tags,
+            "review_required": review_required,
+            "gate_ids": gate_ids or [],
+            "experiment_ids": experiment_ids or [],
+            "layer_ids": layer_ids or [],
+        },
+    )
 
 
 @transaction.atomic
@@ -282,9 +214,7 @@ def holdout_update(
 ) -> ChangeOutcome:
     """Partial update (PATCH); a full update passes every field. Anything but the name,
     description and tags changes who is held out, so it is reviewed."""
-    require_editor(actor, "holdouts")
-    holdout = _holdout(project, holdout_id, lock=True)
-    check_expected_version(holdout, expected_version)
+    holdout = kernel.locked(HOLDOUTS, project=project, actor=actor, entity_id=holdout_id)
     given = {
         "name": name,
         "description": description,
@@ -299,25 +229,13 @@ def holdout_update(
         "tags": tags,
         "review_required": review_required,
     }
-    fields = _validated_fields(project, holdout, {k: v for k, v in given.items() if v is not UNSET})
-    state = _state(holdout)
-    scope = wider_scope(
-        *(
-            NO_REVIEW
-            if key in METADATA_FIELDS
-            or state.get(key) == value
-            or (key == "review_required" and value)
-            else None
-            for key, value in fields.items()
-        )
-    )
-    return submit_change(
+    return kernel.submit(
+        HOLDOUTS,
         project=project,
         actor=actor,
-        change_type="holdout_update",
         entity=holdout,
-        change={"action": "holdout_update", "fields": fields, "expected_version": expected_version},
-        scope=scope,
+        fields={key: value for key, value in given.items() if value is not UNSET},
+        expected_version=expected_version,
     )
 
 
@@ -326,7 +244,9 @@ def holdout_overrides_set(
     *, project: Project, actor: Actor, holdout_id: str, overrides: Mapping[str, Any]
 ) -> ChangeOutcome:
     """Replaces the overrides (``OverrideDto``)."""
-    return holdout_update(project=project, actor=actor, holdout_id=holdout_id, overrides=overrides)
+    return kernel.overrides_set(
+        HOLDOUTS, project=project, actor=actor, entity_id=holdout_id, overrides=overrides
+    )
 
 
 @transaction.atomic
@@ -334,13 +254,8 @@ def holdout_overrides_add(
     *, project: Project, actor: Actor, holdout_id: str, overrides: Mapping[str, Any]
 ) -> ChangeOutcome:
     """Adds ids to the override lists (PATCH ``/holdouts/{id}/overrides``)."""
-    holdout = _holdout(project, holdout_id, lock=True)
-    extra = rule_lists.validate_overrides(overrides, environments=environment_names(project))
-    return holdout_overrides_set(
-        project=project,
-        actor=actor,
-        holdout_id=holdout_id,
-        overrides=rule_lists.overrides_merged(holdout.overrides or {}, extra),
+    return kernel.overrides_change(
+        HOLDOUTS, project=project, actor=actor, entity_id=holdout_id, overrides=overrides
     )
 
 
@@ -349,52 +264,17 @@ def holdout_overrides_remove(
     *, project: Project, actor: Actor, holdout_id: str, overrides: Mapping[str, Any]
 ) -> ChangeOutcome:
     """Removes ids from the override lists (DELETE ``/holdouts/{id}/overrides``)."""
-    holdout = _holdout(project, holdout_id, lock=True)
-    removed = rule_lists.validate_overrides(overrides, environments=environment_names(project))
-    return holdout_overrides_set(
+    return kernel.overrides_change(
+        HOLDOUTS,
         project=project,
         actor=actor,
-        holdout_id=holdout_id,
-        overrides=rule_lists.overrides_without(holdout.overrides or {}, removed),
+        entity_id=holdout_id,
+        overrides=overrides,
+        remove=True,
     )
-
-
-@register_change(
-    "holdout_delete", entity_type=ENTITY_TYPE, current_version=current_version_of(Holdout)
-)
-def _apply_delete(
-    *, project: Project, actor: Actor, entity_id: str, change: dict, review: Review | None = None
-) -> Holdout:
-    holdout = _holdout(project, entity_id, lock=True)
-    audit_record(
-        project=project,
-        actor=actor,
-        action_type="holdout_delete",
-        entity_type=ENTITY_TYPE,
-        entity_id=holdout.slug,
-        entity_name=holdout.name,
-        changes={"name": {"old": holdout.name, "new": None}},
-        review=review,
-    )
-    forget_versions(holdout, ENTITY_TYPE)
-    # The deleted instance cannot reach its relations any more: keep what outputs show.
-    holdout.links_at_delete = {key: _links(holdout, key) for key in LINKS}
-    holdout.delete()
-    ruleset_changes.schedule_rebuild(project.id)
-    return holdout
 
 
 @transaction.atomic
 def holdout_delete(*, project: Project, actor: Actor, holdout_id: str) -> ChangeOutcome:
-    """Deleting a holdout releases the units it held out. ``result``: the deleted holdout
-    (``pk`` None; ``links_at_delete`` = ``{"gate_ids", "experiment_ids", "layer_ids"}``)."""
-    require_editor(actor, "holdouts")
-    holdout = _holdout(project, holdout_id, lock=True)
-    return submit_change(
-        project=project,
-        actor=actor,
-        change_type="holdout_delete",
-        entity=holdout,
-        change={"action": "holdout_delete"},
-        scope=None,
-    )
+    """Deleting a holdout releases the units it held out. ``result``: the deleted holdout."""
+    return kernel.delete(HOLDOUTS, project=project, actor=actor, entity_id=holdout_id)

@@ -3,42 +3,24 @@ ids and salts, what a rule change touches (for reviews), references and gate cyc
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from console.errors import FieldError, ValidationError
 from console.models import Project
+from console.selectors import environment_names
 from console.validation import (
     distinct_strings,
 )
 from flags.models import Gate, new_rule_id, new_salt
-from flags.services.common import (
-    NO_REVIEW,
-    ReviewScope,
-)
+from flags.services.descriptor import NO_REVIEW, ReviewScope
 from ruleset import conditions
+from segments.selectors import segment_reference_problem
 
 RenamePath = Callable[[int], str | None]
 
 RULE_KEYS = ("id", "baseID", "name", "passPercentage", "conditions", "environments", "returnValue")
-
-
-def _segments_available() -> bool:
-    return importlib.util.find_spec("segments.selectors") is not None
-
-
-def segment_problem(project: Project, segment_id: str) -> str | None:
-    """None when the segment exists and may be targeted; otherwise why not."""
-    if not _segments_available():
-        return f"Unknown segment '{segment_id}'."
-    from segments import selectors as segment_selectors
-
-    lookup = getattr(segment_selectors, "segment_reference_problem", None)
-    if lookup is None:
-        return f"Unknown segment '{segment_id}'."
-    return lookup(project=project, segment_id=segment_id)
 
 
 def reference_checker(
@@ -57,7 +39,7 @@ def reference_checker(
             return None if ref in known_gates else f"Unknown gate '{ref}'."
         if kind == "segment":
             if ref not in segment_answers:
-                segment_answers[ref] = segment_problem(project, ref)
+                segment_answers[ref] = segment_reference_problem(project=project, segment_id=ref)
             return segment_answers[ref]
         return f"Unknown reference kind '{kind}'."
 
@@ -315,6 +297,33 @@ def validate_overrides(
             }
         )
     return out
+
+
+def conditional_override_target(
+    project: Project, item: Any, path: str, *, ref_key: str, gates: Collection[str]
+) -> tuple[str, str]:
+    """The ``(type, id)`` of the gate or segment a conditional override of an experiment or a
+    layer names under ``ref_key`` (``gates``: the project's gate ids)."""
+    if not isinstance(item, Mapping):
+        raise ValidationError.for_field(path, "An override is an object.")
+    kind, ref = item.get("type"), item.get(ref_key)
+    if kind not in ("gate", "segment"):
+        raise ValidationError.for_field(f"{path}.type", "type is gate or segment.")
+    if not isinstance(ref, str) or not ref:
+        raise ValidationError.for_field(f"{path}.{ref_key}", f"{ref_key} names a {kind}.")
+    problem = (
+        (None if ref in gates else f"Unknown gate '{ref}'.")
+        if kind == "gate"
+        else segment_reference_problem(project=project, segment_id=ref)
+    )
+    if problem:
+        raise ValidationError.for_field(f"{path}.{ref_key}", problem)
+    return kind, ref
+
+
+def validate_project_overrides(project: Project, entity: Any, raw: Any) -> dict[str, Any]:
+    """``validate_overrides`` against the project's environments (gates and holdouts)."""
+    return validate_overrides(raw, environments=environment_names(project=project))
 
 
 def overrides_merged(current: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:

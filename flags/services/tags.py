@@ -17,10 +17,8 @@ from console.validation import (
     validate_text,
 )
 from flags.models import DynamicConfig, Experiment, Gate, Holdout, Layer, Tag
-from flags.services.common import (
-    UNSET,
-    require_editor,
-)
+from flags.services.descriptor import UNSET
+from flags.services.kernel import require_editor
 
 ENTITY_TYPE = "tag"
 TAGGED_MODELS = (Gate, DynamicConfig, Experiment, Layer, Holdout)

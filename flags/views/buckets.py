@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flags.models import EXPERIMENT_STATUSES_HOLDING_BUCKETS, Experiment, Layer
-from flags.services.layers import LAYER_BUCKETS
+from flags.services.allocation import LAYER_BUCKETS
 
 COLUMNS = 50
 ROWS = LAYER_BUCKETS // COLUMNS

@@ -7,31 +7,47 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from console.errors import DomainError
 from console.models import Role
 from console.web import editor, entities
-from console.web.shell import add_domain_errors, paginate, project_view
+from console.web.shell import add_domain_errors, project_view
 from flags import selectors as flag_selectors
 from flags.forms import ConfigCreateForm, ConfigForm
 from flags.models import ConfigStatus, DynamicConfig
 from flags.services import configs as config_services
 from flags.views import charts
 
-ENTITY_TYPE = config_services.ENTITY_TYPE
+DYNAMIC_CONFIGS = config_services.DYNAMIC_CONFIGS
+
+
+def _listing(project, filters: dict[str, str]):
+    return flag_selectors.dynamic_config_list(
+        project=project,
+        status=filters["status"] or None,
+        tags=[filters["tag"]] if filters["tag"] else None,
+        search=filters["q"] or None,
+    ).defer("default_value", "schema")
+
+
 SCREEN = entities.Screen(
+    kind=DYNAMIC_CONFIGS,
+    url_name="config",
     title="Dynamic configs",
     noun="dynamic config",
     plural="dynamic configs",
     intro="A dynamic config returns a JSON value per user: change copy, limits or settings "
     "without shipping code, with a different value for the users each rule matches.",
-    detail_url_name="config-detail",
-    create_url_name="config-create",
     empty_title="No dynamic configs yet",
     empty_text="Create a config with a default JSON value, then add rules that give other "
     "values to some users.",
+    listing=_listing,
+    delete_consequence="SDKs asking for it get an empty value.",
+    statuses=tuple(ConfigStatus.choices),
+    exposure_kind="config",
     columns=({"label": "Rules", "numeric": True},),
+    cells=lambda config: [entities.cell(len(config.rules), numeric=True)],
 )
 
 
@@ -44,41 +60,6 @@ def _config_or_404(request: HttpRequest, config_id: str) -> DynamicConfig:
 def _editor(request: HttpRequest, *, error: DomainError | None = None) -> dict[str, Any]:
     return editor.editor_config(
         project=request.project, return_values=True, errors=editor.field_errors(error)
-    )
-
-
-@project_view(Role.VIEWER)
-@require_GET
-def config_list(request: HttpRequest) -> HttpResponse:
-    project = request.project
-    form = entities.filter_form(
-        request, tags=entities.distinct_tags(DynamicConfig, project), statuses=ConfigStatus.choices
-    )
-    filters = form.filters()
-    configs = flag_selectors.dynamic_config_list(
-        project=project,
-        status=filters["status"] or None,
-        tags=[filters["tag"]] if filters["tag"] else None,
-        search=filters["q"] or None,
-    )
-    configs = entities.sorted_by(configs, filters["sort"]).defer("default_value", "schema")
-    page = paginate(request, configs)
-    return render(
-        request,
-        "flags/entity_list.html",
-        {
-            "screen": SCREEN,
-            "page": page,
-            "rows": entities.rows_for_page(
-                page,
-                project=project,
-                exposure_kind="config",
-                entity_type=ENTITY_TYPE,
-                cells=lambda config: [entities.cell(len(config.rules), numeric=True)],
-            ),
-            "form": form,
-            "filtered": any(filters[key] for key in ("q", "tag", "status")),
-        },
     )
 
 
@@ -150,8 +131,12 @@ def _detail_context(
         "rules_display": editor.describe_rules(config.rules),
         "form": form or ConfigForm(initial=_initial(config)),
         "editor": _editor(request, error=error),
-        "review": entities.pending_review(project, entity_type=ENTITY_TYPE, entity_id=config.slug),
-        "history": entities.entity_history(project, entity_type=ENTITY_TYPE, entity_id=config.slug),
+        "review": entities.pending_review(
+            project, entity_type=DYNAMIC_CONFIGS.entity_type, entity_id=config.slug
+        ),
+        "history": entities.entity_history(
+            project, entity_type=DYNAMIC_CONFIGS.entity_type, entity_id=config.slug
+        ),
         "chart": charts.exposure_chart(
             project=project,
             kind="config",
@@ -161,6 +146,7 @@ def _detail_context(
         "test_form": test_form or entities.panel_form(request),
         "test_result": test_result,
         "is_archived": config.status == ConfigStatus.ARCHIVED,
+        "actions": entities.transition_texts(DYNAMIC_CONFIGS.lifecycle, config),
     }
 
 
@@ -206,16 +192,10 @@ def config_detail(request: HttpRequest, config_id: str) -> HttpResponse:
 
 
 ACTIONS = {
-    "enable": (config_services.dynamic_config_enable, "Dynamic config enabled."),
-    "disable": (
-        config_services.dynamic_config_disable,
-        "Dynamic config disabled: everyone gets its default value.",
-    ),
-    "archive": (
-        config_services.dynamic_config_archive,
-        "Dynamic config archived: everyone gets its default value.",
-    ),
-    "unarchive": (config_services.dynamic_config_unarchive, "Dynamic config unarchived."),
+    "enable": config_services.dynamic_config_enable,
+    "disable": config_services.dynamic_config_disable,
+    "archive": config_services.dynamic_config_archive,
+    "unarchive": config_services.dynamic_config_unarchive,
 }
 
 
@@ -223,53 +203,18 @@ ACTIONS = {
 @require_POST
 def config_action(request: HttpRequest, config_id: str, action: str) -> HttpResponse:
     config = _config_or_404(request, config_id)
-    if action not in ACTIONS:
+    transition = DYNAMIC_CONFIGS.lifecycle.by_verb(action)
+    if transition is None:
         raise Http404("No such action.")
-    service, done = ACTIONS[action]
     try:
-        outcome = service(project=request.project, actor=request.actor, config_id=config.slug)
+        outcome = ACTIONS[action](
+            project=request.project, actor=request.actor, config_id=config.slug
+        )
     except DomainError as error:
         entities.error_message(request, error)
     else:
-        entities.announce(request, outcome, done)
+        entities.announce(request, outcome, transition.done)
     return redirect("config-detail", project_slug=request.project.slug, config_id=config.slug)
-
-
-@project_view(Role.MEMBER)
-@require_http_methods(["GET", "POST"])
-def config_delete(request: HttpRequest, config_id: str) -> HttpResponse:
-    config = _config_or_404(request, config_id)
-    error = None
-    status = 200
-    if request.method == "POST":
-        try:
-            outcome = config_services.dynamic_config_delete(
-                project=request.project, actor=request.actor, config_id=config.slug
-            )
-        except DomainError as exc:
-            error = exc.message
-            status = exc.status_code
-        else:
-            entities.announce(request, outcome, f"Dynamic config “{config.name}” deleted.")
-            if outcome.review is not None:
-                return redirect(
-                    "config-detail", project_slug=request.project.slug, config_id=config.slug
-                )
-            return redirect("config-list", project_slug=request.project.slug)
-    return render(
-        request,
-        "flags/confirm_delete.html",
-        {
-            "entity": config,
-            "entity_id": config.slug,
-            "entity_label": "dynamic config",
-            "referrers": [],
-            "error": error,
-            "cancel_url_name": "config-detail",
-            "consequence": "SDKs asking for it get an empty value.",
-        },
-        status=status,
-    )
 
 
 @project_view(Role.VIEWER)

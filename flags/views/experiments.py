@@ -17,12 +17,12 @@ from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from console.errors import DomainError
 from console.models import Role
 from console.web import entities
-from console.web.shell import add_domain_errors, paginate, project_view
+from console.web.shell import project_view
 from flags import selectors as flag_selectors
 from flags.forms import (
     ArchiveForm,
@@ -35,50 +35,77 @@ from flags.forms import (
 )
 from flags.models import Experiment, ExperimentStatus, Gate, Layer
 from flags.services import experiments as experiment_services
+from flags.services.experiments import lifecycle
+from flags.services.experiments.groups import DEFAULT_GROUPS
 from flags.views import buckets, charts
 
-ENTITY_TYPE = experiment_services.ENTITY_TYPE
+EXPERIMENTS = experiment_services.EXPERIMENTS
+LIFECYCLE = EXPERIMENTS.lifecycle
+
+
+def _listing(project, filters: dict[str, str]):
+    return (
+        flag_selectors.experiment_list(
+            project=project,
+            status=filters["status"] or None,
+            tags=[filters["tag"]] if filters["tag"] else None,
+            search=filters["q"] or None,
+        )
+        .prefetch_related(None)
+        .select_related("layer")
+        .defer("buckets", "overrides")
+    )
+
+
 SCREEN = entities.Screen(
+    kind=EXPERIMENTS,
+    url_name="experiment",
     title="Experiments",
     noun="experiment",
     plural="experiments",
     article="an",
     intro="An experiment splits users into groups that get different parameter values, so you "
     "can compare them. Place experiments in a layer so that none of them shares a user.",
-    detail_url_name="experiment-detail",
-    create_url_name="experiment-create",
     empty_title="No experiments yet",
     empty_text="Create an experiment with a control and a test group, give each group its "
     "parameter values, then start it.",
+    listing=_listing,
+    delete_consequence="its layer space is freed and SDKs get the default values.",
+    statuses=tuple(ExperimentStatus.choices),
+    exposure_kind="experiment",
     columns=({"label": "Groups", "numeric": True}, {"label": "Layer"}, {"label": "Allocation"}),
+    cells=lambda experiment: [
+        entities.cell(len(experiment.groups), numeric=True),
+        entities.cell(experiment.layer.name if experiment.layer_id else "—"),
+        entities.cell(f"{experiment.allocation:g}%"),
+    ],
+    status=lambda experiment: experiment.get_status_display(),
 )
-# What the page lets you change in each state (the service has the last word).
-EDITABLE = {
-    ExperimentStatus.SETUP: {
-        "name",
-        "description",
-        "hypothesis",
-        "tags",
-        "groups",
-        "allocation",
-        "layer",
-        "targetingGate",
-        "idType",
-    },
-    ExperimentStatus.ACTIVE: {
-        "name",
-        "description",
-        "hypothesis",
-        "tags",
-        "groups",
-        "allocation",
-        "targetingGate",
-    },
+# The form's fields by the service's names (``lifecycle.STATES`` says which a state lets change).
+FORM_FIELDS = {
+    "name": "name",
+    "description": "description",
+    "hypothesis": "hypothesis",
+    "tags": "tags",
+    "groups": "groups",
+    "allocation": "allocation",
+    "layer_id": "layer",
+    "targeting_gate_id": "targetingGate",
+    "id_type": "idType",
 }
-METADATA = {"name", "description", "hypothesis", "tags"}
-# The states the service accepts these in (``_transition`` in the experiments service).
-SCHEDULABLE = {ExperimentStatus.SETUP}
-RESTARTABLE = {ExperimentStatus.ACTIVE, ExperimentStatus.DECISION_MADE, ExperimentStatus.ABANDONED}
+# The lifecycle actions offered as buttons at the top of the page (the table says when).
+HEADER_ACTIONS = ("start", "reset", "archive", "unarchive")
+PRIMARY_ACTIONS = {"start"}
+
+
+def _editable(experiment: Experiment) -> set[str]:
+    """The form fields the page offers for the experiment's state (the service checks again)."""
+    editable = lifecycle.state_of(experiment).editable
+    return {
+        form_name
+        for service_name, form_name in FORM_FIELDS.items()
+        if editable is None or service_name in editable
+    }
 
 
 def _experiment_or_404(request: HttpRequest, experiment_id: str) -> Experiment:
@@ -111,66 +138,7 @@ def _layer_parameters(request: HttpRequest) -> dict[str, list[dict[str, Any]]]:
     )
 
 
-# -- list -------------------------------------------------------------------------------------------
-
-
-@project_view(Role.VIEWER)
-@require_GET
-def experiment_list(request: HttpRequest) -> HttpResponse:
-    project = request.project
-    form = entities.filter_form(
-        request,
-        tags=entities.distinct_tags(Experiment, project),
-        statuses=ExperimentStatus.choices,
-    )
-    filters = form.filters()
-    experiments = (
-        flag_selectors.experiment_list(
-            project=project,
-            status=filters["status"] or None,
-            tags=[filters["tag"]] if filters["tag"] else None,
-            search=filters["q"] or None,
-        )
-        .prefetch_related(None)
-        .select_related("layer")
-        .defer("buckets", "overrides")
-    )
-    experiments = entities.sorted_by(experiments, filters["sort"])
-    page = paginate(request, experiments)
-
-    def cells(experiment: Experiment) -> list[dict[str, Any]]:
-        return [
-            entities.cell(len(experiment.groups), numeric=True),
-            entities.cell(experiment.layer.name if experiment.layer_id else "—"),
-            entities.cell(f"{experiment.allocation:g}%"),
-        ]
-
-    return render(
-        request,
-        "flags/entity_list.html",
-        {
-            "screen": SCREEN,
-            "page": page,
-            "rows": entities.rows_for_page(
-                page,
-                project=project,
-                exposure_kind="experiment",
-                entity_type=ENTITY_TYPE,
-                cells=cells,
-                status=lambda experiment: experiment.get_status_display(),
-            ),
-            "form": form,
-            "filtered": any(filters[key] for key in ("q", "tag", "status")),
-        },
-    )
-
-
 # -- create -----------------------------------------------------------------------------------------
-
-DEFAULT_GROUPS = [
-    {"name": "Control", "size": 50, "parameterValues": {}},
-    {"name": "Test", "size": 50, "parameterValues": {}},
-]
 
 
 @project_view(Role.MEMBER)
@@ -206,7 +174,7 @@ def experiment_create(request: HttpRequest) -> HttpResponse:
                     targeting_gate_id=data["targetingGate"] or None,
                 )
             except DomainError as exc:
-                _add_errors(form, exc)
+                entities.add_renamed_errors(form, exc, ERROR_FIELDS)
                 status = exc.status_code
             else:
                 entities.announce(
@@ -229,17 +197,8 @@ def experiment_create(request: HttpRequest) -> HttpResponse:
     )
 
 
+# The form's names of the service's fields, where they differ.
 ERROR_FIELDS = {"layerID": "layer", "targetingGateID": "targetingGate", "controlGroupID": "groups"}
-
-
-def _add_errors(form, error: DomainError) -> None:
-    """Errors named by the service's wire names, shown at the form's fields."""
-    for field_error in error.errors:
-        root = field_error.property.split(".")[0].split("[")[0]
-        name = ERROR_FIELDS.get(root, root)
-        form.add_error(name if name in form.fields else None, field_error.message)
-    if not error.errors:
-        add_domain_errors(form, error)
 
 
 # -- detail -----------------------------------------------------------------------------------------
@@ -298,16 +257,22 @@ def _detail_context(
     **posted: Form,
 ) -> dict[str, Any]:
     project = request.project
-    editable = EDITABLE.get(experiment.status, METADATA)
     groups = experiment.groups
     launched = (
         experiment.group(experiment.launched_group_id) if experiment.launched_group_id else None
     )
+    actions = entities.transition_texts(LIFECYCLE, experiment, available_only=True)
     return {
         "experiment": experiment,
         "form": form or ExperimentForm(initial=_initial(experiment), **_choices(request)),
-        "editable": editable,
-        "sizes_locked": experiment.status == ExperimentStatus.ACTIVE,
+        "editable": _editable(experiment),
+        "state": lifecycle.state_of(experiment),
+        "actions": actions,
+        "header_actions": [
+            {**actions[verb], "primary": verb in PRIMARY_ACTIONS}
+            for verb in HEADER_ACTIONS
+            if verb in actions
+        ],
         "groups": groups,
         "control_group_id": experiment.control_group_id,
         "launched_group": launched,
@@ -320,10 +285,10 @@ def _detail_context(
         ),
         "archive_form": ArchiveForm(),
         "review": entities.pending_review(
-            project, entity_type=ENTITY_TYPE, entity_id=experiment.slug
+            project, entity_type=EXPERIMENTS.entity_type, entity_id=experiment.slug
         ),
         "history": entities.entity_history(
-            project, entity_type=ENTITY_TYPE, entity_id=experiment.slug
+            project, entity_type=EXPERIMENTS.entity_type, entity_id=experiment.slug
         ),
         "chart": charts.exposure_chart(
             project=project,
@@ -334,15 +299,10 @@ def _detail_context(
         ),
         "test_form": test_form or entities.panel_form(request),
         "test_result": test_result,
-        "statuses": ExperimentStatus,
         "overrides_form": _overrides_form(request, experiment),
-        "overrides_editable": request.can_edit and experiment.status != ExperimentStatus.ARCHIVED,
-        "schedule_form": _schedule_form(request, experiment)
-        if experiment.status in SCHEDULABLE
-        else None,
-        "restart_form": _restart_form(request, experiment)
-        if experiment.status in RESTARTABLE
-        else None,
+        "overrides_editable": request.can_edit and "overrides" in actions,
+        "schedule_form": _schedule_form(request, experiment) if "schedule" in actions else None,
+        "restart_form": _restart_form(request, experiment) if "restart_as_new" in actions else None,
         **posted,
     }
 
@@ -377,7 +337,7 @@ def _changed_fields(
 ) -> dict[str, Any]:
     """The service's keyword arguments for what the form changed (only fields the page offered
     for the experiment's state are considered)."""
-    editable = EDITABLE.get(experiment.status, METADATA)
+    editable = _editable(experiment)
     posted = set(request.POST)
     current = _initial(experiment)
     changes: dict[str, Any] = {}
@@ -439,7 +399,7 @@ def experiment_detail(request: HttpRequest, experiment_id: str) -> HttpResponse:
             **changes,
         )
     except DomainError as error:
-        _add_errors(form, error)
+        entities.add_renamed_errors(form, error, ERROR_FIELDS)
         return render(
             request,
             "flags/experiment_detail.html",
@@ -452,64 +412,53 @@ def experiment_detail(request: HttpRequest, experiment_id: str) -> HttpResponse:
     )
 
 
-ACTION_DONE = {
-    "start": "Experiment started: users are now assigned to its groups.",
-    "decide": "Decision made: everyone in the experiment now gets the shipped group's values.",
-    "abandon": "Experiment abandoned: everyone gets the default values again.",
-    "reset": "Experiment restarted with fresh assignments.",
-    "archive": "Experiment archived.",
-    "unarchive": "Experiment unarchived.",
+def _decide(request: HttpRequest, experiment: Experiment, **common: Any):
+    form = ExperimentDecisionForm(
+        request.POST, groups=[(g["id"], g["name"]) for g in experiment.groups], prefix="decision"
+    )
+    if not form.is_valid():
+        raise DomainError("Choose the group to ship.")
+    return experiment_services.experiment_make_decision(
+        group_id=form.cleaned_data["group"], decision_reason=form.cleaned_data["reason"], **common
+    )
+
+
+# The lifecycle actions posted as buttons, by the table's verb: (request, experiment, **common).
+ACTIONS = {
+    "start": lambda request, experiment, **common: experiment_services.experiment_start(**common),
+    "decide": _decide,
+    "abandon": lambda request, experiment, **common: experiment_services.experiment_abandon(
+        decision_reason=request.POST.get("reason", ""), **common
+    ),
+    "reset": lambda request, experiment, **common: experiment_services.experiment_reset(**common),
+    "archive": lambda request, experiment, **common: experiment_services.experiment_archive(
+        archive_reason=request.POST.get("reason", ""), **common
+    ),
+    "unarchive": lambda request, experiment, **common: experiment_services.experiment_unarchive(
+        **common
+    ),
 }
-
-
-def _run_action(request: HttpRequest, experiment: Experiment, action: str):
-    common_args = {
-        "project": request.project,
-        "actor": request.actor,
-        "experiment_id": experiment.slug,
-    }
-    if action == "start":
-        return experiment_services.experiment_start(**common_args)
-    if action == "decide":
-        form = ExperimentDecisionForm(
-            request.POST,
-            groups=[(g["id"], g["name"]) for g in experiment.groups],
-            prefix="decision",
-        )
-        if not form.is_valid():
-            raise DomainError("Choose the group to ship.")
-        return experiment_services.experiment_make_decision(
-            group_id=form.cleaned_data["group"],
-            decision_reason=form.cleaned_data["reason"],
-            **common_args,
-        )
-    if action == "abandon":
-        return experiment_services.experiment_abandon(
-            decision_reason=request.POST.get("reason", ""), **common_args
-        )
-    if action == "reset":
-        return experiment_services.experiment_reset(**common_args)
-    if action == "archive":
-        return experiment_services.experiment_archive(
-            archive_reason=request.POST.get("reason", ""), **common_args
-        )
-    if action == "unarchive":
-        return experiment_services.experiment_unarchive(**common_args)
-    raise Http404("No such action.")
 
 
 @project_view(Role.MEMBER)
 @require_POST
 def experiment_action(request: HttpRequest, experiment_id: str, action: str) -> HttpResponse:
     experiment = _experiment_or_404(request, experiment_id)
-    if action not in ACTION_DONE:
+    transition = LIFECYCLE.by_verb(action)
+    if transition is None or action not in ACTIONS:
         raise Http404("No such action.")
     try:
-        outcome = _run_action(request, experiment, action)
+        outcome = ACTIONS[action](
+            request,
+            experiment,
+            project=request.project,
+            actor=request.actor,
+            experiment_id=experiment.slug,
+        )
     except DomainError as error:
         entities.error_message(request, error)
     else:
-        entities.announce(request, outcome, ACTION_DONE[action])
+        entities.announce(request, outcome, transition.done)
     return redirect(
         "experiment-detail", project_slug=request.project.slug, experiment_id=experiment.slug
     )
@@ -521,21 +470,21 @@ FORMS = {
         build=_overrides_form,
         service=experiment_services.experiment_overrides_set,
         arguments=lambda form: {"overrides": form.overrides()},
-        done="Overrides saved.",
+        done=LIFECYCLE.by_verb("overrides").done,
     ),
     "schedule": entities.DetailForm(
         context_key="schedule_form",
         build=_schedule_form,
         service=experiment_services.experiment_schedule_start,
         arguments=lambda form: {"scheduled_time": form.epoch_ms()},
-        done="Start scheduled.",
+        done=LIFECYCLE.by_verb("schedule").done,
     ),
     "restart-as-new": entities.DetailForm(
         context_key="restart_form",
         build=_restart_form,
         service=experiment_services.experiment_restart_as_new,
         arguments=lambda form: {"name": form.cleaned_data["name"]},
-        done="Restarted as a new experiment: it runs from now with fresh assignments.",
+        done=LIFECYCLE.by_verb("restart-as-new").done,
         opens=lambda outcome: outcome.result,
     ),
 }
@@ -552,45 +501,6 @@ def experiment_form(request: HttpRequest, experiment_id: str, form_name: str) ->
         entity_keyword="experiment_id",
         template="flags/experiment_detail.html",
         context=_detail_context,
-    )
-
-
-@project_view(Role.MEMBER)
-@require_http_methods(["GET", "POST"])
-def experiment_delete(request: HttpRequest, experiment_id: str) -> HttpResponse:
-    experiment = _experiment_or_404(request, experiment_id)
-    error = None
-    status = 200
-    if request.method == "POST":
-        try:
-            outcome = experiment_services.experiment_delete(
-                project=request.project, actor=request.actor, experiment_id=experiment.slug
-            )
-        except DomainError as exc:
-            error = exc.message
-            status = exc.status_code
-        else:
-            entities.announce(request, outcome, f"Experiment “{experiment.name}” deleted.")
-            if outcome.review is not None:
-                return redirect(
-                    "experiment-detail",
-                    project_slug=request.project.slug,
-                    experiment_id=experiment.slug,
-                )
-            return redirect("experiment-list", project_slug=request.project.slug)
-    return render(
-        request,
-        "flags/confirm_delete.html",
-        {
-            "entity": experiment,
-            "entity_id": experiment.slug,
-            "entity_label": "experiment",
-            "referrers": [],
-            "error": error,
-            "cancel_url_name": "experiment-detail",
-            "consequence": "its layer space is freed and SDKs get the default values.",
-        },
-        status=status,
     )
 
 

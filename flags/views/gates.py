@@ -11,88 +11,70 @@ from typing import Any
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from console import selectors as console_selectors
 from console.errors import DomainError
 from console.models import Role
 from console.web import editor, entities
-from console.web.shell import add_domain_errors, paginate, project_view
+from console.web.shell import add_domain_errors, project_view
 from flags import selectors as flag_selectors
 from flags.forms import ArchiveForm, GateCreateForm, GateForm, GateOverridesForm
 from flags.models import Gate, GateStatus, GateType
 from flags.services import gates as gate_services
 from flags.views import charts
 
-ENTITY_TYPE = gate_services.ENTITY_TYPE
+GATES = gate_services.GATES
+
+
+def _listing(project, filters: dict[str, str]):
+    return (
+        flag_selectors.gate_list(
+            project=project,
+            status=filters["status"] or None,
+            tags=[filters["tag"]] if filters["tag"] else None,
+            search=filters["q"] or None,
+        )
+        .prefetch_related(None)
+        .only(
+            "slug",
+            "name",
+            "description",
+            "status",
+            "is_enabled",
+            "type",
+            "tags",
+            "rules",
+            "id_type",
+            "modifier_name",
+            "modified_at",
+        )
+    )
+
+
 SCREEN = entities.Screen(
+    kind=GATES,
+    url_name="gate",
     title="Feature gates",
     noun="gate",
     plural="gates",
     intro="A gate answers true or false per user: roll a feature out to a percentage, to a "
     "segment, or to everyone at once.",
-    detail_url_name="gate-detail",
-    create_url_name="gate-create",
     empty_title="No gates yet",
     empty_text="Create a gate, add a rule such as “email ends with @yourcompany.com”, then check "
     "it from your code with a server or client key.",
+    listing=_listing,
+    delete_consequence="SDKs asking for it get false (as for an unknown gate).",
+    statuses=tuple(GateStatus.choices),
+    exposure_kind="gate",
     columns=({"label": "Rules", "numeric": True},),
+    cells=lambda gate: [entities.cell(len(gate.rules), numeric=True)],
 )
 
 
 def _gate_or_404(request: HttpRequest, gate_id: str) -> Gate:
     return entities.get_or_404(
         lambda: flag_selectors.gate_get(project=request.project, gate_id=gate_id)
-    )
-
-
-# -- list -------------------------------------------------------------------------------------------
-
-
-@project_view(Role.VIEWER)
-@require_GET
-def gate_list(request: HttpRequest) -> HttpResponse:
-    project = request.project
-    form = entities.filter_form(
-        request, tags=entities.distinct_tags(Gate, project), statuses=GateStatus.choices
-    )
-    filters = form.filters()
-    gates = flag_selectors.gate_list(
-        project=project,
-        status=filters["status"] or None,
-        tags=[filters["tag"]] if filters["tag"] else None,
-        search=filters["q"] or None,
-    ).prefetch_related(None)
-    gates = entities.sorted_by(gates, filters["sort"]).only(
-        "slug",
-        "name",
-        "description",
-        "status",
-        "is_enabled",
-        "type",
-        "tags",
-        "rules",
-        "id_type",
-        "modifier_name",
-        "modified_at",
-    )
-    page = paginate(request, gates)
-    return render(
-        request,
-        "flags/entity_list.html",
-        {
-            "screen": SCREEN,
-            "page": page,
-            "rows": entities.rows_for_page(
-                page,
-                project=project,
-                exposure_kind="gate",
-                entity_type=ENTITY_TYPE,
-                cells=lambda gate: [entities.cell(len(gate.rules), numeric=True)],
-            ),
-            "form": form,
-            "filtered": any(filters[key] for key in ("q", "tag", "status")),
-        },
     )
 
 
@@ -186,9 +168,13 @@ def _detail_context(
         "rules_display": editor.describe_rules(gate.rules),
         "form": form or GateForm(initial=_initial(gate)),
         "editor": _editor(request, error=error, exclude=gate.slug),
-        "review": entities.pending_review(project, entity_type=ENTITY_TYPE, entity_id=gate.slug),
+        "review": entities.pending_review(
+            project, entity_type=GATES.entity_type, entity_id=gate.slug
+        ),
         "referrers": referrers,
-        "history": entities.entity_history(project, entity_type=ENTITY_TYPE, entity_id=gate.slug),
+        "history": entities.entity_history(
+            project, entity_type=GATES.entity_type, entity_id=gate.slug
+        ),
         "chart": charts.gate_chart(project=project, gate_id=gate.slug),
         "test_form": test_form or entities.panel_form(request),
         "test_result": test_result,
@@ -196,6 +182,7 @@ def _detail_context(
         "archive_form": ArchiveForm(),
         "overrides_form": _overrides_form(request, gate),
         "is_archived": gate.status == GateStatus.ARCHIVED,
+        "actions": entities.transition_texts(GATES.lifecycle, gate),
         "gate_types": GateType,
         **posted,
     }
@@ -239,10 +226,10 @@ def gate_detail(request: HttpRequest, gate_id: str) -> HttpResponse:
 
 
 ACTIONS = {
-    "enable": (gate_services.gate_enable, "Gate enabled: its rules apply again."),
-    "disable": (gate_services.gate_disable, "Gate disabled: it now fails for everyone."),
-    "launch": (gate_services.gate_launch, "Gate launched: it passes for everyone."),
-    "unarchive": (gate_services.gate_unarchive, "Gate unarchived."),
+    "enable": gate_services.gate_enable,
+    "disable": gate_services.gate_disable,
+    "launch": gate_services.gate_launch,
+    "unarchive": gate_services.gate_unarchive,
 }
 
 
@@ -250,6 +237,9 @@ ACTIONS = {
 @require_POST
 def gate_action(request: HttpRequest, gate_id: str, action: str) -> HttpResponse:
     gate = _gate_or_404(request, gate_id)
+    transition = GATES.lifecycle.by_verb(action)
+    if transition is None:
+        raise Http404("No such action.")
     try:
         if action == "archive":
             form = ArchiveForm(request.POST)
@@ -261,16 +251,14 @@ def gate_action(request: HttpRequest, gate_id: str, action: str) -> HttpResponse
                 force=request.POST.get("force") == "1",
                 reason=form.cleaned_data.get("reason", ""),
             )
-            done = "Gate archived: it fails for everyone until unarchived."
-        elif action in ACTIONS:
-            service, done = ACTIONS[action]
-            outcome = service(project=request.project, actor=request.actor, gate_id=gate.slug)
         else:
-            raise Http404("No such action.")
+            outcome = ACTIONS[action](
+                project=request.project, actor=request.actor, gate_id=gate.slug
+            )
     except DomainError as error:
         entities.error_message(request, error)
     else:
-        entities.announce(request, outcome, done)
+        entities.announce(request, outcome, transition.done)
     return redirect("gate-detail", project_slug=request.project.slug, gate_id=gate.slug)
 
 
@@ -294,42 +282,6 @@ def gate_overrides(request: HttpRequest, gate_id: str) -> HttpResponse:
         entity_keyword="gate_id",
         template="flags/gate_detail.html",
         context=_detail_context,
-    )
-
-
-@project_view(Role.MEMBER)
-@require_http_methods(["GET", "POST"])
-def gate_delete(request: HttpRequest, gate_id: str) -> HttpResponse:
-    gate = _gate_or_404(request, gate_id)
-    referrers = gate_services.gate_referrers(project=request.project, gate=gate)
-    error = None
-    status = 200
-    if request.method == "POST":
-        try:
-            outcome = gate_services.gate_delete(
-                project=request.project, actor=request.actor, gate_id=gate.slug
-            )
-        except DomainError as exc:
-            error = exc.message
-            status = exc.status_code
-        else:
-            entities.announce(request, outcome, f"Gate “{gate.name}” deleted.")
-            if outcome.review is not None:
-                return redirect("gate-detail", project_slug=request.project.slug, gate_id=gate.slug)
-            return redirect("gate-list", project_slug=request.project.slug)
-    return render(
-        request,
-        "flags/confirm_delete.html",
-        {
-            "entity": gate,
-            "entity_id": gate.slug,
-            "entity_label": "gate",
-            "referrers": referrers,
-            "error": error,
-            "cancel_url_name": "gate-detail",
-            "consequence": "SDKs asking for it get false (as for an unknown gate).",
-        },
-        status=status,
     )
 
 

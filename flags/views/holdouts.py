@@ -8,32 +8,60 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from console.errors import DomainError
 from console.models import Role
 from console.web import entities
-from console.web.shell import paginate, project_view
+from console.web.shell import project_view
 from flags import selectors as flag_selectors
 from flags.forms import HoldoutCreateForm, HoldoutForm
 from flags.models import Experiment, Gate, Holdout, Layer
 from flags.services import holdouts as holdout_services
 
-HOLDOUT_SCREEN = entities.Screen(
+HOLDOUTS = holdout_services.HOLDOUTS
+
+
+def _listing(project, filters: dict[str, str]):
+    return flag_selectors.holdout_list(
+        project=project,
+        tags=[filters["tag"]] if filters["tag"] else None,
+        search=filters["q"] or None,
+    )
+
+
+def _applies_to(holdout: Holdout) -> str:
+    if holdout.is_global:
+        return "Everything new"
+    parts = [
+        f"{len(holdout.gates.all())} gates",
+        f"{len(holdout.experiments.all())} experiments",
+        f"{len(holdout.layers.all())} layers",
+    ]
+    return ", ".join(parts)
+
+
+SCREEN = entities.Screen(
+    kind=HOLDOUTS,
+    url_name="holdout",
     title="Holdouts",
     noun="holdout",
     plural="holdouts",
     intro="A holdout keeps a small share of users (up to 10%) out of the gates, experiments and "
     "layers it names, to measure their combined effect.",
-    detail_url_name="holdout-detail",
-    create_url_name="holdout-create",
     empty_title="No holdouts yet",
     empty_text="Create a holdout of a few percent and choose what it holds users out of.",
-    checks=False,
+    listing=_listing,
+    delete_consequence="the users it held out get what everyone else gets.",
     columns=(
         {"label": "Held out", "numeric": True},
         {"label": "Applies to"},
     ),
+    cells=lambda holdout: [
+        entities.cell(f"{holdout.pass_percentage:g}%", numeric=True),
+        entities.cell(_applies_to(holdout)),
+    ],
+    status=lambda holdout: "Enabled" if holdout.is_enabled else "Disabled",
 )
 HOLDOUT_ERROR_FIELDS = {
     "gateIDs": "gates",
@@ -64,62 +92,6 @@ def _targets(request: HttpRequest) -> dict[str, list[tuple[str, str]]]:
     return {"gates": choices(Gate), "experiments": choices(Experiment), "layers": choices(Layer)}
 
 
-def _holdout_errors(form, error: DomainError) -> None:
-    for field_error in error.errors:
-        root = field_error.property.split(".")[0].split("[")[0]
-        name = HOLDOUT_ERROR_FIELDS.get(root, root)
-        form.add_error(name if name in form.fields else None, field_error.message)
-    if not error.errors:
-        form.add_error(None, error.message)
-
-
-@project_view(Role.VIEWER)
-@require_GET
-def holdout_list(request: HttpRequest) -> HttpResponse:
-    project = request.project
-    form = entities.filter_form(request, tags=entities.distinct_tags(Holdout, project), statuses=[])
-    filters = form.filters()
-    holdouts = flag_selectors.holdout_list(
-        project=project,
-        tags=[filters["tag"]] if filters["tag"] else None,
-        search=filters["q"] or None,
-    )
-    page = paginate(request, entities.sorted_by(holdouts, filters["sort"]))
-
-    def applies_to(holdout: Holdout) -> str:
-        if holdout.is_global:
-            return "Everything new"
-        parts = [
-            f"{len(holdout.gates.all())} gates",
-            f"{len(holdout.experiments.all())} experiments",
-            f"{len(holdout.layers.all())} layers",
-        ]
-        return ", ".join(parts)
-
-    return render(
-        request,
-        "flags/entity_list.html",
-        {
-            "screen": HOLDOUT_SCREEN,
-            "page": page,
-            "rows": entities.rows_for_page(
-                page,
-                project=project,
-                exposure_kind=None,
-                entity_type=holdout_services.ENTITY_TYPE,
-                cells=lambda holdout: [
-                    entities.cell(f"{holdout.pass_percentage:g}%", numeric=True),
-                    entities.cell(applies_to(holdout)),
-                ],
-                status=lambda holdout: "Enabled" if holdout.is_enabled else "Disabled",
-            ),
-            "form": form,
-            "filtered": any(filters[key] for key in ("q", "tag")),
-            "hide_status_filter": True,
-        },
-    )
-
-
 @project_view(Role.MEMBER)
 @require_http_methods(["GET", "POST"])
 def holdout_create(request: HttpRequest) -> HttpResponse:
@@ -141,7 +113,7 @@ def holdout_create(request: HttpRequest) -> HttpResponse:
                     is_global=data["isGlobal"],
                 )
             except DomainError as exc:
-                _holdout_errors(form, exc)
+                entities.add_renamed_errors(form, exc, HOLDOUT_ERROR_FIELDS)
                 status = exc.status_code
             else:
                 entities.announce(request, None, f"Holdout “{holdout.name}” created.")
@@ -178,10 +150,10 @@ def _holdout_context(request: HttpRequest, holdout: Holdout, *, form=None) -> di
             "layers": holdout.layers.order_by("name"),
         },
         "review": entities.pending_review(
-            project, entity_type=holdout_services.ENTITY_TYPE, entity_id=holdout.slug
+            project, entity_type=HOLDOUTS.entity_type, entity_id=holdout.slug
         ),
         "history": entities.entity_history(
-            project, entity_type=holdout_services.ENTITY_TYPE, entity_id=holdout.slug
+            project, entity_type=HOLDOUTS.entity_type, entity_id=holdout.slug
         ),
     }
 
@@ -233,7 +205,7 @@ def holdout_detail(request: HttpRequest, holdout_id: str) -> HttpResponse:
             **changes,
         )
     except DomainError as error:
-        _holdout_errors(form, error)
+        entities.add_renamed_errors(form, error, HOLDOUT_ERROR_FIELDS)
         return render(
             request,
             "flags/holdout_detail.html",
@@ -266,40 +238,3 @@ def holdout_toggle(request: HttpRequest, holdout_id: str) -> HttpResponse:
             else "Holdout enabled: its users get the defaults.",
         )
     return redirect("holdout-detail", project_slug=request.project.slug, holdout_id=holdout.slug)
-
-
-@project_view(Role.MEMBER)
-@require_http_methods(["GET", "POST"])
-def holdout_delete(request: HttpRequest, holdout_id: str) -> HttpResponse:
-    holdout = _holdout_or_404(request, holdout_id)
-    error = None
-    status = 200
-    if request.method == "POST":
-        try:
-            outcome = holdout_services.holdout_delete(
-                project=request.project, actor=request.actor, holdout_id=holdout.slug
-            )
-        except DomainError as exc:
-            error = exc.message
-            status = exc.status_code
-        else:
-            entities.announce(request, outcome, f"Holdout “{holdout.name}” deleted.")
-            if outcome.review is not None:
-                return redirect(
-                    "holdout-detail", project_slug=request.project.slug, holdout_id=holdout.slug
-                )
-            return redirect("holdout-list", project_slug=request.project.slug)
-    return render(
-        request,
-        "flags/confirm_delete.html",
-        {
-            "entity": holdout,
-            "entity_id": holdout.slug,
-            "entity_label": "holdout",
-            "referrers": [],
-            "error": error,
-            "cancel_url_name": "holdout-detail",
-            "consequence": "the users it held out get what everyone else gets.",
-        },
-        status=status,
-    )

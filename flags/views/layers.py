@@ -5,77 +5,58 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from console.errors import DomainError
 from console.models import Role
 from console.web import entities
-from console.web.shell import paginate, project_view
+from console.web.shell import add_domain_errors, project_view
 from flags import selectors as flag_selectors
 from flags.forms import LayerCreateForm, LayerForm
 from flags.models import Layer
 from flags.services import layers as layer_services
 from flags.views import buckets
-from flags.views.experiments import _add_errors
 
-LAYER_SCREEN = entities.Screen(
+LAYERS = layer_services.LAYERS
+
+
+def _listing(project, filters: dict[str, str]):
+    return flag_selectors.layer_list(
+        project=project,
+        tags=[filters["tag"]] if filters["tag"] else None,
+        search=filters["q"] or None,
+    ).annotate(experiment_count=Count("experiments"))
+
+
+SCREEN = entities.Screen(
+    kind=LAYERS,
+    url_name="layer",
     title="Layers",
     noun="layer",
     plural="layers",
     intro="A layer holds parameters with their default values; the experiments placed in it "
     "override them for their users, and no user is in two experiments of one layer.",
-    detail_url_name="layer-detail",
-    create_url_name="layer-create",
     empty_title="No layers yet",
     empty_text="Create a layer with the parameters your app reads (e.g. button_color), then "
     "place experiments in it.",
+    listing=_listing,
+    delete_consequence="SDKs asking for it get no parameters.",
+    exposure_kind="layer",
     columns=({"label": "Parameters", "numeric": True}, {"label": "Experiments", "numeric": True}),
+    cells=lambda layer: [
+        entities.cell(len(layer.parameters), numeric=True),
+        entities.cell(layer.experiment_count, numeric=True),
+    ],
+    status=lambda layer: "Active" if layer.experiment_count else "Inactive",
 )
 
 
 def _layer_or_404(request: HttpRequest, layer_id: str) -> Layer:
     return entities.get_or_404(
         lambda: flag_selectors.layer_get(project=request.project, layer_id=layer_id)
-    )
-
-
-@project_view(Role.VIEWER)
-@require_GET
-def layer_list(request: HttpRequest) -> HttpResponse:
-    from django.db.models import Count
-
-    project = request.project
-    form = entities.filter_form(request, tags=entities.distinct_tags(Layer, project), statuses=[])
-    filters = form.filters()
-    layers = flag_selectors.layer_list(
-        project=project,
-        tags=[filters["tag"]] if filters["tag"] else None,
-        search=filters["q"] or None,
-    ).annotate(experiment_count=Count("experiments"))
-    page = paginate(request, entities.sorted_by(layers, filters["sort"]))
-    return render(
-        request,
-        "flags/entity_list.html",
-        {
-            "screen": LAYER_SCREEN,
-            "page": page,
-            "rows": entities.rows_for_page(
-                page,
-                project=project,
-                exposure_kind="layer",
-                entity_type=layer_services.ENTITY_TYPE,
-                cells=lambda layer: [
-                    entities.cell(len(layer.parameters), numeric=True),
-                    entities.cell(layer.experiment_count, numeric=True),
-                ],
-                status=lambda layer: "Active" if layer.experiment_count else "Inactive",
-            ),
-            "form": form,
-            "filtered": any(filters[key] for key in ("q", "tag")),
-            "hide_status_filter": True,
-        },
     )
 
 
@@ -99,7 +80,7 @@ def layer_create(request: HttpRequest) -> HttpResponse:
                     parameters=data["parameters"],
                 )
             except DomainError as exc:
-                _add_errors(form, exc)
+                add_domain_errors(form, exc)
                 status = exc.status_code
             else:
                 entities.announce(request, None, f"Layer “{layer.name}” created.")
@@ -131,10 +112,10 @@ def _layer_context(
         "bucket_map": buckets.bucket_map(layer=layer),
         "referrers": layer_services.layer_referrers(layer=layer),
         "review": entities.pending_review(
-            project, entity_type=layer_services.ENTITY_TYPE, entity_id=layer.slug
+            project, entity_type=LAYERS.entity_type, entity_id=layer.slug
         ),
         "history": entities.entity_history(
-            project, entity_type=layer_services.ENTITY_TYPE, entity_id=layer.slug
+            project, entity_type=LAYERS.entity_type, entity_id=layer.slug
         ),
         "test_form": test_form or entities.panel_form(request),
         "test_result": test_result,
@@ -174,7 +155,7 @@ def layer_detail(request: HttpRequest, layer_id: str) -> HttpResponse:
             **changes,
         )
     except DomainError as error:
-        _add_errors(form, error)
+        add_domain_errors(form, error)
         return render(
             request,
             "flags/layer_detail.html",
@@ -183,44 +164,6 @@ def layer_detail(request: HttpRequest, layer_id: str) -> HttpResponse:
         )
     entities.announce(request, outcome, "Layer saved.")
     return redirect("layer-detail", project_slug=request.project.slug, layer_id=layer.slug)
-
-
-@project_view(Role.MEMBER)
-@require_http_methods(["GET", "POST"])
-def layer_delete(request: HttpRequest, layer_id: str) -> HttpResponse:
-    layer = _layer_or_404(request, layer_id)
-    referrers = layer_services.layer_referrers(layer=layer)
-    error = None
-    status = 200
-    if request.method == "POST":
-        try:
-            outcome = layer_services.layer_delete(
-                project=request.project, actor=request.actor, layer_id=layer.slug
-            )
-        except DomainError as exc:
-            error = exc.message
-            status = exc.status_code
-        else:
-            entities.announce(request, outcome, f"Layer “{layer.name}” deleted.")
-            if outcome.review is not None:
-                return redirect(
-                    "layer-detail", project_slug=request.project.slug, layer_id=layer.slug
-                )
-            return redirect("layer-list", project_slug=request.project.slug)
-    return render(
-        request,
-        "flags/confirm_delete.html",
-        {
-            "entity": layer,
-            "entity_id": layer.slug,
-            "entity_label": "layer",
-            "referrers": referrers,
-            "error": error,
-            "cancel_url_name": "layer-detail",
-            "consequence": "SDKs asking for it get no parameters.",
-        },
-        status=status,
-    )
 
 
 @project_view(Role.VIEWER)

@@ -15,7 +15,6 @@ from django.db import transaction
 
 from console.models import Project, Role
 from flags.models import CompiledRuleset
-from flags.selectors import ruleset_stale_project_ids
 from flags.services.gates import gate_create
 from ruleset import load as ruleset_load
 from ruleset import store as ruleset_store
@@ -102,7 +101,7 @@ def test_change__rolled_back__revision_unchanged(world, committed):
 
     # Then no change is recorded and nothing is stale
     assert _revision(project_id) == before
-    assert ruleset_stale_project_ids() == []
+    assert ruleset_store.stale_project_ids() == []
 
 
 def test_change__after_a_rebuild_in_the_same_transaction__also_served(world, committed):
@@ -167,7 +166,7 @@ def test_rebuild_stale_rulesets__lost_rebuilds__exactly_those_projects_rebuilt(
 
     # When the sweeper looks for stale projects
     with django_assert_num_queries(1):
-        stale = ruleset_stale_project_ids()
+        stale = ruleset_store.stale_project_ids()
 
     # Then it finds exactly the two, in one query
     assert stale == sorted(projects[:2])

@@ -1,0 +1,336 @@
+"""Experiments: groups, allocation, layer placement, targeting, overrides and the lifecycle
+setup -> active -> decision_made / abandoned (and archived).
+
+The services below are thin, typed functions over the entity core (``flags.services.kernel``)
+and the experiment's kind (``kind.EXPERIMENTS``): ``groups`` validates groups and allocation,
+``overrides`` the overrides, and ``lifecycle`` is the transition table every lifecycle action goes
+through. Lifecycle actions are stored as their intent (``{"action": "experiment_start", ...}``), so
+a start committed from a review starts the experiment when it is committed, and the state is
+checked again then. What may change when (``lifecycle.STATES``):
+
+- setup: everything;
+- active: metadata, allocation, targeting gate, group names/values/descriptions (not the group
+  ids, sizes or count);
+- decision_made / abandoned / archived: metadata only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from console.actors import Actor
+from console.errors import ValidationError
+from console.models import Project
+from console.services.reviews import ChangeOutcome
+from console.validation import validate_bool, validate_name, validate_text
+from flags.models import Experiment, ExperimentStatus
+from flags.services import kernel
+from flags.services.descriptor import UNSET, ensure_name_free
+from flags.services.experiments.groups import DEFAULT_GROUPS
+from flags.services.experiments.kind import EXPERIMENTS
+
+
+def _transition(
+    *, project: Project, actor: Actor, experiment_id: str, action: str, **parameters: Any
+) -> ChangeOutcome:
+    return kernel.submit_transition(
+        EXPERIMENTS,
+        project=project,
+        actor=actor,
+        entity_id=experiment_id,
+        action=action,
+        parameters=parameters,
+    )
+
+
+@transaction.atomic
+def experiment_create(
+    *,
+    project: Project,
+    actor: Actor,
+    name: str,
+    experiment_id: str | None = None,
+    description: str = "",
+    hypothesis: str = "",
+    id_type: str = "userID",
+    groups: list[dict[str, Any]] | None = None,
+    control_group_id: str | None = None,
+    allocation: float | int | str = 100,
+    layer_id: str | None = None,
+    targeting_gate_id: str | None = None,
+    tags: list[str] | None = None,
+    review_required: bool = False,
+) -> Experiment:
+    """A new experiment in setup (groups default to Control/Test 50/50)."""
+    fields = {
+        "description": description,
+        "hypothesis": hypothesis,
+        "id_type": id_type,
+        "groups": [dict(g) for g in DEFAULT_GROUPS] if groups is None else groups,
+        "allocation": allocation,
+        "layer_id": layer_id,
+        "targeting_gate_id": targeting_gate_id,
+        "tags": tags,
+        "review_required": review_required,
+    }
+    if control_group_id:
+        fields["control_group_id"] = control_group_id
+    return kernel.create(
+        EXPERIMENTS,
+        project=project,
+        actor=actor,
+        name=name,
+        entity_id=experiment_id,
+        fields=fields,
+    )
+
+
+@transaction.atomic
+def experiment_update(
+    *,
+    project: Project,
+    actor: Actor,
+    experiment_id: str,
+    name: Any = UNSET,
+    description: Any = UNSET,
+    hypothesis: Any = UNSET,
+    id_type: Any = UNSET,
+    groups: Any = UNSET,
+    control_group_id: Any = UNSET,
+    allocation: Any = UNSET,
+    layer_id: Any = UNSET,
+    targeting_gate_id: Any = UNSET,
+    tags: Any = UNSET,
+    review_required: Any = UNSET,
+    expected_version: int | None = None,
+) -> ChangeOutcome:
+    """Partial update (PATCH); a full update passes every field. Changes to an experiment in
+    setup are never reviewed (nobody sees it yet); changes that reach users are."""
+    experiment = kernel.locked(EXPERIMENTS, project=project, actor=actor, entity_id=experiment_id)
+    given = {
+        "name": name,
+        "description": description,
+        "hypothesis": hypothesis,
+        "id_type": id_type,
+        "groups": groups,
+        "control_group_id": control_group_id,
+        "allocation": allocation,
+        "layer_id": layer_id,
+        "targeting_gate_id": targeting_gate_id,
+        "tags": tags,
+        "review_required": review_required,
+    }
+    return kernel.submit(
+        EXPERIMENTS,
+        project=project,
+        actor=actor,
+        entity=experiment,
+        fields={key: value for key, value in given.items() if value is not UNSET},
+        expected_version=expected_version,
+    )
+
+
+@transaction.atomic
+def experiment_start(*, project: Project, actor: Actor, experiment_id: str) -> ChangeOutcome:
+    return _transition(
+        project=project, actor=actor, experiment_id=experiment_id, action="experiment_start"
+    )
+
+
+def _decision_reason(value: Any) -> str:
+    reason = validate_text(value, "decisionReason")
+    if not reason.strip():
+        raise ValidationError.for_field("decisionReason", "A decision reason is required.")
+    return reason
+
+
+@transaction.atomic
+def experiment_make_decision(
+    *,
+    project: Project,
+    actor: Actor,
+    experiment_id: str,
+    group_id: str,
+    decision_reason: str,
+    remove_targeting: bool = False,
+) -> ChangeOutcome:
+    """Ships ``group_id`` (a group id or name): everyone in the experiment gets its values."""
+    reason = _decision_reason(decision_reason)
+    return _transition(
+        project=project,
+        actor=actor,
+        experiment_id=experiment_id,
+        action="experiment_decision_make",
+        group_id=group_id,
+        reason=reason,
+        remove_targeting=validate_bool(remove_targeting, "removeTargeting"),
+    )
+
+
+@transaction.atomic
+def experiment_abandon(
+    *, project: Project, actor: Actor, experiment_id: str, decision_reason: str
+) -> ChangeOutcome:
+    reason = _decision_reason(decision_reason)
+    return _transition(
+        project=project,
+        actor=actor,
+        experiment_id=experiment_id,
+        action="experiment_abandon",
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def experiment_reset(*, project: Project, actor: Actor, experiment_id: str) -> ChangeOutcome:
+    """Restarts the experiment with a new salt (users are assigned afresh)."""
+    return _transition(
+        project=project, actor=actor, experiment_id=experiment_id, action="experiment_reset"
+    )
+
+
+@transaction.atomic
+def experiment_restart_as_new(
+    *, project: Project, actor: Actor, experiment_id: str, name: str
+) -> ChangeOutcome:
+    """A copy under a new name, started now, taking over the layer space; the old one is
+    abandoned if it was running. ``result`` is the new experiment."""
+    clean = validate_name(name)
+    ensure_name_free(project=project, model=Experiment, name=clean)
+    return _transition(
+        project=project,
+        actor=actor,
+        experiment_id=experiment_id,
+        action="experiment_restart_as_new",
+        name=clean,
+    )
+
+
+@transaction.atomic
+def experiment_schedule_start(
+    *, project: Project, actor: Actor, experiment_id: str, scheduled_time: int
+) -> ChangeOutcome:
+    """Starts the experiment at ``scheduled_time`` (epoch ms) via the beat job."""
+    if (
+        isinstance(scheduled_time, bool)
+        or not isinstance(scheduled_time, int)
+        or scheduled_time <= 0
+    ):
+        raise ValidationError.for_field("scheduledTime", "scheduledTime is epoch milliseconds.")
+    if scheduled_time < int(timezone.now().timestamp() * 1000) - 60_000:
+        raise ValidationError.for_field("scheduledTime", "scheduledTime is in the past.")
+    return _transition(
+        project=project,
+        actor=actor,
+        experiment_id=experiment_id,
+        action="experiment_schedule_start",
+        scheduled_time=scheduled_time,
+    )
+
+
+@transaction.atomic
+def experiment_archive(
+    *, project: Project, actor: Actor, experiment_id: str, archive_reason: str = ""
+) -> ChangeOutcome:
+    return _transition(
+        project=project,
+        actor=actor,
+        experiment_id=experiment_id,
+        action="experiment_archive",
+        reason=validate_text(archive_reason, "archiveReason"),
+    )
+
+
+@transaction.atomic
+def experiment_unarchive(*, project: Project, actor: Actor, experiment_id: str) -> ChangeOutcome:
+    return _transition(
+        project=project, actor=actor, experiment_id=experiment_id, action="experiment_unarchive"
+    )
+
+
+@transaction.atomic
+def experiment_groups_set_enabled(
+    *, project: Project, actor: Actor, experiment_id: str, group_names: list[str], enabled: bool
+) -> ChangeOutcome:
+    """``enable_groups`` / ``disable_groups``: units bucketed into a disabled group get the
+    default value (the group's rule stays, with passPercentage 0)."""
+    if not isinstance(group_names, list) or not group_names:
+        raise ValidationError.for_field("group_names", "group_names lists at least one group.")
+    return _transition(
+        project=project,
+        actor=actor,
+        experiment_id=experiment_id,
+        action="experiment_groups_enable" if enabled else "experiment_groups_disable",
+        groups=list(group_names),
+    )
+
+
+@transaction.atomic
+def experiment_overrides_set(
+    *, project: Project, actor: Actor, experiment_id: str, overrides: Mapping[str, Any]
+) -> ChangeOutcome:
+    """Replaces the overrides (``ExperimentOverridesDto``)."""
+    return kernel.overrides_set(
+        EXPERIMENTS, project=project, actor=actor, entity_id=experiment_id, overrides=overrides
+    )
+
+
+@transaction.atomic
+def experiment_overrides_add(
+    *, project: Project, actor: Actor, experiment_id: str, overrides: Mapping[str, Any]
+) -> ChangeOutcome:
+    return kernel.overrides_change(
+        EXPERIMENTS, project=project, actor=actor, entity_id=experiment_id, overrides=overrides
+    )
+
+
+@transaction.atomic
+def experiment_overrides_remove(
+    *, project: Project, actor: Actor, experiment_id: str, overrides: Mapping[str, Any]
+) -> ChangeOutcome:
+    return kernel.overrides_change(
+        EXPERIMENTS,
+        project=project,
+        actor=actor,
+        entity_id=experiment_id,
+        overrides=overrides,
+        remove=True,
+    )
+
+
+@transaction.atomic
+def experiment_delete(*, project: Project, actor: Actor, experiment_id: str) -> ChangeOutcome:
+    """Deletes the experiment and frees its layer space. ``result``: the deleted experiment
+    (``pk`` None)."""
+    return kernel.delete(EXPERIMENTS, project=project, actor=actor, entity_id=experiment_id)
+
+
+def experiments_start_scheduled(*, now: datetime | None = None) -> int:
+    """Starts every experiment whose scheduled start has come (beat, every minute)."""
+    now = now or timezone.now()
+    due = list(
+        Experiment.objects.filter(
+            status=ExperimentStatus.SETUP, scheduled_start_time__lte=now
+        ).select_related("project")
+    )
+    started = 0
+    system = Actor.system("Scheduled start")
+    for experiment in due:
+        try:
+            with transaction.atomic():
+                kernel.apply_transition(
+                    EXPERIMENTS,
+                    project=experiment.project,
+                    actor=system,
+                    entity_id=experiment.slug,
+                    change={"action": "experiment_start"},
+                )
+            started += 1
+        except ValidationError:
+            continue
+    return started
