@@ -140,7 +140,8 @@ LIFECYCLE = Lifecycle(
 
 def gate_referrers(*, project: Project, gate: Gate) -> list[str]:
     """What uses the gate, as "gate 'x'", "dynamic config 'y'", "experiment 'z'" (targeting),
-    "holdout 'h'"."""
+    "holdout 'h'". A global holdout holds every new gate of its id type on its own, so it never
+    blocks a delete: the gate simply leaves it."""
     found: list[str] = []
     for slug, gate_rules in (
         Gate.objects.filter(project=project).exclude(pk=gate.pk).values_list("slug", "rules")
@@ -178,7 +179,10 @@ def gate_referrers(*, project: Project, gate: Gate) -> list[str]:
             for o in (overrides or {}).get("conditionalOverrides", [])
         )
     )
-    found.extend(f"holdout '{slug}'" for slug in gate.holdouts.values_list("slug", flat=True))
+    found.extend(
+        f"holdout '{slug}'"
+        for slug in gate.holdouts.filter(is_global=False).values_list("slug", flat=True)
+    )
     return found
 
 

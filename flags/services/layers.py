@@ -232,9 +232,12 @@ def _overrides_without(current: Mapping[str, Any], removed: Mapping[str, Any]) -
 
 
 def layer_referrers(*, layer: Layer) -> list[str]:
+    """Its experiments and the holdouts chosen for it (a global holdout joins every new layer
+    by itself, so it does not block a delete)."""
+    held_by = layer.holdouts.filter(is_global=False).values_list("slug", flat=True)
     return [
         *(f"experiment '{slug}'" for slug in layer.experiments.values_list("slug", flat=True)),
-        *(f"holdout '{slug}'" for slug in layer.holdouts.values_list("slug", flat=True)),
+        *(f"holdout '{slug}'" for slug in held_by),
     ]
 
 

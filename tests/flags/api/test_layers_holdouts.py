@@ -250,3 +250,37 @@ def test_holdout_overrides(capi):
     assert replaced.json()["message"] == "Holdout Overrides updated successfully."
     assert replaced.json()["data"]["passingUserIDs"] == ["u1"]
     assert replaced.json()["data"]["failingUserIDs"] == ["u2"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("gates", {"name": "held_gate", "idType": "userID"}),
+        ("layers", {"name": "held_layer", "idType": "userID"}),
+    ],
+)
+def test_delete__global_holdout_holds_it__deleted_and_holdout_kept(capi, path, body):
+    # Given a global holdout, which every new gate and layer of its id type joins
+    holdout = capi.post("holdouts", {"name": "everyone", "idType": "userID", "isGlobal": True})
+    assert holdout.status_code == 200, holdout.json()
+    created = capi.post(path, body)
+    assert created.status_code == 201, created.json()
+    assert created.json()["data"]["holdoutIDs"] == ["everyone"]
+
+    # When the entity is deleted
+    response = capi.delete(f"{path}/{body['name']}")
+
+    # Then the global holdout does not block it, and the holdout stays
+    assert response.status_code == 200, response.json()
+    assert capi.get(f"{path}/{body['name']}").status_code == 404
+    assert capi.get("holdouts/everyone").json()["data"]["isGlobal"] is True
+
+
+def test_gate_delete__chosen_holdout_holds_it__400_naming_holdout(capi):
+    capi.post("gates", {"name": "held_gate", "idType": "userID"})
+    capi.post("holdouts", {"name": "chosen", "idType": "userID", "gateIDs": ["held_gate"]})
+
+    response = capi.delete("gates/held_gate")
+
+    assert response.status_code == 400
+    assert "holdout 'chosen'" in response.json()["message"]
