@@ -60,6 +60,8 @@ class ExperimentStatus(models.TextChoices):
     DECISION_MADE = "decision_made", "Decision made"
     ABANDONED = "abandoned", "Abandoned"
     ARCHIVED = "archived", "Archived"
+    # Concluded with the decision deferred (``defer_decision``): everyone gets the default.
+    EXPERIMENT_STOPPED = "experiment_stopped", "Concluded, decision deferred"
 
 
 # Experiments in these states hold their layer buckets; the others gave them back.
@@ -67,6 +69,8 @@ EXPERIMENT_STATUSES_HOLDING_BUCKETS = (
     ExperimentStatus.SETUP,
     ExperimentStatus.ACTIVE,
     ExperimentStatus.DECISION_MADE,
+    # Kept so that shipping a group later still has the experiment's place in its layer.
+    ExperimentStatus.EXPERIMENT_STOPPED,
 )
 
 
@@ -158,6 +162,9 @@ class DynamicConfig(FlagEntity):
     )
     is_enabled = models.BooleanField(default=True)
     default_value = models.JSONField(default=dict, blank=True)
+    # Statsig's ``defaultValueJson5``: the default value as the author wrote it (comments,
+    # trailing commas), returned verbatim; "" when only ``defaultValue`` was sent.
+    default_value_json5 = models.TextField(blank=True, default="")
     # A JSON Schema (2020-12) every value must satisfy; None when the config has none.
     schema = models.JSONField(null=True, blank=True)
     rules = models.JSONField(default=list, blank=True)
@@ -214,7 +221,7 @@ class Experiment(FlagEntity):
         Gate, null=True, blank=True, on_delete=models.PROTECT, related_name="targeted_experiments"
     )
     status = models.CharField(
-        max_length=16, choices=ExperimentStatus.choices, default=ExperimentStatus.SETUP
+        max_length=32, choices=ExperimentStatus.choices, default=ExperimentStatus.SETUP
     )
     launched_group_id = models.CharField(max_length=32, blank=True, default="")
     start_time = models.DateTimeField(null=True, blank=True)
@@ -226,6 +233,10 @@ class Experiment(FlagEntity):
     # Statsig's ExperimentOverridesDto: {overrides: [{type: gate|segment, id, groupID,
     # environment}], userIDOverrides: [{groupID, ids, environment, unitType}]}.
     overrides = models.JSONField(default=dict, blank=True)
+    # Statsig's experiment settings nothing here evaluates, kept as sent and returned by wire
+    # name (``duration``, ``targetExposures``, ``links``, ``team``, ...;
+    # ``flags.services.experiments.settings`` lists them).
+    settings = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["project", "-created_at", "-id"]

@@ -360,6 +360,22 @@ def dynamic_config_versions(*, project: Project, config_id: str) -> list[Dynamic
     )
 
 
+def experiment_versions(*, project: Project, experiment_id: str) -> list[Experiment]:
+    """The experiment at each of its versions; a layer or targeting gate deleted since reads as
+    none."""
+    versions = _versions(
+        Experiment, "experiment", project=project, slug=experiment_id, label="Experiment"
+    )
+    layers = set(Layer.objects.filter(project=project).values_list("pk", flat=True))
+    gates = set(Gate.objects.filter(project=project).values_list("pk", flat=True))
+    for version in versions:
+        if version.layer_id not in layers:
+            version.layer_id = None
+        if version.targeting_gate_id not in gates:
+            version.targeting_gate_id = None
+    return versions
+
+
 # -- tags ---------------------------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 
@@ -25,14 +26,14 @@ from flags.api.common import (
     tags_filter,
     text_filters,
 )
-from flags.api.inputs import (
-    DESCRIPTION_MAX,
-    NAME_MAX,
-    ExperimentOverridesInputSerializer,
-    FlagReviewSettingsInputSerializer,
-    JSONObjectField,
-    plain,
+from flags.api.experiment_inputs import (
+    ExperimentBodySerializer,
+    ExperimentGroupInputSerializer,
+    ExperimentPartialInputSerializer,
+    experiment_fields,
+    lifecycle_fields,
 )
+from flags.api.inputs import DESCRIPTION_MAX, NAME_MAX, ExperimentOverridesInputSerializer
 from flags.api.outputs import (
     EXPERIMENT,
     ExperimentOutputSerializer,
@@ -58,72 +59,6 @@ def day_end(day: date | None) -> datetime | None:
 
 
 NO_DATA = lambda _: None  # noqa: E731  (the lifecycle verbs answer with a message only)
-
-
-class ExperimentGroupInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=NAME_MAX)
-    id = serializers.CharField(max_length=64, required=False, allow_null=True, allow_blank=True)
-    size = serializers.FloatField(min_value=0, max_value=100)
-    parameterValues = JSONObjectField(required=False)
-    disabled = serializers.BooleanField(required=False)
-    description = serializers.CharField(
-        max_length=DESCRIPTION_MAX, required=False, allow_blank=True
-    )
-
-
-def experiment_fields(data: dict[str, Any]) -> dict[str, Any]:
-    """Statsig's experiment body as ``flags.services.experiments`` keywords."""
-    names = {
-        "name": "name",
-        "description": "description",
-        "hypothesis": "hypothesis",
-        "idType": "id_type",
-        "groups": "groups",
-        "controlGroupID": "control_group_id",
-        "allocation": "allocation",
-        "layerID": "layer_id",
-        "targetingGateID": "targeting_gate_id",
-        "tags": "tags",
-    }
-    fields = {keyword: plain(data[wire]) for wire, keyword in names.items() if wire in data}
-    for group in fields.get("groups", []):
-        # A group without an id is new; the service creates its id.
-        if not group.get("id"):
-            group.pop("id", None)
-    if "reviewSettings" in data:
-        fields["review_required"] = data["reviewSettings"]["requiredReview"]
-    return fields
-
-
-class ExperimentBodySerializer(serializers.Serializer):
-    """The fields of ``ExperimentCreateDto``/``ExperimentPartialUpdateDto`` we honour; analysis
-    settings (metrics, duration, corrections) are accepted and ignored."""
-
-    name = serializers.CharField(max_length=NAME_MAX, required=False)
-    description = serializers.CharField(
-        max_length=DESCRIPTION_MAX, required=False, allow_blank=True, allow_null=True
-    )
-    hypothesis = serializers.CharField(
-        max_length=DESCRIPTION_MAX, required=False, allow_blank=True, allow_null=True
-    )
-    idType = serializers.CharField(max_length=64, required=False)
-    groups = ExperimentGroupInputSerializer(many=True, required=False)
-    controlGroupID = serializers.CharField(max_length=NAME_MAX, required=False, allow_null=True)
-    allocation = serializers.FloatField(min_value=0, max_value=100, required=False)
-    layerID = serializers.CharField(
-        max_length=NAME_MAX, required=False, allow_null=True, allow_blank=True
-    )
-    targetingGateID = serializers.CharField(
-        max_length=NAME_MAX, required=False, allow_null=True, allow_blank=True
-    )
-    tags = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
-    reviewSettings = FlagReviewSettingsInputSerializer(required=False)
-
-
-class ExperimentPartialInputSerializer(ExperimentBodySerializer):
-    """``ExperimentPartialUpdateDto``."""
-
-    version = VersionField()
 
 
 class _ExperimentView(EntityAPIView):
@@ -195,13 +130,25 @@ class ExperimentListCreateView(_ExperimentView):
 
     @extend_schema(**mutation(InputSerializer, {201: EXPERIMENT_RESPONSE}))
     def post(self, request):
+        """Creates the experiment in setup; a ``status`` sent moves it on (a create that says
+        ``active`` starts it)."""
         data = self.validated(self.InputSerializer)
-        experiment = experiment_services.experiment_create(
-            project=self.project,
-            actor=self.actor,
-            experiment_id=data.get("id"),
-            **experiment_fields(data),
-        )
+        with transaction.atomic():
+            experiment = experiment_services.experiment_create(
+                project=self.project,
+                actor=self.actor,
+                experiment_id=data.get("id"),
+                **experiment_fields(data),
+            )
+            moved = experiment_services.experiment_status_set(
+                project=self.project,
+                actor=self.actor,
+                experiment_id=experiment.slug,
+                **lifecycle_fields(data),
+            )
+        if moved is not None and moved.submitted_for_review:
+            return self.respond_outcome(moved, "", self.render)
+        experiment = self.get_experiment(experiment.slug)
         return self.respond("Experiment created successfully.", self.render(experiment), 201)
 
 
@@ -217,6 +164,7 @@ class ExperimentDetailView(_ExperimentView):
         targetingGateID = serializers.CharField(
             max_length=NAME_MAX, allow_null=True, allow_blank=True
         )
+        id = serializers.CharField(max_length=NAME_MAX, required=False)
         version = VersionField()
 
     @extend_schema(**reading({200: EXPERIMENT_RESPONSE}))
@@ -226,15 +174,35 @@ class ExperimentDetailView(_ExperimentView):
         )
 
     def _update(self, serializer):
+        """The fields, then the lifecycle actions ``status``/``launchedGroupID`` ask for, in
+        one transaction; a part filed for review answers 202 with its review."""
         data = self.validated(serializer)
-        outcome = experiment_services.experiment_update(
-            project=self.project,
-            actor=self.actor,
-            experiment_id=self.kwargs["experiment_id"],
-            expected_version=data.get("version"),
-            **experiment_fields(data),
+        experiment_id = self.kwargs["experiment_id"]
+        if data.get("id") not in (None, experiment_id):
+            raise serializers.ValidationError({"id": ["The id of an experiment cannot change."]})
+        with transaction.atomic():
+            outcome = experiment_services.experiment_update(
+                project=self.project,
+                actor=self.actor,
+                experiment_id=experiment_id,
+                expected_version=data.get("version"),
+                **experiment_fields(data),
+            )
+            if not outcome.submitted_for_review:
+                outcome = (
+                    experiment_services.experiment_status_set(
+                        project=self.project,
+                        actor=self.actor,
+                        experiment_id=experiment_id,
+                        **lifecycle_fields(data),
+                    )
+                    or outcome
+                )
+        if outcome.submitted_for_review:
+            return self.respond_outcome(outcome, "", self.render)
+        return self.respond(
+            "Experiment updated successfully.", self.render(self.get_experiment(experiment_id))
         )
-        return self.respond_outcome(outcome, "Experiment updated successfully.", self.render)
 
     @extend_schema(**mutation(InputSerializer, {200: EXPERIMENT_RESPONSE}))
     def post(self, request, experiment_id: str):
@@ -250,6 +218,22 @@ class ExperimentDetailView(_ExperimentView):
             project=self.project, actor=self.actor, experiment_id=experiment_id
         )
         return self.respond_outcome(outcome, "Experiment deleted successfully.", self.render)
+
+
+class ExperimentVersionsView(_ExperimentView):
+    @extend_schema(
+        **reading(
+            {
+                200: envelope(
+                    "ExperimentVersions", ExperimentOutputSerializer, many=True, paginated=True
+                )
+            },
+            parameters=PAGE_PARAMETERS,
+        )
+    )
+    def get(self, request, experiment_id: str):
+        versions = selectors.experiment_versions(project=self.project, experiment_id=experiment_id)
+        return self.respond_entities("Experiment versions listed successfully.", versions)
 
 
 # -- lifecycle --------------------------------------------------------------------------------
@@ -311,6 +295,26 @@ class ExperimentAbandonView(_ExperimentView):
             actor=self.actor,
             experiment_id=experiment_id,
             decision_reason=data["decisionReason"],
+        )
+        return self.respond_outcome(outcome, self.transition.api_message, NO_DATA)
+
+
+class ExperimentDeferDecisionView(_ExperimentView):
+    transition = LIFECYCLE.transition("experiment_decision_defer")
+
+    class InputSerializer(serializers.Serializer):
+        stopReason = serializers.CharField(
+            max_length=DESCRIPTION_MAX, required=False, allow_blank=True, default=""
+        )
+
+    @extend_schema(**mutation(InputSerializer, {200: MessageSerializer}))
+    def put(self, request, experiment_id: str):
+        data = self.validated(self.InputSerializer)
+        outcome = experiment_services.experiment_defer_decision(
+            project=self.project,
+            actor=self.actor,
+            experiment_id=experiment_id,
+            stop_reason=data["stopReason"],
         )
         return self.respond_outcome(outcome, self.transition.api_message, NO_DATA)
 
@@ -441,6 +445,7 @@ LIFECYCLE_VIEWS = (
     ExperimentStartView,
     ExperimentMakeDecisionView,
     ExperimentAbandonView,
+    ExperimentDeferDecisionView,
     ExperimentResetView,
     ExperimentRestartAsNewView,
     ExperimentScheduleStartView,

@@ -14,6 +14,8 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from flags.services.experiments.settings import Setting
+
 ID_TYPE_MAX = 100
 DESCRIPTION_MAX = 1000
 NAME_MAX = 100
@@ -168,6 +170,33 @@ class LayerOverridesInputSerializer(serializers.Serializer):
 
     conditionalOverrides = LayerConditionalOverrideInputSerializer(many=True)
     idOverrides = LayerIDOverrideInputSerializer(many=True)
+
+
+class LinkInputSerializer(serializers.Serializer):
+    url = serializers.CharField(max_length=1000)
+    title = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+
+
+def setting_field(setting: Setting) -> serializers.Field:
+    """The request field of one kept setting (its type documented in the OpenAPI document)."""
+    common = {"required": False, "help_text": setting.help}
+    if setting.nullable:
+        common["allow_null"] = True
+    if setting.kind == "text":
+        return serializers.CharField(max_length=1000, allow_blank=True, **common)
+    if setting.kind == "flag":
+        return serializers.BooleanField(**common)
+    if setting.kind in ("days", "count"):
+        return serializers.IntegerField(min_value=1, **common)
+    if setting.kind == "hour":
+        return serializers.IntegerField(min_value=0, max_value=23, **common)
+    if setting.kind == "choice":
+        return TypeField(list(setting.choices), **common)
+    if setting.kind == "texts":
+        return serializers.ListField(
+            child=serializers.CharField(max_length=1000), max_length=100, **common
+        )
+    return LinkInputSerializer(many=True, **common)
 
 
 def plain(value: Any) -> Any:

@@ -21,8 +21,9 @@ from console.api.reviews import active_review_output
 from console.models import Project, Review
 from console.services.reviews import open_review_for
 from events.selectors import exposure_totals
-from flags.api.inputs import AnyValueField, JSONObjectField, TypeField
+from flags.api.inputs import AnyValueField, JSONObjectField, TypeField, setting_field
 from flags.models import DynamicConfig, Experiment, FlagEntity, Gate, Holdout, Layer, Tag
+from flags.services.experiments.settings import SETTINGS, settings_output
 
 # Review entity types, as the flags services register their change kinds.
 GATE = "gate"
@@ -205,6 +206,7 @@ class ExperimentGroupOutputSerializer(serializers.Serializer):
     parameterValues = JSONObjectField()
     disabled = serializers.BooleanField()
     description = serializers.CharField(allow_blank=True)
+    foreignGroupID = serializers.CharField(allow_null=True)
 
 
 class ExperimentMetricSerializer(serializers.Serializer):
@@ -226,15 +228,8 @@ class ExperimentOutputSerializer(ReviewableMetadataSerializer):
     targetingGateID = serializers.CharField(allow_null=True, allow_blank=True)
     inlineTargetingRulesJSON = serializers.CharField()
     primaryMetrics = ExperimentMetricSerializer(many=True)
-    primaryMetricTags = serializers.ListField(child=serializers.CharField())
     secondaryMetrics = ExperimentMetricSerializer(many=True)
-    secondaryMetricTags = serializers.ListField(child=serializers.CharField())
-    duration = serializers.IntegerField(allow_null=True)
-    targetExposures = serializers.IntegerField(allow_null=True)
-    sequentialTesting = serializers.BooleanField()
     bonferroniCorrection = serializers.BooleanField()
-    bonferroniCorrectionPerMetric = serializers.BooleanField()
-    benjaminiHochberg = serializers.BooleanField()
     defaultConfidenceInterval = serializers.ChoiceField(choices=["80", "90", "95", "98", "99"])
     launchedGroupID = serializers.CharField(allow_null=True)
     startTime = serializers.IntegerField(allow_null=True)
@@ -244,6 +239,13 @@ class ExperimentOutputSerializer(ReviewableMetadataSerializer):
     scheduledStartTime = serializers.IntegerField(allow_null=True)
     healthChecks = serializers.ListField(child=JSONObjectField())
     healthCheckStatus = serializers.ChoiceField(choices=["PASSED", "FAILED", "WAITING", "WARNING"])
+
+    def get_fields(self):
+        """With the settings kept as sent (``flags.services.experiments.settings``)."""
+        fields = super().get_fields()
+        for name, setting in SETTINGS.items():
+            fields[name] = setting_field(setting)
+        return fields
 
 
 class ExperimentOverridesOutputSerializer(serializers.Serializer):
@@ -517,6 +519,7 @@ def experiment_group_output(group: dict[str, Any]) -> dict[str, Any]:
         "parameterValues": group.get("parameterValues") or {},
         "disabled": bool(group.get("disabled", False)),
         "description": group.get("description") or "",
+        "foreignGroupID": group.get("foreignGroupID"),
     }
 
 
@@ -536,16 +539,11 @@ def experiment_output(
         "targetingGateID": experiment.targeting_gate.slug if experiment.targeting_gate_id else "",
         "inlineTargetingRulesJSON": "{}",
         "primaryMetrics": [],
-        "primaryMetricTags": [],
         "secondaryMetrics": [],
-        "secondaryMetricTags": [],
-        "duration": None,
-        "targetExposures": None,
-        "sequentialTesting": False,
         "bonferroniCorrection": False,
-        "bonferroniCorrectionPerMetric": False,
-        "benjaminiHochberg": False,
         "defaultConfidenceInterval": "95",
+        # The settings kept as sent (targetApps and team among them).
+        **settings_output(experiment.settings),
         "launchedGroupID": experiment.launched_group_id or None,
         "startTime": epoch_ms(experiment.start_time),
         "endTime": epoch_ms(experiment.end_time),

@@ -77,6 +77,11 @@ config_urls = [
 experiment_urls = [
     path("experiments", experiments.ExperimentListCreateView.as_view(), name="capi-experiments"),
     path(EXPERIMENT_ID, experiments.ExperimentDetailView.as_view(), name="capi-experiment"),
+    path(
+        f"{EXPERIMENT_ID}/versions",
+        experiments.ExperimentVersionsView.as_view(),
+        name="capi-experiment-versions",
+    ),
     *(
         path(
             f"{EXPERIMENT_ID}/{view.transition.api_verb}",

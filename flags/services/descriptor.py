@@ -143,6 +143,23 @@ class Lifecycle:
         """The transitions the entity's state allows, by verb."""
         return {t.verb: t for t in self.transitions if self.allows(entity, t)}
 
+    def path(self, start: str, goal: str) -> list[Transition] | None:
+        """The shortest series of transitions leading from the state ``start`` to ``goal`` (by
+        the states they lead to; [] when already there, None when none does): what setting the
+        state field directly (Statsig's ``PATCH {status}``) performs."""
+        paths: dict[str, list[Transition]] = {start: []}
+        frontier = [start]
+        while frontier and goal not in paths:
+            following = []
+            for state in frontier:
+                for transition in self.transitions:
+                    leads_to = transition.to_state
+                    if state in transition.from_states and leads_to and leads_to not in paths:
+                        paths[leads_to] = [*paths[state], transition]
+                        following.append(leads_to)
+            frontier = following
+        return paths.get(goal)
+
     def refuse_unless_allowed(self, entity: Any, transition: Transition) -> None:
         state = self.state(entity)
         if state in transition.from_states:

@@ -373,8 +373,9 @@ def create(
     name, clean_id = new_identity(kind, project=project, name=name, entity_id=entity_id)
     entity = kind.model(project=project, name=name, **{kind.id_field: clean_id})
     validated = validated_fields(kind, project, entity, fields)
-    kind.write(project, entity, validated)
+    # Stamped first: a kind that takes its owner from the body (Statsig's creatorID) writes it.
     stamp_created(kind, entity, actor)
+    kind.write(project, entity, validated)
     _store(
         kind,
         project=project,

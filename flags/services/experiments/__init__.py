@@ -31,8 +31,9 @@ from console.validation import validate_bool, validate_name, validate_text
 from flags.models import Experiment, ExperimentStatus
 from flags.services import kernel
 from flags.services.descriptor import UNSET, ensure_name_free
-from flags.services.experiments.groups import DEFAULT_GROUPS
+from flags.services.experiments.groups import DEFAULT_GROUPS, group_id_of
 from flags.services.experiments.kind import EXPERIMENTS
+from flags.services.experiments.lifecycle import LIFECYCLE
 
 
 def _transition(
@@ -65,8 +66,13 @@ def experiment_create(
     targeting_gate_id: str | None = None,
     tags: list[str] | None = None,
     review_required: bool = False,
+    settings: Mapping[str, Any] | None = None,
+    creator_id: str | None = None,
+    creator_email: str | None = None,
 ) -> Experiment:
-    """A new experiment in setup (groups default to Control/Test 50/50)."""
+    """A new experiment in setup (groups default to Control/Test 50/50). ``settings``: Statsig's
+    settings kept as sent (``experiments.settings``); ``creator_*``: an owner other than the
+    actor."""
     fields = {
         "description": description,
         "hypothesis": hypothesis,
@@ -80,6 +86,8 @@ def experiment_create(
     }
     if control_group_id:
         fields["control_group_id"] = control_group_id
+    owner = {"settings": settings, "creator_id": creator_id, "creator_email": creator_email}
+    fields.update({key: value for key, value in owner.items() if value is not None})
     return kernel.create(
         EXPERIMENTS,
         project=project,
@@ -107,6 +115,9 @@ def experiment_update(
     targeting_gate_id: Any = UNSET,
     tags: Any = UNSET,
     review_required: Any = UNSET,
+    settings: Any = UNSET,
+    creator_id: Any = UNSET,
+    creator_email: Any = UNSET,
     expected_version: int | None = None,
 ) -> ChangeOutcome:
     """Partial update (PATCH); a full update passes every field. Changes to an experiment in
@@ -124,6 +135,9 @@ def experiment_update(
         "targeting_gate_id": targeting_gate_id,
         "tags": tags,
         "review_required": review_required,
+        "settings": settings,
+        "creator_id": creator_id,
+        "creator_email": creator_email,
     }
     return kernel.submit(
         EXPERIMENTS,
@@ -184,6 +198,92 @@ def experiment_abandon(
         action="experiment_abandon",
         reason=reason,
     )
+
+
+@transaction.atomic
+def experiment_defer_decision(
+    *, project: Project, actor: Actor, experiment_id: str, stop_reason: str = ""
+) -> ChangeOutcome:
+    """Concludes a running experiment without shipping a group; the decision comes later."""
+    return _transition(
+        project=project,
+        actor=actor,
+        experiment_id=experiment_id,
+        action="experiment_decision_defer",
+        reason=validate_text(stop_reason, "stopReason"),
+    )
+
+
+# The reason recorded when the status is set directly rather than through its own action.
+STATUS_SET_REASON = "Status set through the console API."
+
+
+def _status_parameters(action: str, launched_group_id: str | None) -> dict[str, Any]:
+    if action == "experiment_decision_make":
+        if not launched_group_id:
+            raise ValidationError.for_field(
+                "launchedGroupID", "Name the group to ship (launchedGroupID) to make a decision."
+            )
+        return {"group_id": launched_group_id, "reason": STATUS_SET_REASON}
+    if action in ("experiment_abandon", "experiment_decision_defer"):
+        return {"reason": STATUS_SET_REASON}
+    if action == "experiment_archive":
+        return {"reason": ""}
+    return {}
+
+
+@transaction.atomic
+def experiment_status_set(
+    *,
+    project: Project,
+    actor: Actor,
+    experiment_id: str,
+    status: str | None = None,
+    launched_group_id: str | None = None,
+) -> ChangeOutcome | None:
+    """Statsig's ``PATCH {status, launchedGroupID}``: the lifecycle actions that lead from the
+    experiment's state to ``status`` (setup -> decision_made is a start, then a decision that
+    ships ``launched_group_id``), each as its own endpoint would. A ``launched_group_id`` alone
+    ships that group. None when the experiment is already there; a change filed for review
+    stops the series (the rest waits until it is committed)."""
+    experiment = kernel.get(EXPERIMENTS, project=project, entity_id=experiment_id)
+    if status is None:
+        if not launched_group_id:
+            return None
+        status = ExperimentStatus.DECISION_MADE
+    if status not in ExperimentStatus.values:
+        raise ValidationError.for_field(
+            "status", f"status is one of {', '.join(ExperimentStatus.values)}."
+        )
+    if status == experiment.status:
+        shipped = experiment.launched_group_id
+        if (
+            launched_group_id
+            and shipped
+            and group_id_of(experiment, experiment.groups, launched_group_id, "launchedGroupID")
+            != shipped
+        ):
+            raise ValidationError.for_field(
+                "launchedGroupID", "A decision was made already: another group cannot be shipped."
+            )
+        return None
+    path = LIFECYCLE.path(experiment.status, status)
+    if path is None:
+        raise ValidationError.for_field(
+            "status", f"An experiment that is {experiment.status} cannot become {status}."
+        )
+    outcome = None
+    for transition in path:
+        outcome = _transition(
+            project=project,
+            actor=actor,
+            experiment_id=experiment_id,
+            action=transition.action,
+            **_status_parameters(transition.action, launched_group_id),
+        )
+        if outcome.submitted_for_review:
+            break
+    return outcome
 
 
 @transaction.atomic

@@ -81,8 +81,15 @@ def validate_groups(raw: Any, *, old_groups: list[dict[str, Any]], path: str = "
                 f"{item_path}.parameterValues", "parameterValues is a JSON object."
             )
         disabled = item.get("disabled", old_by_id.get(group_id, {}).get("disabled", False))
+        foreign_id = item.get("foreignGroupID")
         out.append(
             {
+                # Statsig's foreignGroupID (the group in an external assignment source).
+                **(
+                    {"foreignGroupID": validate_text(foreign_id, f"{item_path}.foreignGroupID")}
+                    if foreign_id
+                    else {}
+                ),
                 "id": group_id,
                 "name": name,
                 "size": json_number(size),

@@ -43,6 +43,7 @@ from flags.services.experiments.overrides import (
     overrides_without,
     validate_experiment_overrides,
 )
+from flags.services.experiments.settings import validate_settings
 from flags.services.layers import check_values_against_layer
 
 
@@ -138,6 +139,10 @@ def _write(project: Project, experiment: Experiment, fields: Mapping[str, Any]) 
         elif key == "allocation":
             experiment.allocation = Decimal(str(value))
             placement_changed = True
+        elif key == "creator_id":
+            # An owner named in the body (Statsig's creatorID) is a person, not this API key.
+            experiment.creator_id = value
+            experiment.creator_name = ""
         else:
             setattr(experiment, key, value)
     if placement_changed and experiment.status in EXPERIMENT_STATUSES_HOLDING_BUCKETS:
@@ -168,6 +173,9 @@ def snapshot(experiment: Experiment) -> dict[str, Any]:
         "overrides": experiment.overrides,
         "reviewSettings.requiredReview": experiment.review_required,
         "buckets": len(experiment.buckets),
+        "settings": experiment.settings,
+        "creatorID": experiment.creator_id,
+        "creatorEmail": experiment.creator_email,
     }
 
 
@@ -194,6 +202,15 @@ EXPERIMENTS = EntityKind(
         "control_group_id": accepted_as_is,
         "layer_id": _reference(Layer, "layerID", "layer"),
         "targeting_gate_id": _reference(Gate, "targetingGateID", "gate"),
+        "settings": lambda project, experiment, value: validate_settings(
+            experiment.settings, value
+        ),
+        "creator_id": lambda project, experiment, value: validate_text(
+            value, "creatorID", max_length=64
+        ),
+        "creator_email": lambda project, experiment, value: validate_text(
+            value, "creatorEmail", max_length=254
+        ),
     },
     update_actions=("experiment_update",),
     admit_fields=_admitted,

@@ -36,10 +36,22 @@ ACTIVE = ExperimentStatus.ACTIVE
 DECISION_MADE = ExperimentStatus.DECISION_MADE
 ABANDONED = ExperimentStatus.ABANDONED
 ARCHIVED = ExperimentStatus.ARCHIVED
+STOPPED = ExperimentStatus.EXPERIMENT_STOPPED
 
 NOT_STARTED = "Experiment has not yet started"
 # Fields that never reach users; with the placement and the groups' values, a running one's.
-METADATA_FIELDS = frozenset({"name", "description", "hypothesis", "tags", "review_required"})
+METADATA_FIELDS = frozenset(
+    {
+        "name",
+        "description",
+        "hypothesis",
+        "tags",
+        "review_required",
+        "settings",
+        "creator_id",
+        "creator_email",
+    }
+)
 ACTIVE_FIELDS = METADATA_FIELDS | {"allocation", "targeting_gate_id", "groups"}
 
 
@@ -62,6 +74,7 @@ STATES = {
     DECISION_MADE: ExperimentState(DECISION_MADE, editable=METADATA_FIELDS),
     ABANDONED: ExperimentState(ABANDONED, editable=METADATA_FIELDS, note="Abandoned"),
     ARCHIVED: ExperimentState(ARCHIVED, editable=METADATA_FIELDS),
+    STOPPED: ExperimentState(STOPPED, editable=METADATA_FIELDS, note="Decision deferred"),
 }
 
 
@@ -98,6 +111,15 @@ def _abandon(
     experiment.decision_reason = change.get("reason", "")
     experiment.decision_time = experiment.end_time = timezone.now()
     experiment.buckets = []
+
+
+def _defer(
+    kind: EntityKind, project: Project, experiment: Experiment, change: dict[str, Any]
+) -> None:
+    """Concluded: nobody is assigned any more (everyone gets the default) until a group is
+    shipped or the experiment is abandoned."""
+    experiment.decision_reason = change.get("reason", "")
+    experiment.end_time = timezone.now()
 
 
 def _reset(
@@ -205,8 +227,10 @@ def _restart_as_new(
 
 
 ARCHIVED_REFUSAL = "Experiment is archived."
-EVERY_STATE_BUT_ARCHIVED = (SETUP, ACTIVE, DECISION_MADE, ABANDONED)
-STARTED = (ACTIVE, DECISION_MADE, ABANDONED)
+EVERY_STATE_BUT_ARCHIVED = (SETUP, ACTIVE, DECISION_MADE, ABANDONED, STOPPED)
+STARTED = (ACTIVE, DECISION_MADE, ABANDONED, STOPPED)
+# Running, or concluded with the decision deferred: a group may be shipped, or it is abandoned.
+UNDECIDED = (ACTIVE, STOPPED)
 
 LIFECYCLE = Lifecycle(
     label="Experiment",
@@ -227,7 +251,7 @@ LIFECYCLE = Lifecycle(
         Transition(
             action="experiment_decision_make",
             verb="decide",
-            from_states=(ACTIVE,),
+            from_states=UNDECIDED,
             to_state=DECISION_MADE,
             refusals={SETUP: NOT_STARTED},
             effect=_decide,
@@ -240,7 +264,7 @@ LIFECYCLE = Lifecycle(
         Transition(
             action="experiment_abandon",
             verb="abandon",
-            from_states=(ACTIVE,),
+            from_states=UNDECIDED,
             to_state=ABANDONED,
             refusals={SETUP: NOT_STARTED},
             effect=_abandon,
@@ -249,6 +273,20 @@ LIFECYCLE = Lifecycle(
             done="Experiment abandoned: everyone gets the default values again.",
             api_verb="abandon",
             api_message="Experiment successfully abandoned.",
+        ),
+        Transition(
+            action="experiment_decision_defer",
+            verb="defer-decision",
+            from_states=(ACTIVE,),
+            to_state=STOPPED,
+            refusals={SETUP: NOT_STARTED},
+            refusal="Only a running experiment can be concluded.",
+            effect=_defer,
+            label="Conclude, decide later",
+            confirm="Conclude {name} and decide later? Everyone gets the defaults meanwhile.",
+            done="Experiment concluded; the decision is deferred.",
+            api_verb="defer_decision",
+            api_message="Experiment successfully concluded and decision deferred.",
         ),
         Transition(
             action="experiment_reset",
@@ -289,7 +327,7 @@ LIFECYCLE = Lifecycle(
         Transition(
             action="experiment_archive",
             verb="archive",
-            from_states=(SETUP, DECISION_MADE, ABANDONED),
+            from_states=(SETUP, DECISION_MADE, ABANDONED, STOPPED),
             to_state=ARCHIVED,
             refusals={
                 ACTIVE: "Experiment is running: make a decision or abandon it before archiving."
