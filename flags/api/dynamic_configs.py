@@ -60,9 +60,11 @@ def config_fields(data: dict[str, Any]) -> dict[str, Any]:
         "schema": "schema",
     }
     fields = {keyword: plain(data[wire]) for wire, keyword in names.items() if wire in data}
-    # The JSON5 spellings are accepted when they are plain JSON (the service parses strings).
-    if "default_value" not in fields and data.get("defaultValueJson5"):
-        fields["default_value"] = data["defaultValueJson5"]
+    if fields.get("default_value", {}) is None:
+        del fields["default_value"]  # null: no value sent (Terraform sends null)
+    # The JSON5 text is kept verbatim; when sent it spells the default value.
+    if data.get("defaultValueJson5"):
+        fields["default_value_json5"] = data["defaultValueJson5"]
     if "schema" not in fields and "schemaJson5" in data:
         fields["schema"] = data["schemaJson5"]
     if "reviewSettings" in data:
@@ -77,8 +79,14 @@ class ConfigBodySerializer(serializers.Serializer):
     )
     isEnabled = serializers.BooleanField(required=False)
     rules = FlagRuleInputSerializer(many=True, required=False)
-    defaultValue = serializers.DictField(child=AnyValueField(allow_null=True), required=False)
-    defaultValueJson5 = serializers.CharField(required=False, allow_blank=True)
+    defaultValue = serializers.DictField(
+        child=AnyValueField(allow_null=True), required=False, allow_null=True
+    )
+    defaultValueJson5 = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="The default value as JSON5 (comments, trailing commas), returned verbatim.",
+    )
     schema = AnyValueField(
         required=False,
         allow_null=True,

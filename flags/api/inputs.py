@@ -66,7 +66,12 @@ class FlagRuleInputSerializer(serializers.Serializer):
     )
     id = serializers.CharField(max_length=200, required=False, allow_blank=True)
     baseID = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    returnValue = JSONObjectField(required=False)
+    returnValue = JSONObjectField(required=False, allow_null=True)
+    returnValueJson5 = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="The value as JSON5 (comments, trailing commas), returned verbatim.",
+    )
 
 
 class RulePartialInputSerializer(serializers.Serializer):
@@ -78,7 +83,8 @@ class RulePartialInputSerializer(serializers.Serializer):
     environments = serializers.ListField(
         child=serializers.CharField(max_length=64), required=False, allow_null=True
     )
-    returnValue = JSONObjectField(required=False)
+    returnValue = JSONObjectField(required=False, allow_null=True)
+    returnValueJson5 = serializers.CharField(required=False, allow_blank=True)
 
 
 class FlagReviewSettingsInputSerializer(serializers.Serializer):

@@ -23,6 +23,7 @@ from console.services.reviews import open_review_for
 from events.selectors import exposure_totals
 from flags.api.inputs import AnyValueField, JSONObjectField, TypeField, setting_field
 from flags.models import DynamicConfig, Experiment, FlagEntity, Gate, Holdout, Layer, Tag
+from flags.services import as_sent
 from flags.services.experiments.settings import SETTINGS, settings_output
 
 # Review entity types, as the flags services register their change kinds.
@@ -360,31 +361,21 @@ def _checks_per_hour_of(
     return checks.get(entity.slug, 0)
 
 
-def condition_output(condition: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "type": condition["type"],
-        "operator": condition.get("operator"),
-        "targetValue": condition.get("targetValue"),
-        "field": condition.get("field"),
-        "customID": condition.get("customID"),
-    }
-
-
 def rule_output(rule: dict[str, Any], *, with_return_value: bool = False) -> dict[str, Any]:
     out = {
         "id": rule["id"],
         "baseID": rule.get("baseID") or rule["id"],
         "name": rule["name"],
         "passPercentage": rule["passPercentage"],
-        "conditions": [condition_output(c) for c in rule.get("conditions", [])],
-        "environments": rule.get("environments"),
+        "conditions": [as_sent.condition_output(c) for c in rule.get("conditions", [])],
+        "environments": as_sent.rule_environments_output(rule),
         "completedAutomatedRollouts": [],
         "pendingAutomatedRollouts": [],
     }
     if with_return_value:
         value = rule.get("returnValue") or {}
         out["returnValue"] = value
-        out["returnValueJson5"] = json.dumps(value, indent=2)
+        out["returnValueJson5"] = rule.get("returnValueJson5") or json.dumps(value, indent=2)
     return out
 
 
@@ -502,7 +493,8 @@ def dynamic_config_output(
         "status": config.status,
         "rules": [rule_output(rule, with_return_value=True) for rule in config.rules],
         "defaultValue": config.default_value,
-        "defaultValueJson5": json.dumps(config.default_value, indent=2),
+        "defaultValueJson5": config.default_value_json5
+        or json.dumps(config.default_value, indent=2),
         "schema": schema,
         "schemaJson5": schema,
         "checksPerHour": _checks_per_hour_of(config, project=project, kind="config", checks=checks),

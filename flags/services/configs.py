@@ -15,9 +15,9 @@ from console.errors import FieldError, ValidationError
 from console.models import Project
 from console.selectors import environment_names
 from console.services.reviews import ChangeOutcome
-from console.validation import validate_bool
+from console.validation import validate_bool, validate_text
 from flags.models import ConfigStatus, DynamicConfig, Experiment
-from flags.services import kernel
+from flags.services import as_sent, kernel
 from flags.services import rules as rule_lists
 from flags.services.descriptor import (
     COMMON_VALIDATORS,
@@ -82,11 +82,27 @@ def _rules(project: Project, config: DynamicConfig, value: Any) -> list[dict[str
     )
 
 
+def _default_from_json5(fields: dict[str, Any]) -> None:
+    """A ``defaultValueJson5`` sent is the default value (kept verbatim beside it); a default
+    value sent without it makes the old text stale, so it goes."""
+    text = fields.get("default_value_json5")
+    if text:
+        fields["default_value"] = as_sent.value_from_json5(
+            fields.get("default_value"),
+            text,
+            value_path="defaultValue",
+            text_path="defaultValueJson5",
+        )
+    elif "default_value" in fields:
+        fields["default_value_json5"] = ""
+
+
 def _values_match_schema(
     project: Project, config: DynamicConfig, fields: dict[str, Any]
 ) -> dict[str, Any]:
     """The default value and every rule's value satisfy the config's schema (the new one when
     the change brings one)."""
+    _default_from_json5(fields)
     schema = fields.get("schema", config.schema)
     if schema is not None and fields.keys() & {"schema", "default_value", "rules"}:
         errors = _schema_errors(
@@ -160,13 +176,18 @@ DYNAMIC_CONFIGS = EntityKind(
         "is_enabled": lambda project, config, value: validate_bool(value, "isEnabled"),
         "rules": _rules,
         "default_value": lambda project, config, value: _json_object(value, "defaultValue"),
+        "default_value_json5": lambda project, config, value: validate_text(
+            value, "defaultValueJson5", max_length=as_sent.JSON5_MAX_CHARS
+        ),
         "schema": lambda project, config, value: _schema(value),
         # Set by the lifecycle actions only.
         "status": accepted_as_is,
     },
     update_actions=("config_update", "config_conditions_update"),
     complete_fields=_values_match_schema,
-    whole_entity_fields=frozenset({"is_enabled", "id_type", "status", "default_value", "schema"}),
+    whole_entity_fields=frozenset(
+        {"is_enabled", "id_type", "status", "default_value", "default_value_json5", "schema"}
+    ),
     review_scopes={"rules": rule_lists.rules_review_scope},
     lifecycle=LIFECYCLE,
     created_audit=lambda config: {
@@ -189,11 +210,14 @@ def dynamic_config_create(
     is_enabled: bool = True,
     rules: list[dict[str, Any]] | None = None,
     default_value: Any = None,
+    default_value_json5: str = "",
     schema: Any = None,
     tags: list[str] | None = None,
     id_type: str = "userID",
     review_required: bool = False,
 ) -> DynamicConfig:
+    """``default_value_json5``: the default value as JSON5 text, kept verbatim (it spells the
+    default value when that is not sent)."""
     return kernel.create(
         DYNAMIC_CONFIGS,
         project=project,
@@ -208,6 +232,7 @@ def dynamic_config_create(
             "review_required": review_required,
             "schema": schema,
             "default_value": {} if default_value is None else default_value,
+            "default_value_json5": default_value_json5,
             "rules": rules or [],
             "status": ConfigStatus.ENABLED if is_enabled else ConfigStatus.DISABLED,
         },
@@ -225,6 +250,7 @@ def dynamic_config_update(
     is_enabled: Any = UNSET,
     rules: Any = UNSET,
     default_value: Any = UNSET,
+    default_value_json5: Any = UNSET,
     schema: Any = UNSET,
     tags: Any = UNSET,
     id_type: Any = UNSET,
@@ -239,6 +265,7 @@ def dynamic_config_update(
         "is_enabled": is_enabled,
         "rules": rules,
         "default_value": default_value,
+        "default_value_json5": default_value_json5,
         "schema": schema,
         "tags": tags,
         "id_type": id_type,

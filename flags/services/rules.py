@@ -14,13 +14,23 @@ from console.validation import (
     distinct_strings,
 )
 from flags.models import Gate, new_rule_id, new_salt
+from flags.services import as_sent
 from flags.services.descriptor import NO_REVIEW, ReviewScope
 from ruleset import conditions
 from segments.selectors import segment_reference_problem
 
 RenamePath = Callable[[int], str | None]
 
-RULE_KEYS = ("id", "baseID", "name", "passPercentage", "conditions", "environments", "returnValue")
+RULE_KEYS = (
+    "id",
+    "baseID",
+    "name",
+    "passPercentage",
+    "conditions",
+    "environments",
+    "returnValue",
+    "returnValueJson5",
+)
 
 
 def reference_checker(
@@ -60,6 +70,8 @@ def prepare_rules(
     existing rule with its id (a salt given explicitly re-salts it); a rule without an id is the
     existing rule of the same name if there is one; a new rule gets a new id (unless it brings
     an unused one) and a new salt."""
+    raw_rules, sent_forms = as_sent.canonical_rules(raw_rules)
+    json5_texts = _return_values_from_json5(raw_rules, path)
     validated = conditions.validate_rules(
         raw_rules,
         path=path,
@@ -100,8 +112,31 @@ def prepare_rules(
             stored["baseID"] = rule["baseID"]
         if "returnValue" in rule:
             stored["returnValue"] = rule["returnValue"]
+        if json5_texts.get(index):
+            stored["returnValueJson5"] = json5_texts[index]
+        as_sent.with_sent_forms(stored, rule, sent_forms[index] if sent_forms else {})
         out.append(stored)
     return out
+
+
+def _return_values_from_json5(raw_rules: Any, path: str) -> dict[int, str]:
+    """Rules that bring ``returnValueJson5`` get the value it spells (in place); the texts by
+    rule index, kept verbatim."""
+    texts: dict[int, str] = {}
+    if not isinstance(raw_rules, list):
+        return texts
+    for index, rule in enumerate(raw_rules):
+        if isinstance(rule, dict) and "returnValue" in rule and rule["returnValue"] is None:
+            del rule["returnValue"]  # null: no value sent (Terraform sends null)
+        if isinstance(rule, dict) and rule.get("returnValueJson5"):
+            rule["returnValue"] = as_sent.value_from_json5(
+                rule.get("returnValue"),
+                rule["returnValueJson5"],
+                value_path=f"{path}[{index}].returnValue",
+                text_path=f"{path}[{index}].returnValueJson5",
+            )
+            texts[index] = rule["returnValueJson5"]
+    return texts
 
 
 def rules_review_scope(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> ReviewScope:
@@ -183,6 +218,10 @@ def rule_patched(rule: dict[str, Any], patch: Mapping[str, Any]) -> dict[str, An
     if "id" in patch and patch["id"] != rule["id"]:
         raise ValidationError.for_field("rule.id", "A rule's id cannot be changed.")
     merged = dict(rule)
+    if "returnValue" in patch and "returnValueJson5" not in patch:
+        merged.pop("returnValueJson5", None)  # the text spelled the old value
+    if "environments" in patch:
+        merged.pop("sentEnvironments", None)
     merged.update({key: value for key, value in patch.items() if key != "salt"})
     return merged
 
