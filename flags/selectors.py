@@ -328,6 +328,55 @@ def segment_referrers(*, project: Project, segment_id: str) -> list[tuple[str, s
 # -- versions -----------------------------------------------------------------------------------
 
 
+# -- what references a gate (Statsig's gate_references, experiment_references,
+# dynamic_config_references) ------------------------------------------------------------------
+
+
+def _referring_rules(model, *, project: Project, gate: Gate) -> QuerySet:
+    """The entities of ``model`` whose rules check the gate (passes_gate / fails_gate)."""
+    candidates = model.objects.filter(project=project)
+    if model is Gate:
+        candidates = candidates.exclude(pk=gate.pk)
+    slugs = [
+        slug
+        for slug, rules in candidates.values_list("slug", "rules")
+        if gate.slug in referenced_ids(rules, "gate")
+    ]
+    return model.objects.filter(project=project, slug__in=slugs)
+
+
+def gate_gate_references(*, project: Project, gate_id: str) -> QuerySet[Gate]:
+    """The gates whose rules check this gate."""
+    gate = gate_get(project=project, gate_id=gate_id)
+    return _referring_rules(Gate, project=project, gate=gate)
+
+
+def gate_dynamic_config_references(*, project: Project, gate_id: str) -> QuerySet[DynamicConfig]:
+    """The dynamic configs whose rules check this gate."""
+    gate = gate_get(project=project, gate_id=gate_id)
+    return _referring_rules(DynamicConfig, project=project, gate=gate)
+
+
+def gate_experiment_references(*, project: Project, gate_id: str) -> QuerySet[Experiment]:
+    """The experiments the gate targets, or whose overrides put its units in a group."""
+    gate = gate_get(project=project, gate_id=gate_id)
+    overridden = [
+        slug
+        for slug, overrides in Experiment.objects.filter(project=project).values_list(
+            "slug", "overrides"
+        )
+        if any(
+            item.get("type") == "gate" and item.get("id") == gate.slug
+            for item in (overrides or {}).get("overrides", [])
+        )
+    ]
+    return (
+        Experiment.objects.filter(project=project)
+        .filter(models.Q(targeting_gate=gate) | models.Q(slug__in=overridden))
+        .select_related("layer", "targeting_gate")
+    )
+
+
 def _versions(
     model: type[FlagEntity], entity_type: str, *, project: Project, slug: str, label: str
 ):

@@ -340,3 +340,23 @@ class ConfigVersionsView(_ConfigView):
     def get(self, request, config_id: str):
         versions = selectors.dynamic_config_versions(project=self.project, config_id=config_id)
         return self.respond_entities("Dynamic Config versions listed successfully.", versions)
+
+
+class GateConfigReferencesView(_ConfigView):
+    @extend_schema(
+        **reading(
+            {
+                200: envelope(
+                    "GateDynamicConfigReferences",
+                    DynamicConfigOutputSerializer,
+                    many=True,
+                    paginated=True,
+                )
+            },
+            parameters=PAGE_PARAMETERS,
+        )
+    )
+    def get(self, request, gate_id: str):
+        """The dynamic configs whose rules check this gate."""
+        configs = selectors.gate_dynamic_config_references(project=self.project, gate_id=gate_id)
+        return self.respond_entities("Dynamic configs listed successfully.", configs)

@@ -236,6 +236,26 @@ class ExperimentVersionsView(_ExperimentView):
         return self.respond_entities("Experiment versions listed successfully.", versions)
 
 
+class GateExperimentReferencesView(_ExperimentView):
+    @extend_schema(
+        **reading(
+            {
+                200: envelope(
+                    "GateExperimentReferences",
+                    ExperimentOutputSerializer,
+                    many=True,
+                    paginated=True,
+                )
+            },
+            parameters=PAGE_PARAMETERS,
+        )
+    )
+    def get(self, request, gate_id: str):
+        """The experiments the gate targets or whose overrides name it."""
+        experiments = selectors.gate_experiment_references(project=self.project, gate_id=gate_id)
+        return self.respond_entities("Experiments listed successfully.", experiments)
+
+
 # -- lifecycle --------------------------------------------------------------------------------
 
 

@@ -340,3 +340,16 @@ class GateVersionsView(_GateView):
     def get(self, request, gate_id: str):
         versions = selectors.gate_versions(project=self.project, gate_id=gate_id)
         return self.respond_entities("Gate versions listed successfully.", versions)
+
+
+class GateGateReferencesView(_GateView):
+    @extend_schema(
+        **reading(
+            {200: envelope("GateReferences", GateOutputSerializer, many=True, paginated=True)},
+            parameters=PAGE_PARAMETERS,
+        )
+    )
+    def get(self, request, gate_id: str):
+        """The gates whose rules check this gate."""
+        gates = selectors.gate_gate_references(project=self.project, gate_id=gate_id)
+        return self.respond_entities("Gates listed successfully.", gates)

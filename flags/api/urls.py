@@ -29,6 +29,21 @@ gate_urls = [
     ),
     path(f"{GATE_ID}/overrides", gates.GateOverridesView.as_view(), name="capi-gate-overrides"),
     path(f"{GATE_ID}/versions", gates.GateVersionsView.as_view(), name="capi-gate-versions"),
+    path(
+        f"{GATE_ID}/gate_references",
+        gates.GateGateReferencesView.as_view(),
+        name="capi-gate-gate-references",
+    ),
+    path(
+        f"{GATE_ID}/experiment_references",
+        experiments.GateExperimentReferencesView.as_view(),
+        name="capi-gate-experiment-references",
+    ),
+    path(
+        f"{GATE_ID}/dynamic_config_references",
+        dynamic_configs.GateConfigReferencesView.as_view(),
+        name="capi-gate-dynamic-config-references",
+    ),
     *entity_review_urlpatterns("gates", entity_type=GATE, entity_label="Gate"),
 ]
 

@@ -25,6 +25,16 @@ urlpatterns = [
         name="capi-segment-id-list",
     ),
     path(
+        "segments/<str:segment_id>/add_ids",
+        views.SegmentAddIdsView.as_view(),
+        name="capi-segment-add-ids",
+    ),
+    path(
+        "segments/<str:segment_id>/remove_ids",
+        views.SegmentRemoveIdsView.as_view(),
+        name="capi-segment-remove-ids",
+    ),
+    path(
         "segments/<str:segment_id>/id_list/reset",
         views.SegmentIdListResetView.as_view(),
         name="capi-segment-id-list-reset",

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -16,7 +16,7 @@ from console.api.pagination import page_request, pagination_block
 from console.api.review_shape import ReviewSerializer
 from console.api.reviews import ReviewListView, active_review_output
 from console.api.schema import PAGE_PARAMETERS, RESPECT_REVIEWS_HEADER, envelope, responses
-from console.errors import ValidationError
+from console.errors import Conflict, ValidationError
 from console.models import Review
 from console.services.reviews import open_review_for
 from flags import selectors as flag_selectors
@@ -442,6 +442,59 @@ class SegmentIdListView(_SegmentView):
         return self.respond_outcome(
             outcome, "IDs successfully removed from Segment ID List", id_list_change_output
         )
+
+
+# Statsig's add_ids / remove_ids: at most this many ids a request.
+MAX_IDS_PER_CHANGE = 1000
+
+
+class IdsChangeInputSerializer(serializers.Serializer):
+    """``SegmentIDListUserStoreContractDto``: ``version``, when sent, is the segment version the
+    client last read (409 when it changed since)."""
+
+    ids = serializers.ListField(
+        child=serializers.CharField(max_length=256), max_length=MAX_IDS_PER_CHANGE
+    )
+    version = serializers.IntegerField(required=False, min_value=1)
+
+
+class _SegmentIdsChangeView(_SegmentView):
+    """``PATCH /segments/{id}/add_ids`` and ``remove_ids``: the ID list's members changed by
+    at most 1000 ids."""
+
+    change: Any
+    message = ""
+
+    def patch(self, request, segment_id: str):
+        data = self.validated(IdsChangeInputSerializer)
+        if "version" in data:
+            segment = selectors.segment_get(project=self.project, segment_id=segment_id)
+            if segment.version != data["version"]:
+                raise Conflict(
+                    f"Segment '{segment.key}' is at version {segment.version}, not "
+                    f"{data['version']}. Read it again and retry."
+                )
+        outcome = self.change(
+            project=self.project, actor=self.actor, segment_id=segment_id, ids=data["ids"]
+        )
+        return self.respond_outcome(outcome, self.message, id_list_change_output)
+
+
+IDS_CHANGE_SCHEMA = extend_schema(
+    request=IdsChangeInputSerializer, parameters=MUTATION_PARAMETERS, responses=ID_CHANGE_RESPONSE
+)
+
+
+@extend_schema_view(patch=IDS_CHANGE_SCHEMA)
+class SegmentAddIdsView(_SegmentIdsChangeView):
+    change = staticmethod(services.segment_ids_add)
+    message = "IDs successfully added to Segment ID List"
+
+
+@extend_schema_view(patch=IDS_CHANGE_SCHEMA)
+class SegmentRemoveIdsView(_SegmentIdsChangeView):
+    change = staticmethod(services.segment_ids_remove)
+    message = "IDs successfully removed from Segment ID List"
 
 
 class SegmentIdListResetView(_SegmentView):
