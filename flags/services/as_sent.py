@@ -32,14 +32,21 @@ def _operator_accepted(spec: conditions.ConditionType, operator: Any) -> bool:
     return operator is None or operator in ("", "any", spec.name)
 
 
+def _scalar(value: Any) -> bool:
+    return isinstance(value, str) or (
+        isinstance(value, int | float) and not isinstance(value, bool)
+    )
+
+
 def _plain_targets(value: Any) -> bool:
-    """A target value worth keeping as sent: nothing, an id, or a short list of ids."""
-    if value is None or isinstance(value, str):
+    """A target value worth keeping as sent: nothing, a string or number, or a short list of
+    them."""
+    if value is None or _scalar(value):
         return True
     return (
         isinstance(value, list)
         and len(value) <= MAX_SENT_TARGETS
-        and all(isinstance(item, str) for item in value)
+        and all(_scalar(item) for item in value)
     )
 
 
@@ -58,9 +65,13 @@ def canonical_condition(raw: Any) -> tuple[Any, dict[str, Any]]:
     condition = dict(raw)
     kept = condition.pop("sent", None)
     spec = conditions.CONDITION_TYPES.get(condition.get("type"))
-    if kept is not None or spec is None or spec.operators is not None:
-        # A stored condition brings its sent form; the others keep their operator.
+    if kept is not None or spec is None:
+        # A stored condition brings its sent form.
         return condition, dict(kept or {})
+    if spec.operators is not None:
+        # The operator is kept as it is; the value may be made canonical (["31"] -> 31).
+        target = condition.get("targetValue")
+        return condition, {"targetValue": target} if _plain_targets(target) else {}
     sent: dict[str, Any] = {}
     if "operator" in condition and _operator_accepted(spec, condition["operator"]):
         sent["operator"] = condition.pop("operator")
@@ -102,8 +113,13 @@ def canonical_rules(raw_rules: Any) -> tuple[Any, list[dict[str, Any]]]:
 def with_sent_forms(stored: dict[str, Any], validated: Mapping[str, Any], sent: Mapping) -> None:
     """Attaches the sent forms to a stored rule (in place)."""
     for index, form in sent.get("conditions", {}).items():
-        if index < len(stored["conditions"]):
-            stored["conditions"][index] = {**stored["conditions"][index], "sent": form}
+        if index >= len(stored["conditions"]):
+            continue
+        condition = stored["conditions"][index]
+        # Only what the canonical form spells differently is kept.
+        different = {key: value for key, value in form.items() if condition.get(key) != value}
+        if different:
+            stored["conditions"][index] = {**condition, "sent": different}
     environments = sent.get("environments")
     if environments is not None and environments != validated.get("environments"):
         stored["sentEnvironments"] = environments

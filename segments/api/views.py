@@ -20,6 +20,7 @@ from console.errors import Conflict, ValidationError
 from console.models import Review
 from console.services.reviews import open_review_for
 from flags import selectors as flag_selectors
+from flags.services import as_sent
 from segments import selectors, services
 from segments.models import DEFAULT_ID_TYPE, Segment, SegmentType
 
@@ -132,17 +133,9 @@ def rule_output(rule: dict[str, Any]) -> dict[str, Any]:
         "baseID": rule.get("baseID") or rule["id"],
         "name": rule.get("name", ""),
         "passPercentage": rule.get("passPercentage", 100),
-        "conditions": [
-            {
-                "type": condition["type"],
-                "operator": condition.get("operator"),
-                "targetValue": condition.get("targetValue"),
-                "field": condition.get("field"),
-                "customID": condition.get("customID"),
-            }
-            for condition in rule.get("conditions", [])
-        ],
-        "environments": rule.get("environments"),
+        # As they were sent (``flags.services.as_sent``).
+        "conditions": [as_sent.condition_output(c) for c in rule.get("conditions", [])],
+        "environments": as_sent.rule_environments_output(rule),
     }
 
 

@@ -19,6 +19,7 @@ from console.selectors import environment_names
 from console.services.audit import field_changes
 from console.services.reviews import ChangeOutcome, register_change
 from console.validation import FieldErrors
+from flags.services import as_sent
 from ruleset.conditions import SEGMENT_VOCABULARY, referenced_ids, validate_rules
 from segments import selectors
 from segments.models import Segment, SegmentType
@@ -76,6 +77,7 @@ def normalise_rules(
             return "A segment cannot target itself."
         return selectors.segment_reference_problem(project=project, segment_id=reference)
 
+    raw_rules, sent_forms = as_sent.canonical_rules(raw_rules)
     rules = validate_rules(
         raw_rules,
         path=path,
@@ -97,6 +99,7 @@ def normalise_rules(
         rule["id"] = rule_id
         rule["baseID"] = rule.get("baseID") or (match or {}).get("baseID") or rule_id
         rule["salt"] = rule.get("salt") or (match or {}).get("salt") or str(uuid.uuid4())
+        as_sent.with_sent_forms(rule, rule, sent_forms[index] if sent_forms else {})
     errors.raise_if_any()
     graph = selectors.segment_graph(project=project)
     graph[segment_key] = referenced_ids(rules, "segment")

@@ -153,7 +153,8 @@ def test_seed__same_body_as_rule_based_with_valid_rule__201_with_rules(api, worl
                 {
                     "type": "app_version",
                     "operator": "version_gte",
-                    "targetValue": "1.2.0",
+                    # Read back as sent (issue 18); evaluated as the one version it names.
+                    "targetValue": ["1.2.0"],
                     "field": None,
                     "customID": None,
                 }

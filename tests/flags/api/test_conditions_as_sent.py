@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from flags.models import Gate
+
 
 def gate_body(*conditions, environments=None):
     rule = {"name": "rule", "passPercentage": 100, "conditions": list(conditions)}
@@ -32,7 +34,7 @@ def conditions_of(capi, gate_id="checkout"):
         ),
         (
             {"type": "public", "operator": "any", "targetValue": None},
-            {"type": "public", "operator": "any", "targetValue": None},
+            {"type": "public", "operator": "any", "targetValue": []},
         ),
     ],
 )
@@ -41,6 +43,24 @@ def test_public_condition__read_back_as_sent(capi, sent, read):
 
     assert created.status_code == 201, created.json()
     assert conditions_of(capi) == [{**read, "field": None, "customID": None}]
+
+
+@pytest.mark.parametrize(
+    ("sent", "canonical"),
+    [
+        ({"type": "custom_field", "field": "age", "operator": "gt", "targetValue": ["31"]}, 31),
+        ({"type": "app_version", "operator": "version_gt", "targetValue": ["1.1.1"]}, "1.1.1"),
+        ({"type": "user_id", "operator": "any", "targetValue": "u1"}, ["u1"]),
+    ],
+)
+def test_operator_condition__value_read_back_as_sent_and_evaluated_canonical(capi, sent, canonical):
+    created = capi.post("gates", gate_body(sent))
+
+    assert created.status_code == 201, created.json()
+    read = conditions_of(capi)[0]
+    assert (read["operator"], read["targetValue"]) == (sent["operator"], sent["targetValue"])
+    stored = Gate.objects.get(slug="checkout").rules[0]["conditions"][0]
+    assert stored["targetValue"] == canonical
 
 
 def test_passes_gate_as_list__read_back_as_list_and_referenced(capi):
