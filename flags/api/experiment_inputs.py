@@ -49,7 +49,7 @@ class ExperimentGroupInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=NAME_MAX)
     id = serializers.CharField(max_length=64, required=False, allow_null=True, allow_blank=True)
     size = serializers.FloatField(min_value=0, max_value=100)
-    parameterValues = JSONObjectField(required=False)
+    parameterValues = JSONObjectField(required=False, allow_null=True)
     disabled = serializers.BooleanField(required=False)
     description = serializers.CharField(
         max_length=DESCRIPTION_MAX, required=False, allow_blank=True
