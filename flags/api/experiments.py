@@ -206,10 +206,18 @@ class ExperimentDetailView(_ExperimentView):
 
     @extend_schema(**mutation(InputSerializer, {200: EXPERIMENT_RESPONSE}))
     def post(self, request, experiment_id: str):
+        """Replaces the experiment's fields (``status`` and ``launchedGroupID`` as in PATCH)."""
         return self._update(self.InputSerializer)
 
     @extend_schema(**mutation(ExperimentPartialInputSerializer, {200: EXPERIMENT_RESPONSE}))
     def patch(self, request, experiment_id: str):
+        """Changes the fields sent; a field this console does not keep is refused (400 naming
+        it). ``status`` moves the experiment through its lifecycle as the action endpoints do,
+        by the shortest series of actions (setup -> decision_made is a start, then a decision
+        shipping ``launchedGroupID``, a group id or name); ``launchedGroupID`` alone ships that
+        group. Not documented by Statsig, and ours: a status no action leads to (back to
+        setup, out of archived) is refused naming ``status``; a decision made this way records
+        the reason "Status set through the console API."."""
         return self._update(ExperimentPartialInputSerializer)
 
     @extend_schema(**mutation(None, {200: EXPERIMENT_RESPONSE}))
@@ -329,6 +337,10 @@ class ExperimentDeferDecisionView(_ExperimentView):
 
     @extend_schema(**mutation(InputSerializer, {200: MessageSerializer}))
     def put(self, request, experiment_id: str):
+        """Concludes a running experiment without shipping a group: its status becomes
+        ``experiment_stopped`` and everyone gets the default values until a group is shipped
+        (``make_decision``) or it is abandoned. What users get meanwhile is not documented by
+        Statsig; the default is ours."""
         data = self.validated(self.InputSerializer)
         outcome = experiment_services.experiment_defer_decision(
             project=self.project,

@@ -240,6 +240,8 @@ class ExperimentOutputSerializer(ReviewableMetadataSerializer):
     scheduledStartTime = serializers.IntegerField(allow_null=True)
     healthChecks = serializers.ListField(child=JSONObjectField())
     healthCheckStatus = serializers.ChoiceField(choices=["PASSED", "FAILED", "WAITING", "WARNING"])
+    subtype = serializers.CharField(allow_null=True)
+    externalExperimentName = serializers.CharField(allow_null=True)
 
     def get_fields(self):
         """With the settings kept as sent (``flags.services.experiments.settings``)."""
@@ -544,6 +546,9 @@ def experiment_output(
         "scheduledStartTime": epoch_ms(experiment.scheduled_start_time),
         "healthChecks": [],
         "healthCheckStatus": "PASSED",
+        # Warehouse-native analysis-only experiments: none here.
+        "subtype": None,
+        "externalExperimentName": None,
     }
 
 

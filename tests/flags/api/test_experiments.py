@@ -108,6 +108,8 @@ def expected_experiment(world, **overrides):
         "scheduledStartTime": None,
         "healthChecks": [],
         "healthCheckStatus": "PASSED",
+        "subtype": None,
+        "externalExperimentName": None,
     }
     experiment.update(overrides)
     return experiment
