@@ -140,6 +140,9 @@ class Gate(FlagEntity):
     # environmentOverrides: [{environment, unitID, passingIDs, failingIDs}]}.
     overrides = models.JSONField(default=dict, blank=True)
     archive_reason = models.TextField(blank=True, default="")
+    # Statsig's gate fields nothing here evaluates (isTemplate, monitoringMetrics, team, ...),
+    # kept as sent by wire name (``flags.services.gates.GATE_SETTINGS``).
+    settings = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["project", "-created_at", "-id"]
@@ -165,6 +168,9 @@ class DynamicConfig(FlagEntity):
     # Statsig's ``defaultValueJson5``: the default value as the author wrote it (comments,
     # trailing commas), returned verbatim; "" when only ``defaultValue`` was sent.
     default_value_json5 = models.TextField(blank=True, default="")
+    # Statsig's config fields nothing here evaluates (isTemplate, team, targetApps), kept as sent
+    # (``flags.services.configs.CONFIG_SETTINGS``).
+    settings = models.JSONField(default=dict, blank=True)
     # A JSON Schema (2020-12) every value must satisfy; None when the config has none.
     schema = models.JSONField(null=True, blank=True)
     rules = models.JSONField(default=list, blank=True)

@@ -31,6 +31,7 @@ from flags.api.inputs import (
     RulePartialInputSerializer,
     UnarchiveInputSerializer,
     plain,
+    setting_field,
 )
 from flags.api.outputs import (
     DYNAMIC_CONFIG,
@@ -42,6 +43,7 @@ from flags.api.outputs import (
 )
 from flags.models import DynamicConfig
 from flags.services import configs as config_services
+from flags.services.configs import CONFIG_SETTINGS
 
 UPDATED = "Dynamic config updated successfully."
 CONFIG_RESPONSE = envelope("DynamicConfigResponse", DynamicConfigOutputSerializer)
@@ -67,6 +69,9 @@ def config_fields(data: dict[str, Any]) -> dict[str, Any]:
         fields["default_value_json5"] = data["defaultValueJson5"]
     if "schema" not in fields and "schemaJson5" in data:
         fields["schema"] = data["schemaJson5"]
+    settings = {name: plain(data[name]) for name in CONFIG_SETTINGS if name in data}
+    if settings:
+        fields["settings"] = settings
     if "reviewSettings" in data:
         fields["review_required"] = data["reviewSettings"]["requiredReview"]
     return fields
@@ -96,6 +101,13 @@ class ConfigBodySerializer(serializers.Serializer):
     tags = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
     idType = serializers.CharField(max_length=64, required=False)
     reviewSettings = FlagReviewSettingsInputSerializer(required=False)
+
+    def get_fields(self):
+        """With the fields kept as sent (``CONFIG_SETTINGS``)."""
+        fields = super().get_fields()
+        for name, setting in CONFIG_SETTINGS.items():
+            fields[name] = setting_field(setting)
+        return fields
 
 
 class ConfigPartialInputSerializer(ConfigBodySerializer):

@@ -33,6 +33,7 @@ from flags.api.inputs import (
     TypeField,
     UnarchiveInputSerializer,
     plain,
+    setting_field,
 )
 from flags.api.outputs import (
     GATE,
@@ -45,6 +46,7 @@ from flags.api.outputs import (
 )
 from flags.models import Gate, GateType
 from flags.services import gates as gate_services
+from flags.services.gates import GATE_SETTINGS
 
 UPDATED = "Gate updated successfully."
 GATE_RESPONSE = envelope("GateResponse", GateOutputSerializer)
@@ -63,6 +65,9 @@ def gate_fields(data: dict[str, Any]) -> dict[str, Any]:
         "idType": "id_type",
     }
     fields = {keyword: plain(data[wire]) for wire, keyword in names.items() if wire in data}
+    settings = {name: plain(data[name]) for name in GATE_SETTINGS if name in data}
+    if settings:
+        fields["settings"] = settings
     if "reviewSettings" in data:
         fields["review_required"] = data["reviewSettings"]["requiredReview"]
     return fields
@@ -81,6 +86,13 @@ class GateBodySerializer(serializers.Serializer):
     type = TypeField(GateType.values, required=False)
     idType = serializers.CharField(max_length=64, required=False)
     reviewSettings = FlagReviewSettingsInputSerializer(required=False)
+
+    def get_fields(self):
+        """With the fields kept as sent (``GATE_SETTINGS``)."""
+        fields = super().get_fields()
+        for name, setting in GATE_SETTINGS.items():
+            fields[name] = setting_field(setting)
+        return fields
 
 
 class GatePartialInputSerializer(GateBodySerializer):

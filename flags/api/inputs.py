@@ -14,7 +14,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from flags.services.experiments.settings import Setting
+from flags.services.settings import Setting
 
 ID_TYPE_MAX = 100
 DESCRIPTION_MAX = 1000
@@ -183,6 +183,11 @@ class LinkInputSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=1000, required=False, allow_blank=True)
 
 
+class MetricInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=1000)
+    type = serializers.CharField(max_length=1000)
+
+
 def setting_field(setting: Setting) -> serializers.Field:
     """The request field of one kept setting (its type documented in the OpenAPI document)."""
     common = {"required": False, "help_text": setting.help}
@@ -202,6 +207,8 @@ def setting_field(setting: Setting) -> serializers.Field:
         return serializers.ListField(
             child=serializers.CharField(max_length=1000), max_length=100, **common
         )
+    if setting.kind == "metrics":
+        return MetricInputSerializer(many=True, **common)
     return LinkInputSerializer(many=True, **common)
 
 

@@ -24,7 +24,10 @@ from events.selectors import exposure_totals
 from flags.api.inputs import AnyValueField, JSONObjectField, TypeField, setting_field
 from flags.models import DynamicConfig, Experiment, FlagEntity, Gate, Holdout, Layer, Tag
 from flags.services import as_sent
-from flags.services.experiments.settings import SETTINGS, settings_output
+from flags.services.configs import CONFIG_SETTINGS
+from flags.services.experiments.settings import SETTINGS
+from flags.services.gates import GATE_SETTINGS
+from flags.services.settings import settings_output
 
 # Review entity types, as the flags services register their change kinds.
 GATE = "gate"
@@ -455,9 +458,7 @@ def gate_output(
         "typeReason": "NONE",
         "rules": [rule_output(rule) for rule in gate.rules],
         "checksPerHour": _checks_per_hour_of(gate, project=project, kind="gate", checks=checks),
-        "measureMetricLifts": True,
-        "monitoringMetrics": [],
-        "isTemplate": False,
+        **settings_output(GATE_SETTINGS, gate.settings),
         "releasePipelineID": None,
     }
 
@@ -500,7 +501,7 @@ def dynamic_config_output(
         "schema": schema,
         "schemaJson5": schema,
         "checksPerHour": _checks_per_hour_of(config, project=project, kind="config", checks=checks),
-        "isTemplate": False,
+        **settings_output(CONFIG_SETTINGS, config.settings),
         "releasePipelineID": None,
     }
 
@@ -537,7 +538,7 @@ def experiment_output(
         "bonferroniCorrection": False,
         "defaultConfidenceInterval": "95",
         # The settings kept as sent (targetApps and team among them).
-        **settings_output(experiment.settings),
+        **settings_output(SETTINGS, experiment.settings),
         "launchedGroupID": experiment.launched_group_id or None,
         "startTime": epoch_ms(experiment.start_time),
         "endTime": epoch_ms(experiment.end_time),

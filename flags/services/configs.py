@@ -27,6 +27,7 @@ from flags.services.descriptor import (
     Transition,
     accepted_as_is,
 )
+from flags.services.settings import Setting, validate_settings
 
 MAX_VALUE_BYTES = 100_000
 ARCHIVED = "Dynamic config is archived: unarchive it first."
@@ -80,6 +81,14 @@ def _rules(project: Project, config: DynamicConfig, value: Any) -> list[dict[str
         check_reference=rule_lists.reference_checker(project),
         return_value_required=True,
     )
+
+
+# Statsig's config fields nothing here evaluates, kept as sent (``flags.services.settings``).
+CONFIG_SETTINGS: dict[str, Setting] = {
+    "isTemplate": Setting("flag", "The config is a template for new configs."),
+    "targetApps": Setting("texts", "Target apps of the config."),
+    "team": Setting("text", "The owning team.", True),
+}
 
 
 def _default_from_json5(fields: dict[str, Any]) -> None:
@@ -174,6 +183,9 @@ DYNAMIC_CONFIGS = EntityKind(
     validators={
         **COMMON_VALIDATORS,
         "is_enabled": lambda project, config, value: validate_bool(value, "isEnabled"),
+        "settings": lambda project, config, value: validate_settings(
+            CONFIG_SETTINGS, config.settings, value
+        ),
         "rules": _rules,
         "default_value": lambda project, config, value: _json_object(value, "defaultValue"),
         "default_value_json5": lambda project, config, value: validate_text(
@@ -215,6 +227,7 @@ def dynamic_config_create(
     tags: list[str] | None = None,
     id_type: str = "userID",
     review_required: bool = False,
+    settings: dict[str, Any] | None = None,
 ) -> DynamicConfig:
     """``default_value_json5``: the default value as JSON5 text, kept verbatim (it spells the
     default value when that is not sent)."""
@@ -233,6 +246,7 @@ def dynamic_config_create(
             "schema": schema,
             "default_value": {} if default_value is None else default_value,
             "default_value_json5": default_value_json5,
+            "settings": settings or {},
             "rules": rules or [],
             "status": ConfigStatus.ENABLED if is_enabled else ConfigStatus.DISABLED,
         },
@@ -255,6 +269,7 @@ def dynamic_config_update(
     tags: Any = UNSET,
     id_type: Any = UNSET,
     review_required: Any = UNSET,
+    settings: Any = UNSET,
     expected_version: int | None = None,
 ) -> ChangeOutcome:
     """Partial update: only the fields passed change (a full update passes them all)."""
@@ -270,6 +285,7 @@ def dynamic_config_update(
         "tags": tags,
         "id_type": id_type,
         "review_required": review_required,
+        "settings": settings,
     }
     fields = {key: value for key, value in given.items() if value is not UNSET}
     if config.status == ConfigStatus.ARCHIVED and fields.keys() & {"is_enabled", "rules"}:

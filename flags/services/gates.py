@@ -39,6 +39,7 @@ from flags.services.descriptor import (
     Transition,
     accepted_as_is,
 )
+from flags.services.settings import Setting, validate_settings
 
 ARCHIVED = "Gate is archived: unarchive it first."
 NOT_ARCHIVED_STATES = (GateStatus.IN_PROGRESS, GateStatus.LAUNCHED, GateStatus.DISABLED)
@@ -138,6 +139,16 @@ LIFECYCLE = Lifecycle(
 )
 
 
+# Statsig's gate fields nothing here evaluates, kept as sent (``flags.services.settings``).
+GATE_SETTINGS: dict[str, Setting] = {
+    "isTemplate": Setting("flag", "The gate is a template for new gates."),
+    "measureMetricLifts": Setting("flag", "Measure metric lifts of the gate.", default=True),
+    "monitoringMetrics": Setting("metrics", "Metrics watched for the gate: {name, type}."),
+    "targetApps": Setting("texts", "Target apps of the gate."),
+    "team": Setting("text", "The owning team.", True),
+}
+
+
 def gate_referrers(*, project: Project, gate: Gate) -> list[str]:
     """What uses the gate, as "gate 'x'", "dynamic config 'y'", "experiment 'z'" (targeting),
     "holdout 'h'". A global holdout holds every new gate of its id type on its own, so it never
@@ -195,6 +206,9 @@ GATES = EntityKind(
     validators={
         **COMMON_VALIDATORS,
         "is_enabled": lambda project, gate, value: validate_bool(value, "isEnabled"),
+        "settings": lambda project, gate, value: validate_settings(
+            GATE_SETTINGS, gate.settings, value
+        ),
         "rules": lambda project, gate, value: gate_rules_for_validation(
             project, gate, value, "rules"
         ),
@@ -256,7 +270,9 @@ def gate_create(
     id_type: str = "userID",
     review_required: bool = False,
     overrides: dict[str, Any] | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> Gate:
+    """``settings``: Statsig's fields kept as sent (``GATE_SETTINGS``)."""
     fields = {
         "description": description,
         "is_enabled": is_enabled,
@@ -266,6 +282,7 @@ def gate_create(
         "review_required": review_required,
         "overrides": overrides or {},
         "status": GateStatus.IN_PROGRESS if is_enabled else GateStatus.DISABLED,
+        "settings": settings or {},
     }
     if rules:
         # Checking references reads every gate of the project: only when there are rules.
@@ -293,9 +310,10 @@ def gate_update(
     id_type: Any = UNSET,
     review_required: Any = UNSET,
     overrides: Any = UNSET,
+    settings: Any = UNSET,
     expected_version: int | None = None,
 ) -> ChangeOutcome:
-    """Partial update (PATCH): only the fields passed change."""
+    """Partial update (PATCH): only the fields passed change (``settings``: those sent)."""
     gate = kernel.locked(GATES, project=project, actor=actor, entity_id=gate_id)
     given = {
         "name": name,
@@ -307,6 +325,7 @@ def gate_update(
         "id_type": id_type,
         "review_required": review_required,
         "overrides": overrides,
+        "settings": settings,
     }
     fields = {key: value for key, value in given.items() if value is not UNSET}
     if gate.status == GateStatus.ARCHIVED and fields.keys() & {"is_enabled", "rules"}:

@@ -115,10 +115,20 @@ def test_gate__full_example(capi, referenced):
         "idType": "userID",
         "description": "A short description of what this Gate is used for.",
         "isEnabled": True,
+        "isTemplate": True,
         "rules": rules(),
         "tags": [],
+        "team": "Growth",
     }
-    updated = {**body, "isEnabled": False, "rules": rules()[:1], "type": "TEMPORARY"}
+    updated = {
+        **body,
+        "isEnabled": False,
+        "rules": rules()[:1],
+        "type": "TEMPORARY",
+        "measureMetricLifts": False,
+        "monitoringMetrics": [{"name": "checkout", "type": "event_count"}],
+        "targetApps": ["web"],
+    }
     updated["rules"][0]["passPercentage"] = 50
 
     round_trip(capi, "gates", body, updated)
@@ -150,6 +160,7 @@ def test_dynamic_config__full_example(capi, referenced):
         "idType": "userID",
         "description": "A short description of what this Dynamic Config is used for.",
         "isEnabled": True,
+        "isTemplate": True,
         "rules": rules(with_values=True),
         "defaultValue": {"color": "blue", "size": 3},
         "defaultValueJson5": "{\n  color: 'blue', // the default\n  size: 3,\n}",

@@ -43,8 +43,9 @@ from flags.services.experiments.overrides import (
     overrides_without,
     validate_experiment_overrides,
 )
-from flags.services.experiments.settings import validate_settings
+from flags.services.experiments.settings import SETTINGS
 from flags.services.layers import check_values_against_layer
+from flags.services.settings import validate_settings
 
 
 def _admitted(experiment: Experiment, fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -203,7 +204,7 @@ EXPERIMENTS = EntityKind(
         "layer_id": _reference(Layer, "layerID", "layer"),
         "targeting_gate_id": _reference(Gate, "targetingGateID", "gate"),
         "settings": lambda project, experiment, value: validate_settings(
-            experiment.settings, value
+            SETTINGS, experiment.settings, value
         ),
         "creator_id": lambda project, experiment, value: validate_text(
             value, "creatorID", max_length=64
