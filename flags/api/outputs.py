@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -247,10 +248,11 @@ class ExperimentOutputSerializer(ReviewableMetadataSerializer):
     externalExperimentName = serializers.CharField(allow_null=True)
 
     def get_fields(self):
-        """With the settings kept as sent (``flags.services.experiments.settings``)."""
+        """With the settings kept as sent (``flags.services.experiments.settings``); one never
+        sent reads as null."""
         fields = super().get_fields()
         for name, setting in SETTINGS.items():
-            fields[name] = setting_field(setting)
+            fields[name] = setting_field(replace(setting, nullable=True))
         return fields
 
 

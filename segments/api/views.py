@@ -459,14 +459,14 @@ class _SegmentIdsChangeView(_SegmentView):
     message = ""
 
     def patch(self, request, segment_id: str):
+        # Another project's segment is not found, whatever the body.
+        segment = selectors.segment_get(project=self.project, segment_id=segment_id)
         data = self.validated(IdsChangeInputSerializer)
-        if "version" in data:
-            segment = selectors.segment_get(project=self.project, segment_id=segment_id)
-            if segment.version != data["version"]:
-                raise Conflict(
-                    f"Segment '{segment.key}' is at version {segment.version}, not "
-                    f"{data['version']}. Read it again and retry."
-                )
+        if "version" in data and segment.version != data["version"]:
+            raise Conflict(
+                f"Segment '{segment.key}' is at version {segment.version}, not "
+                f"{data['version']}. Read it again and retry."
+            )
         outcome = self.change(
             project=self.project, actor=self.actor, segment_id=segment_id, ids=data["ids"]
         )
