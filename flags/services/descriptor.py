@@ -143,10 +143,13 @@ class Lifecycle:
         """The transitions the entity's state allows, by verb."""
         return {t.verb: t for t in self.transitions if self.allows(entity, t)}
 
-    def path(self, start: str, goal: str) -> list[Transition] | None:
+    def path(
+        self, start: str, goal: str, *, avoiding: frozenset[str] = frozenset()
+    ) -> list[Transition] | None:
         """The shortest series of transitions leading from the state ``start`` to ``goal`` (by
-        the states they lead to; [] when already there, None when none does): what setting the
-        state field directly (Statsig's ``PATCH {status}``) performs."""
+        the states they lead to; [] when already there, None when none does), without the
+        actions ``avoiding`` names: what setting the state field directly (Statsig's
+        ``PATCH {status}``) performs."""
         paths: dict[str, list[Transition]] = {start: []}
         frontier = [start]
         while frontier and goal not in paths:
@@ -154,7 +157,12 @@ class Lifecycle:
             for state in frontier:
                 for transition in self.transitions:
                     leads_to = transition.to_state
-                    if state in transition.from_states and leads_to and leads_to not in paths:
+                    if (
+                        state in transition.from_states
+                        and leads_to
+                        and leads_to not in paths
+                        and transition.action not in avoiding
+                    ):
                         paths[leads_to] = [*paths[state], transition]
                         following.append(leads_to)
             frontier = following

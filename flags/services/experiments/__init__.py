@@ -267,7 +267,15 @@ def experiment_status_set(
                 "launchedGroupID", "A decision was made already: another group cannot be shipped."
             )
         return None
-    path = LIFECYCLE.path(experiment.status, status)
+    # Without a group to ship, a way through a decision is no way (active -> archived is an
+    # abandon, then an archive).
+    path = LIFECYCLE.path(
+        experiment.status,
+        status,
+        avoiding=frozenset() if launched_group_id else frozenset({"experiment_decision_make"}),
+    )
+    if path is None and not launched_group_id:
+        path = LIFECYCLE.path(experiment.status, status)
     if path is None:
         raise ValidationError.for_field(
             "status", f"An experiment that is {experiment.status} cannot become {status}."

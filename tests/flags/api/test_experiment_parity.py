@@ -201,3 +201,13 @@ def test_overrides__group_names__stored_as_the_groups(capi):
     assert response.status_code == 200, response.json()
     assert response.json()["data"]["userIDOverrides"][0]["groupID"] == test_id
     assert response.json()["data"]["userIDOverrides"][0]["ids"] == ["u1", "u2"]
+
+
+def test_patch__running_to_archived_without_group__abandoned_then_archived(capi):
+    capi.post("experiments", {"name": "lifecycle", "status": "active"})
+
+    response = capi.patch("experiments/lifecycle", {"status": "archived"})
+
+    assert response.status_code == 200, response.json()
+    data = response.json()["data"]
+    assert (data["status"], data["launchedGroupID"]) == ("archived", None)

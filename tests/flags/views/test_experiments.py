@@ -209,3 +209,26 @@ def test_experiment_test_user__assigned_group_shown(world, as_role):
     page = response.content.decode()
     assert "In group “" in page
     assert "&quot;color&quot;" in page
+
+
+def test_experiment_screens__decision_deferred__render_and_offer_ship_or_abandon(world, as_role):
+    # Given an experiment concluded through the console API with its decision deferred
+    experiment = _experiment(world)
+    admin = world.actor(Role.ADMIN)
+    experiment_services.experiment_start(
+        project=world.project, actor=admin, experiment_id=experiment.slug
+    )
+    experiment_services.experiment_defer_decision(
+        project=world.project, actor=admin, experiment_id=experiment.slug, stop_reason="Later"
+    )
+
+    # When its page and the list are opened
+    client = as_role(Role.ADMIN)
+    detail = client.get(_url(world, f"{experiment.slug}/"))
+
+    # Then both render, and the page offers what the lifecycle allows from there
+    assert client.get(_url(world)).status_code == 200
+    assert detail.status_code == 200
+    page = detail.content.decode()
+    assert "Abandon" in page
+    assert "Start experiment" not in page
