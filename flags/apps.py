@@ -11,13 +11,8 @@ class FlagsConfig(AppConfig):
         # commit a review of any of them without loading the URLs; and the eraser the user-data
         # deletion job runs for this app's stores.
         from flags import erasers  # noqa: F401
-        from flags.services import configs, experiments, gates, holdouts, kernel, layers
+        from flags.services import kernel
+        from flags.services.kinds import FLAG_KINDS
 
-        for kind in (
-            gates.GATES,
-            configs.DYNAMIC_CONFIGS,
-            experiments.EXPERIMENTS,
-            layers.LAYERS,
-            holdouts.HOLDOUTS,
-        ):
+        for kind in FLAG_KINDS:
             kernel.register_kind(kind)

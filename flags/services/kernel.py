@@ -3,7 +3,8 @@
 ``submit`` a field change (applied now or filed for review) and ``apply_fields`` (the same change
 applied directly or when its review is committed); ``create``; ``delete`` (refused while
 referenced); ``overrides_set`` / ``overrides_change``; ``submit_transition`` /
-``apply_transition`` for the kind's lifecycle table (version snapshots: ``flags.services.versions``).
+``apply_transition`` for the kind's lifecycle table; ``restore_version`` (version snapshots:
+``flags.services.versions``). Segments are a kind too (``segments.services.kind``).
 
 The named services (``flags.services.gates.gate_update`` ...) are thin typed functions over these.
 ``register_kind``, called from ``FlagsConfig.ready()``, registers every change type of a kind with
@@ -49,6 +50,7 @@ from flags.services.versions import (
     forget_versions,
     record_version,
     stamp_created,
+    stored_snapshot,
 )
 from ruleset import changes as ruleset_changes
 
@@ -73,6 +75,8 @@ def change_types(kind: EntityKind) -> list[tuple[str, Callable[..., Any]]]:
     found: list[tuple[str, Callable[..., Any]]] = [
         (action, partial(apply_fields, kind)) for action in kind.update_actions
     ]
+    if kind.restorable_fields:
+        found.append((kind.restore_action, partial(apply_fields, kind)))
     for transition in kind.lifecycle.transitions if kind.lifecycle else ():
         apply = apply_fields if transition.effect is None else apply_transition
         found.append((transition.action, partial(apply, kind)))
@@ -156,10 +160,7 @@ def validated_fields(
 def refuse_if_referenced(kind: EntityKind, project: Project, entity: Any) -> None:
     referrers = kind.referrers(project, entity) if kind.referrers else []
     if referrers:
-        raise ValidationError.for_field(
-            "id",
-            f"{kind.label} is used by {', '.join(referrers)}; remove those references first.",
-        )
+        raise kind.referenced_error(kind, entity, referrers)
 
 
 # -- reviews ----------------------------------------------------------------------------------
@@ -408,6 +409,20 @@ def store_created(
 ) -> None:
     """Stores an entity an effect built (restart as new) as created by ``actor``."""
     stamp_created(kind, entity, actor)
+    store_new(kind, project=project, actor=actor, entity=entity, changes=changes, review=review)
+
+
+def store_new(
+    kind: EntityKind,
+    *,
+    project: Project,
+    actor: Actor,
+    entity: Any,
+    changes: dict[str, Any],
+    review: Review | None = None,
+) -> None:
+    """Stores a new entity whose owners are already stamped (``versions.stamp_created``, then
+    whatever the caller was given), with its first version and its create audit entry."""
     _store(
         kind,
         project=project,
@@ -562,14 +577,60 @@ def apply_delete(
         entity_type=kind.entity_type,
         entity_id=kind.id_of(entity),
         entity_name=entity.name,
-        changes={"name": {"old": entity.name, "new": None}},
+        changes=kind.deleted_audit(entity),
         review=review,
     )
     if kind.versioned:
         forget_versions(kind, entity)
+    if kind.before_delete is not None:
+        kind.before_delete(project, entity)
     entity.delete()
     ruleset_changes.schedule_rebuild(project.id)
     return entity
+
+
+# -- versions ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def restore_version(
+    kind: EntityKind,
+    *,
+    project: Project,
+    actor: Actor,
+    entity_id: str,
+    version: Any,
+    expected_version: int | None = None,
+) -> ChangeOutcome:
+    """Brings back the kind's ``restorable_fields`` as they were at a stored version: submitted
+    as a field change (``<prefix>_restore``), so it is validated against the entity as it is
+    now, reviewed when the entity asks for review, audited and versioned like any edit."""
+    if not kind.restorable_fields:
+        raise ValidationError.for_field("version", f"{kind.label} versions cannot be restored.")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ValidationError.for_field("version", "version must be an integer.")
+    entity = locked(kind, project=project, actor=actor, entity_id=entity_id)
+    stored = stored_snapshot(kind, entity, version)
+    if stored is None:
+        raise NotFound(f"{kind.label} version {version} not found.")
+    fields = {
+        key: stored[key]
+        for key in kind.restorable_fields
+        if key in stored and stored[key] != kind.value_of(entity, key)
+    }
+    if not fields:
+        raise ValidationError.for_field(
+            "version", f"{kind.label} is already as it was at version {version}."
+        )
+    return submit(
+        kind,
+        project=project,
+        actor=actor,
+        entity=entity,
+        fields=fields,
+        action=kind.restore_action,
+        expected_version=expected_version,
+    )
 
 
 # -- overrides --------------------------------------------------------------------------------

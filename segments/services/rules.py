@@ -1,6 +1,6 @@
 """The rules of rule-based segments: validation with the segment condition vocabulary, the
-references between segments (existing, targetable, no cycle), stable rule ids and salts, and
-the change that replaces a segment's rules (``POST /segments/{id}/conditional``)."""
+references between segments (existing, targetable, no cycle), stable rule ids and salts. The
+change that replaces a segment's rules is ``definitions.segment_update_rules``."""
 
 from __future__ import annotations
 
@@ -10,30 +10,12 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import transaction
-
-from console.actors import Actor
 from console.errors import ValidationError
-from console.models import Project, Review
+from console.models import Project
 from console.selectors import environment_names
-from console.services.audit import field_changes
-from console.services.reviews import ChangeOutcome, register_change
 from console.validation import FieldErrors
 from ruleset.conditions import SEGMENT_VOCABULARY, referenced_ids, validate_rules
 from segments import selectors
-from segments.models import Segment, SegmentType
-from segments.services.common import (
-    ENTITY_TYPE,
-    ChangeType,
-    after_change,
-    audit,
-    definition_version,
-    locked,
-    require_editor,
-    require_type,
-    submit,
-    touch,
-)
 
 _RULE_ID_ALPHABET = string.ascii_letters + string.digits
 
@@ -106,47 +88,3 @@ def normalise_rules(
             path, "Segment references would form a cycle: " + " → ".join(cycle) + "."
         )
     return rules
-
-
-def segment_update_rules(
-    *, project: Project, actor: Actor, segment_id: str, rules: Any
-) -> ChangeOutcome:
-    """Replaces the rules of a rule-based segment (``POST /segments/{id}/conditional``)."""
-    require_editor(actor)
-    segment = selectors.segment_get(project=project, segment_id=segment_id)
-    require_type(segment, SegmentType.RULE_BASED)
-    clean = normalise_rules(
-        project=project, segment_key=segment.key, raw_rules=rules, existing=segment.rules
-    )
-    return submit(
-        project=project,
-        actor=actor,
-        segment=segment,
-        change_type=ChangeType.CONDITIONAL,
-        change={"rules": clean},
-    )
-
-
-@register_change(
-    ChangeType.CONDITIONAL, entity_type=ENTITY_TYPE, current_version=definition_version
-)
-def _apply_conditional(
-    *, project: Project, actor: Actor, entity_id: str, change: dict, review: Review | None = None
-) -> Segment:
-    with transaction.atomic():
-        segment = locked(project, entity_id)
-        require_type(segment, SegmentType.RULE_BASED)
-        rules = normalise_rules(
-            project=project,
-            segment_key=segment.key,
-            raw_rules=change.get("rules"),
-            existing=segment.rules,
-        )
-        changes = field_changes({"rules": segment.rules}, {"rules": rules})
-        segment.rules = rules
-        segment.version += 1
-        touch(segment, actor)
-        segment.save()
-        audit(segment, actor, "segment_conditional_update", changes, review)
-        after_change(project.pk, ruleset=True)
-    return segment
