@@ -202,3 +202,23 @@ def test_migration__open_review_filed_before_the_core__still_commits(world):
     # Then the change is applied
     segment = Segment.objects.get(key="employees")
     assert (segment.is_enabled, segment.team_id, segment.version) == (False, "t1", 2)
+
+
+def test_migration__existing_segment__history_starts_at_its_current_version(world):
+    # Given a segment whose versions were never stored (it predates the entity core)
+    actor, project = world.actor(), world.project
+    services.segment_create(project=project, actor=actor, name="Employees", type="rule_based")
+    services.segment_update(project=project, actor=actor, segment_id="employees", team="Ops")
+    EntityVersion.objects.filter(entity_type="segment").delete()
+    # When the data migration runs (twice: it is idempotent)
+    migration = importlib.import_module("segments.migrations.0003_segment_current_versions")
+    migration.store_current_versions(django_apps, None)
+    migration.store_current_versions(django_apps, None)
+    # Then the history holds the current version, which a later version can be restored to
+    history = segment_versions(project=project, segment_id="employees")
+    assert [(v.version, v.team, v.created_at is not None) for v in history] == [(2, "Ops", True)]
+    services.segment_update(project=project, actor=actor, segment_id="employees", team="Sales")
+    services.segment_version_restore(
+        project=project, actor=actor, segment_id="employees", version=2
+    )
+    assert Segment.objects.get(key="employees").team == "Ops"
