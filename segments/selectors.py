@@ -144,21 +144,25 @@ class IdListState:
     version: int
 
 
+# The columns of an ``IdListState``, in its order.
+_ID_LIST_STATE_FIELDS = (
+    "pk",
+    "key",
+    "id_count",
+    "list_file_id",
+    "list_file_size",
+    "list_file_created_ms",
+    "list_version",
+)
+
+
 def id_list_states(*, project_id: int) -> list[IdListState]:
     """Every ID-list segment of the project with its SDK file (one query)."""
     return [
         IdListState(*row)
         for row in Segment.objects.filter(project_id=project_id, type=SegmentType.ID_LIST)
         .order_by("key")
-        .values_list(
-            "pk",
-            "key",
-            "id_count",
-            "list_file_id",
-            "list_file_size",
-            "list_file_created_ms",
-            "list_version",
-        )
+        .values_list(*_ID_LIST_STATE_FIELDS)
     ]
 
 
@@ -167,15 +171,7 @@ def id_list_state_by_file(*, project_id: int, file_id: str) -> IdListState | Non
         Segment.objects.filter(
             project_id=project_id, type=SegmentType.ID_LIST, list_file_id=file_id
         )
-        .values_list(
-            "pk",
-            "key",
-            "id_count",
-            "list_file_id",
-            "list_file_size",
-            "list_file_created_ms",
-            "list_version",
-        )
+        .values_list(*_ID_LIST_STATE_FIELDS)
         .first()
     )
     return IdListState(*row) if row else None

@@ -3,8 +3,8 @@
 ``submit`` a field change (applied now or filed for review) and ``apply_fields`` (the same change
 applied directly or when its review is committed); ``create``; ``delete`` (refused while
 referenced); ``overrides_set`` / ``overrides_change``; ``submit_transition`` /
-``apply_transition`` for the kind's lifecycle table; ``restore_version`` (version snapshots:
-``flags.services.versions``). Segments are a kind too (``segments.services.kind``).
+``apply_transition`` for the kind's lifecycle table (version snapshots: ``flags.services.versions``;
+restoring one: ``flags.services.history``). Segments are a kind too (``segments.services.kind``).
 
 The named services (``flags.services.gates.gate_update`` ...) are thin typed functions over these.
 ``register_kind``, called from ``FlagsConfig.ready()``, registers every change type of a kind with
@@ -50,7 +50,6 @@ from flags.services.versions import (
     forget_versions,
     record_version,
     stamp_created,
-    stored_snapshot,
 )
 from ruleset import changes as ruleset_changes
 
@@ -279,6 +278,29 @@ def _store(
     save_unique(entity)
     _set_relations(kind, project, entity, fields)
     record_version(kind, entity)
+    audit(
+        kind,
+        project=project,
+        actor=actor,
+        entity=entity,
+        action_type=action_type,
+        changes=changes(),
+        review=review,
+    )
+    ruleset_changes.schedule_rebuild(project.id)
+
+
+def audit(
+    kind: EntityKind,
+    *,
+    project: Project,
+    actor: Actor,
+    entity: Any,
+    action_type: str,
+    changes: dict[str, Any],
+    review: Review | None = None,
+) -> None:
+    """The audit entry of a change to the entity, named as its kind names it."""
     audit_record(
         project=project,
         actor=actor,
@@ -286,10 +308,9 @@ def _store(
         entity_type=kind.entity_type,
         entity_id=kind.id_of(entity),
         entity_name=entity.name,
-        changes=changes(),
+        changes=changes,
         review=review,
     )
-    ruleset_changes.schedule_rebuild(project.id)
 
 
 def save_fields(
@@ -570,13 +591,12 @@ def apply_delete(
     """Returns the deleted entity (``pk`` None)."""
     entity = get(kind, project=project, entity_id=entity_id, lock=True)
     refuse_if_referenced(kind, project, entity)
-    audit_record(
+    audit(
+        kind,
         project=project,
         actor=actor,
+        entity=entity,
         action_type=kind.delete_action,
-        entity_type=kind.entity_type,
-        entity_id=kind.id_of(entity),
-        entity_name=entity.name,
         changes=kind.deleted_audit(entity),
         review=review,
     )
@@ -587,50 +607,6 @@ def apply_delete(
     entity.delete()
     ruleset_changes.schedule_rebuild(project.id)
     return entity
-
-
-# -- versions ---------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def restore_version(
-    kind: EntityKind,
-    *,
-    project: Project,
-    actor: Actor,
-    entity_id: str,
-    version: Any,
-    expected_version: int | None = None,
-) -> ChangeOutcome:
-    """Brings back the kind's ``restorable_fields`` as they were at a stored version: submitted
-    as a field change (``<prefix>_restore``), so it is validated against the entity as it is
-    now, reviewed when the entity asks for review, audited and versioned like any edit."""
-    if not kind.restorable_fields:
-        raise ValidationError.for_field("version", f"{kind.label} versions cannot be restored.")
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise ValidationError.for_field("version", "version must be an integer.")
-    entity = locked(kind, project=project, actor=actor, entity_id=entity_id)
-    stored = stored_snapshot(kind, entity, version)
-    if stored is None:
-        raise NotFound(f"{kind.label} version {version} not found.")
-    fields = {
-        key: stored[key]
-        for key in kind.restorable_fields
-        if key in stored and stored[key] != kind.value_of(entity, key)
-    }
-    if not fields:
-        raise ValidationError.for_field(
-            "version", f"{kind.label} is already as it was at version {version}."
-        )
-    return submit(
-        kind,
-        project=project,
-        actor=actor,
-        entity=entity,
-        fields=fields,
-        action=kind.restore_action,
-        expected_version=expected_version,
-    )
 
 
 # -- overrides --------------------------------------------------------------------------------

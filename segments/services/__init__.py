@@ -10,7 +10,8 @@ id-list file: changes that are no new version of the definition), on ``common``.
 callers use are gathered here.
 """
 
-from segments.services.common import ENTITY_TYPE, ChangeType, require_type
+from segments.models import ENTITY_TYPE
+from segments.services.common import ChangeType, require_type
 from segments.services.definitions import (
     segment_archive,
     segment_create,

@@ -1,7 +1,7 @@
 """What every segment write shares beyond the entity core (``flags.services.kernel``): the
-change types, the type check of type-specific changes, the snapshot audits compare, the audit
-entry of an ID-list change, and what a change schedules on commit (the ruleset rebuild, and for
-ID lists the notice to every process)."""
+change types, the type check of type-specific changes, the snapshot audits compare, and what a
+change schedules on commit (the ruleset rebuild, and for ID lists the notice to every
+process)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,11 @@ from typing import Any
 
 from django.db import transaction
 
-from console.actors import Actor
 from console.errors import ValidationError
-from console.models import Project, Review
-from console.services.audit import audit_record
+from console.models import Project
 from ruleset.changes import schedule_rebuild
 from segments import idlists
-from segments.models import ENTITY_TYPE, Segment
+from segments.models import Segment
 
 
 class ChangeType:
@@ -65,22 +63,3 @@ def snapshot(segment: Segment) -> dict[str, Any]:
         "archived": segment.archived,
         "rules": segment.rules,
     }
-
-
-def audit(
-    segment: Segment,
-    actor: Actor,
-    action_type: str,
-    changes: dict[str, Any],
-    review: Review | None = None,
-) -> None:
-    audit_record(
-        project=segment.project,
-        actor=actor,
-        action_type=action_type,
-        entity_type=ENTITY_TYPE,
-        entity_id=segment.key,
-        entity_name=segment.name,
-        changes=changes,
-        review=review,
-    )

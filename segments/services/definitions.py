@@ -16,7 +16,7 @@ from console.models import Project
 from console.services.audit import field_changes
 from console.services.reviews import ChangeOutcome
 from console.validation import FieldErrors, new_entity_id, validate_id_type, validate_tags
-from flags.services import kernel, versions
+from flags.services import history, kernel, versions
 from segments import listfile
 from segments.models import DEFAULT_ID_TYPE, Segment, SegmentType
 from segments.services.common import ChangeType, after_change, snapshot
@@ -190,7 +190,7 @@ def segment_version_restore(
     ``segment_restore``: reviewed when the segment or project asks for review, audited, and a
     new version. 404 for a version never stored, 400 when nothing would change; a 409 when
     ``expected_version`` (the version the user looked at) is no longer the current one."""
-    return kernel.restore_version(
+    return history.restore_version(
         SEGMENTS,
         project=project,
         actor=actor,

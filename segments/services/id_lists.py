@@ -17,13 +17,11 @@ from console.services.reviews import ChangeOutcome, register_change
 from console.validation import scan_ids
 from flags.services import kernel, versions
 from segments import listfile, members, selectors
-from segments.models import UNIT_ID_MAX_LENGTH, Segment, SegmentType
+from segments.models import ENTITY_TYPE, UNIT_ID_MAX_LENGTH, Segment, SegmentType
 from segments.ruleset import compiles_inline
 from segments.services.common import (
-    ENTITY_TYPE,
     ChangeType,
     after_change,
-    audit,
     exists_version,
     require_type,
 )
@@ -164,12 +162,18 @@ def _finish_id_list_change(
     versions.stamp_modified(SEGMENTS, segment, actor)
     segment.save()
     # Counts only: audit entries never carry the ids themselves.
-    audit(
-        segment,
-        actor,
-        action_type,
-        {"count": {"old": old_count, "new": new_count}, "added": added, "removed": removed},
-        review,
+    kernel.audit(
+        SEGMENTS,
+        project=segment.project,
+        actor=actor,
+        entity=segment,
+        action_type=action_type,
+        changes={
+            "count": {"old": old_count, "new": new_count},
+            "added": added,
+            "removed": removed,
+        },
+        review=review,
     )
     if changed:
         after_change(

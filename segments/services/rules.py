@@ -14,6 +14,7 @@ from console.errors import ValidationError
 from console.models import Project
 from console.selectors import environment_names
 from console.validation import FieldErrors
+from flags.services.rules import reference_path
 from ruleset.conditions import SEGMENT_VOCABULARY, referenced_ids, validate_rules
 from segments import selectors
 
@@ -22,21 +23,6 @@ _RULE_ID_ALPHABET = string.ascii_letters + string.digits
 
 def _new_rule_id() -> str:
     return "".join(secrets.choice(_RULE_ID_ALPHABET) for _ in range(22))
-
-
-def _find_cycle(graph: dict[str, set[str]], start: str) -> list[str] | None:
-    """A path ``start → … → start`` through segment references, if any."""
-    stack: list[tuple[str, list[str]]] = [(target, [start, target]) for target in graph[start]]
-    seen: set[str] = set()
-    while stack:
-        node, path = stack.pop()
-        if node == start:
-            return path
-        if node in seen:
-            continue
-        seen.add(node)
-        stack.extend((target, [*path, target]) for target in graph.get(node, ()))
-    return None
 
 
 def normalise_rules(
@@ -82,7 +68,14 @@ def normalise_rules(
     errors.raise_if_any()
     graph = selectors.segment_graph(project=project)
     graph[segment_key] = referenced_ids(rules, "segment")
-    cycle = _find_cycle(graph, segment_key)
+    cycle = next(
+        (
+            [segment_key, *trail]
+            for target in sorted(graph[segment_key])
+            if (trail := reference_path(graph, target, segment_key))
+        ),
+        None,
+    )
     if cycle:
         raise ValidationError.for_field(
             path, "Segment references would form a cycle: " + " → ".join(cycle) + "."
