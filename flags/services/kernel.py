@@ -254,6 +254,21 @@ def submit(
     )
 
 
+@transaction.atomic
+def submit_fields(
+    kind: EntityKind,
+    *,
+    project: Project,
+    actor: Actor,
+    entity_id: str,
+    fields: Mapping[str, Any],
+    action: str | None = None,
+) -> ChangeOutcome:
+    """``submit`` of fields that do not depend on the entity's current values: locks it first."""
+    entity = locked(kind, project=project, actor=actor, entity_id=entity_id)
+    return submit(kind, project=project, actor=actor, entity=entity, fields=fields, action=action)
+
+
 def _set_relations(kind: EntityKind, project: Project, entity: Any, fields: Mapping) -> None:
     for key, (model, relation) in kind.relations.items():
         if key in fields:
@@ -628,16 +643,16 @@ def overrides_set(
 ) -> ChangeOutcome:
     """Replaces the entity's overrides (reviewed as a change of the whole entity)."""
     rule = _overrides_rule(kind)
-    entity = locked(kind, project=project, actor=actor, entity_id=entity_id)
     if rule.as_field:
-        return submit(
+        return submit_fields(
             kind,
             project=project,
             actor=actor,
-            entity=entity,
+            entity_id=entity_id,
             fields={"overrides": overrides},
             action=rule.action,
         )
+    entity = locked(kind, project=project, actor=actor, entity_id=entity_id)
     return submit_transition(
         kind,
         project=project,

@@ -122,16 +122,6 @@ def segment_create(
 # -- changes of the definition -------------------------------------------------------------
 
 
-@transaction.atomic
-def _submit(
-    *, project: Project, actor: Actor, segment_id: str, fields: dict[str, Any], action: str
-) -> ChangeOutcome:
-    segment = kernel.locked(SEGMENTS, project=project, actor=actor, entity_id=segment_id)
-    return kernel.submit(
-        SEGMENTS, project=project, actor=actor, entity=segment, fields=fields, action=action
-    )
-
-
 def segment_update(
     *, project: Project, actor: Actor, segment_id: str, **change: Any
 ) -> ChangeOutcome:
@@ -142,10 +132,11 @@ def segment_update(
         if field not in UPDATABLE:
             errors.add(field, f"'{field}' cannot be changed here.")
     errors.raise_if_any()
-    return _submit(
+    return kernel.submit_fields(
+        SEGMENTS,
         project=project,
         actor=actor,
-        segment_id=segment_id,
+        entity_id=segment_id,
         fields={UPDATABLE[field]: value for field, value in change.items()},
         action=ChangeType.UPDATE,
     )
@@ -155,10 +146,11 @@ def segment_update_rules(
     *, project: Project, actor: Actor, segment_id: str, rules: Any
 ) -> ChangeOutcome:
     """Replaces the rules of a rule-based segment (``POST /segments/{id}/conditional``)."""
-    return _submit(
+    return kernel.submit_fields(
+        SEGMENTS,
         project=project,
         actor=actor,
-        segment_id=segment_id,
+        entity_id=segment_id,
         fields={"rules": rules},
         action=ChangeType.CONDITIONAL,
     )
@@ -168,10 +160,11 @@ def segment_archive(
     *, project: Project, actor: Actor, segment_id: str, archived: bool = True
 ) -> ChangeOutcome:
     """Archives (or unarchives) a segment: hidden from pickers, still evaluated where used."""
-    return _submit(
+    return kernel.submit_fields(
+        SEGMENTS,
         project=project,
         actor=actor,
-        segment_id=segment_id,
+        entity_id=segment_id,
         fields={"archived": archived},
         action=ChangeType.ARCHIVE if archived else ChangeType.UNARCHIVE,
     )

@@ -21,11 +21,9 @@ from console.validation import (
     NAME_MAX,
     NAME_MIN,
     validate_bool,
-    validate_id_type,
-    validate_tags,
     validate_text,
 )
-from flags.services.descriptor import EntityKind, FieldValidator, Ownership
+from flags.services.descriptor import COMMON_VALIDATORS, EntityKind, FieldValidator, Ownership
 from segments import idlists, members, selectors
 from segments.models import DESCRIPTION_MAX_LENGTH, ENTITY_TYPE, Segment, SegmentType
 from segments.services.common import ChangeType, require_type, snapshot
@@ -62,13 +60,14 @@ def _rules(project: Project, segment: Segment, value: Any) -> list[dict[str, Any
 
 
 VALIDATORS: dict[str, FieldValidator] = {
+    # Tags and unit types as every kind checks them; names, texts and rules as segments do.
+    "tags": COMMON_VALIDATORS["tags"],
+    "id_type": COMMON_VALIDATORS["id_type"],
     "name": lambda project, segment, value: validate_segment_name(value),
     "description": _text("description"),
-    "tags": lambda project, segment, value: validate_tags(value),
     "is_enabled": lambda project, segment, value: validate_bool(value, "isEnabled"),
     "team": _text("team"),
     "team_id": _text("teamID"),
-    "id_type": lambda project, segment, value: validate_id_type(value),
     "archived": lambda project, segment, value: validate_bool(value, "archived"),
     "rules": _rules,
 }

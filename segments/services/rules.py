@@ -1,28 +1,19 @@
-"""The rules of rule-based segments: validation with the segment condition vocabulary, the
-references between segments (existing, targetable, no cycle), stable rule ids and salts. The
-change that replaces a segment's rules is ``definitions.segment_update_rules``."""
+"""The rules of rule-based segments: validated and given stable ids and salts as every entity's
+rules are (``flags.services.rules.prepare_rules``) with the segment condition vocabulary, and
+the references between segments checked (existing, targetable, no cycle). The change that
+replaces a segment's rules is ``definitions.segment_update_rules``."""
 
 from __future__ import annotations
 
-import secrets
-import string
-import uuid
 from collections.abc import Iterable
 from typing import Any
 
 from console.errors import ValidationError
 from console.models import Project
 from console.selectors import environment_names
-from console.validation import FieldErrors
-from flags.services.rules import reference_path
-from ruleset.conditions import SEGMENT_VOCABULARY, referenced_ids, validate_rules
+from flags.services.rules import prepare_rules, reference_path
+from ruleset.conditions import SEGMENT_VOCABULARY, referenced_ids
 from segments import selectors
-
-_RULE_ID_ALPHABET = string.ascii_letters + string.digits
-
-
-def _new_rule_id() -> str:
-    return "".join(secrets.choice(_RULE_ID_ALPHABET) for _ in range(22))
 
 
 def normalise_rules(
@@ -34,8 +25,9 @@ def normalise_rules(
     path: str = "rules",
 ) -> list[dict[str, Any]]:
     """Segment rules validated with the segment vocabulary (reference §1.6), references checked
-    (existing, targetable, no cycle), and each rule with a stable ``id`` and ``salt``: a rule
-    keeps the id and salt of the existing rule with the same id, else with the same name."""
+    (existing, targetable, no cycle), each rule with a stable ``id`` and ``salt`` as every
+    entity's rules have them (``flags.services.rules.prepare_rules``: kept from the existing
+    rule with the same id, else with the same name) and a ``baseID``."""
 
     def check_reference(kind: str, reference: str) -> str | None:
         if kind != "segment":
@@ -44,28 +36,19 @@ def normalise_rules(
             return "A segment cannot target itself."
         return selectors.segment_reference_problem(project=project, segment_id=reference)
 
-    rules = validate_rules(
+    previous = list(existing)
+    rules = prepare_rules(
         raw_rules,
-        path=path,
-        vocabulary=SEGMENT_VOCABULARY,
+        old_rules=previous,
         environments=environment_names(project=project),
         check_reference=check_reference,
+        path=path,
+        vocabulary=SEGMENT_VOCABULARY,
     )
-    errors = FieldErrors()
-    previous = list(existing)
-    by_id = {rule.get("id"): rule for rule in previous if rule.get("id")}
-    by_name = {rule.get("name"): rule for rule in previous if rule.get("name")}
-    seen: set[str] = set()
-    for index, rule in enumerate(rules):
-        match = by_id.get(rule.get("id")) or (None if rule.get("id") else by_name.get(rule["name"]))
-        rule_id = rule.get("id") or (match or {}).get("id") or _new_rule_id()
-        if rule_id in seen:
-            errors.add(f"{path}[{index}].id", f"Rule id '{rule_id}' appears twice.")
-        seen.add(rule_id)
-        rule["id"] = rule_id
-        rule["baseID"] = rule.get("baseID") or (match or {}).get("baseID") or rule_id
-        rule["salt"] = rule.get("salt") or (match or {}).get("salt") or str(uuid.uuid4())
-    errors.raise_if_any()
+    # A segment's rule always names its base rule: itself unless given or kept.
+    old_base_ids = {rule["id"]: rule.get("baseID") for rule in previous}
+    for rule in rules:
+        rule["baseID"] = rule.get("baseID") or old_base_ids.get(rule["id"]) or rule["id"]
     graph = selectors.segment_graph(project=project)
     graph[segment_key] = referenced_ids(rules, "segment")
     cycle = next(
