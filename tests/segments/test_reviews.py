@@ -10,18 +10,10 @@ from console.services.projects import project_review_settings_update
 from console.services.reviews import review_approve
 from segments import services
 from segments.models import Segment, SegmentMember
-from tests.segments.conftest import create_segment, id_list
+from tests.segments.conftest import STAFF_RULES, create_segment, id_list
 
 RESPECT = {"x-respect-review-settings": "true"}
-RULES = [
-    {
-        "name": "Staff",
-        "passPercentage": 100,
-        "conditions": [
-            {"type": "email", "operator": "str_ends_with_any", "targetValue": ["@example.com"]}
-        ],
-    }
-]
+RULES = STAFF_RULES
 
 
 @pytest.fixture

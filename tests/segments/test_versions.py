@@ -17,16 +17,9 @@ from flags.models import EntityVersion
 from segments import services
 from segments.models import Segment, SegmentMember
 from segments.selectors import segment_versions
+from tests.segments.conftest import STAFF_RULES
 
-RULES = [
-    {
-        "name": "Staff",
-        "passPercentage": 100,
-        "conditions": [
-            {"type": "email", "operator": "str_ends_with_any", "targetValue": ["@example.com"]}
-        ],
-    }
-]
+RULES = STAFF_RULES
 
 
 @pytest.fixture
