@@ -108,9 +108,7 @@ def erase_entity_ids(*, project_id: int, unit_type: str, ids: list[str]) -> int:
                 if _scrub(fields, unit_type, erased):
                     for name, value in fields.items():
                         setattr(entity, name, value)
-                    entity.version += 1
-                    entity.save(update_fields=[*fields, "version", kind.ownership.modified_at])
-                    versions.record_version(kind, entity)
+                    versions.save_erased(kind, entity, list(fields))
                     touched += 1
         for version in EntityVersion.objects.select_for_update().filter(project_id=project_id):
             if isinstance(version.snapshot, dict) and _scrub(version.snapshot, unit_type, erased):

@@ -99,12 +99,8 @@ def erase_segment_ids(*, project_id: int, unit_type: str, ids: list[str]) -> int
                 rules = segment.rules
                 removed = _scrub_rules(rules, unit_type, set(ids), segment.id_type)
                 if removed:
-                    # A new version, as every change of a definition is (an open review of
-                    # the old version is then stale, so it cannot bring the ids back).
                     segment.rules = rules
-                    segment.version += 1
-                    segment.save(update_fields=["rules", "version", "updated_at"])
-                    versions.record_version(SEGMENTS, segment)
+                    versions.save_erased(SEGMENTS, segment, ["rules"])
                     after_change(project_id, ruleset=True)
                     erased_rows += removed
                     ruleset_changed = True

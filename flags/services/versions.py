@@ -35,6 +35,15 @@ def bump(kind: EntityKind, entity: Any, actor: Actor) -> None:
     stamp_modified(kind, entity, actor)
 
 
+def save_erased(kind: EntityKind, entity: Any, fields: list[str]) -> None:
+    """Saves the ``fields`` a user-data eraser changed as a new version with its snapshot, as
+    every change is (an open review of the old version is then stale, so it cannot bring the
+    erased ids back); no one is its modifier."""
+    entity.version += 1
+    entity.save(update_fields=[*fields, "version", kind.ownership.modified_at])
+    record_version(kind, entity)
+
+
 def record_version(kind: EntityKind, entity: Any) -> None:
     """Stores the entity as it is now under its version (call after saving a change)."""
     if not kind.versioned:
