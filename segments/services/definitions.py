@@ -17,13 +17,13 @@ from console.services.audit import field_changes
 from console.services.reviews import ChangeOutcome
 from console.validation import FieldErrors, new_entity_id, validate_id_type, validate_tags
 from flags.services import history, kernel, versions
+from flags.services.descriptor import NAME_IN_USE
 from segments import listfile
 from segments.models import DEFAULT_ID_TYPE, Segment, SegmentType
 from segments.services.common import ChangeType, after_change, snapshot
 from segments.services.kind import SEGMENTS, validate_segment_name, validate_segment_text
 from segments.services.rules import normalise_rules
 
-NAME_IN_USE = "Name is already in use"
 # What ``segment_update`` may change: API name -> model field.
 UPDATABLE = {
     "name": "name",
