@@ -7,8 +7,9 @@ referenced); ``overrides_set`` / ``overrides_change``; ``submit_transition`` /
 restoring one: ``flags.services.history``). Segments are a kind too (``segments.services.kind``).
 
 The named services (``flags.services.gates.gate_update`` ...) are thin typed functions over these.
-``register_kind``, called from ``FlagsConfig.ready()``, registers every change type of a kind with
-``console.services.reviews``, so any process can commit any review. A field change is stored as
+``register_kind``, called from ``FlagsConfig.ready()`` and ``SegmentsConfig.ready()``, registers
+every change type of a kind with ``console.services.reviews``, so any process can commit any
+review. A field change is stored as
 ``{"action": <change type>, "fields": {<model field>: value}, "expected_version": n}``; an effect
 transition as ``{"action": ..., <its parameters>}``.
 """
@@ -57,7 +58,7 @@ _KINDS: dict[str, EntityKind] = {}
 
 
 def register_kind(kind: EntityKind) -> None:
-    """Registers the kind and its change types (``FlagsConfig.ready()``): a review of any of
+    """Registers the kind and its change types (its app's ``AppConfig.ready()``): a review of any of
     them can then be committed by any process, whatever it imported."""
     _KINDS[kind.entity_type] = kind
     version = current_version(kind)
