@@ -368,7 +368,9 @@ def tag_list(*, project: Project) -> QuerySet[Tag]:
 
 
 def tag_get(*, project: Project, tag_id: str) -> Tag:
-    tag = Tag.objects.filter(project=project, public_id=tag_id).first()
+    """By name (case-insensitive, as Statsig addresses tags) or by the id it was listed with."""
+    tags = Tag.objects.filter(project=project)
+    tag = tags.filter(name__iexact=tag_id).first() or tags.filter(public_id=tag_id).first()
     if tag is None:
         raise NotFound("Tag not found.")
     return tag

@@ -10,21 +10,31 @@ from rest_framework import serializers
 from console import selectors
 from console.api.base import ConsoleAPIView
 from console.api.schema import PAGE_PARAMETERS, envelope, responses
-from console.models import AuditLog
-from console.services.projects import environment_create, project_review_settings_update
+from console.models import AuditLog, Environment
+from console.services.projects import environments_replace, project_review_settings_update
+
+REVIEW_FLAGS = (
+    "is_metric_review_required",
+    "is_metric_review_required_on_verified_only",
+    "is_whn_analysis_only_review_required",
+    "is_whn_source_review_required",
+)
 
 
 class ReviewSettingsSerializer(serializers.Serializer):
     is_config_review_required = serializers.BooleanField()
     is_metric_review_required = serializers.BooleanField()
     is_metric_review_required_on_verified_only = serializers.BooleanField()
+    is_whn_analysis_only_review_required = serializers.BooleanField(required=False)
+    is_whn_source_review_required = serializers.BooleanField(required=False)
 
 
 class EnvironmentSerializer(serializers.Serializer):
     id = serializers.CharField()
     name = serializers.CharField()
-    isProduction = serializers.BooleanField(required=False)
+    isProduction = serializers.BooleanField()
     requiresReview = serializers.BooleanField()
+    requiresReleasePipeline = serializers.BooleanField()
 
 
 class EnvironmentListSerializer(serializers.Serializer):
@@ -51,26 +61,42 @@ class AuditLogSerializer(serializers.Serializer):
 
 
 def review_settings_output(project) -> dict[str, Any]:
-    return {
-        "is_config_review_required": project.requires_review,
-        "is_metric_review_required": False,
-        "is_metric_review_required_on_verified_only": False,
-    }
+    """Every flag Statsig's settings carry; the ones never sent read ``false``, the optional
+    warehouse-native ones only once sent."""
+    flags = project.review_flags or {}
+    output = {"is_config_review_required": project.requires_review}
+    output.update({flag: bool(flags.get(flag, False)) for flag in REVIEW_FLAGS[:2]})
+    output.update({flag: flags[flag] for flag in REVIEW_FLAGS[2:] if flag in flags})
+    return output
 
 
 class ReviewSettingsView(ConsoleAPIView):
     class InputSerializer(serializers.Serializer):
-        is_config_review_required = serializers.BooleanField()
-        is_metric_review_required = serializers.BooleanField(required=False)
-        is_metric_review_required_on_verified_only = serializers.BooleanField(required=False)
+        is_config_review_required = serializers.BooleanField(
+            help_text="Changes to gates, configs, experiments, layers and segments need review."
+        )
+        is_metric_review_required = serializers.BooleanField(
+            required=False, help_text="Kept and returned; this console has no metric reviews."
+        )
+        is_metric_review_required_on_verified_only = serializers.BooleanField(
+            required=False, help_text="Kept and returned; this console has no metric reviews."
+        )
+        is_whn_analysis_only_review_required = serializers.BooleanField(
+            required=False, help_text="Kept and returned (warehouse-native projects)."
+        )
+        is_whn_source_review_required = serializers.BooleanField(
+            required=False, help_text="Kept and returned (warehouse-native projects)."
+        )
 
     @extend_schema(
-        responses=responses({200: envelope("ReviewSettingsRead", ReviewSettingsSerializer)})
+        summary="Get Reviews Settings",
+        responses=responses({200: envelope("ReviewSettingsRead", ReviewSettingsSerializer)}),
     )
     def get(self, request):
         return self.respond("Settings read successfully.", review_settings_output(self.project))
 
     @extend_schema(
+        summary="Update Reviews Settings",
         request=InputSerializer,
         responses=responses({200: envelope("ReviewSettingsUpdated", ReviewSettingsSerializer)}),
     )
@@ -80,46 +106,86 @@ class ReviewSettingsView(ConsoleAPIView):
             project=self.project,
             actor=self.actor,
             is_config_review_required=data["is_config_review_required"],
+            other_flags={flag: data[flag] for flag in REVIEW_FLAGS if flag in data},
         )
         return self.respond("Settings updated successfully.", review_settings_output(project))
 
 
+def environment_output(env: Environment) -> dict[str, Any]:
+    # The name is the id: rules and keys name environments, and names are unique in a project.
+    return {
+        "id": env.name,
+        "name": env.name,
+        "isProduction": env.is_production,
+        "requiresReview": env.requires_review,
+        "requiresReleasePipeline": env.requires_release_pipeline,
+    }
+
+
 class EnvironmentListView(ConsoleAPIView):
     class InputSerializer(serializers.Serializer):
-        name = serializers.CharField(max_length=64)
-        requiresReview = serializers.BooleanField(required=False, default=False)
+        class EnvironmentInputSerializer(serializers.Serializer):
+            name = serializers.CharField(max_length=64)
+            id = serializers.CharField(
+                max_length=64,
+                required=False,
+                allow_null=True,
+                help_text="The environment to update (its id as listed); without it the entry "
+                "is a new environment.",
+            )
+            isProduction = serializers.BooleanField()
+            requiresReview = serializers.BooleanField()
+            requiresReleasePipeline = serializers.BooleanField(
+                help_text="Kept and returned; this console has no release pipelines."
+            )
+            requiredReviewGroupID = serializers.CharField(
+                required=False,
+                allow_null=True,
+                allow_blank=True,
+                help_text="Accepted for compatibility; this console has no review groups, so "
+                "any member may review.",
+            )
+
+        environments = EnvironmentInputSerializer(many=True)
 
     @extend_schema(
-        responses=responses({200: envelope("EnvironmentList", EnvironmentListSerializer)})
+        summary="Get Environments",
+        responses=responses({200: envelope("EnvironmentList", EnvironmentListSerializer)}),
     )
     def get(self, request):
         environments = [
-            {
-                "id": env.name,
-                "name": env.name,
-                "isProduction": env.name == "production",
-                "requiresReview": env.requires_review,
-            }
-            for env in selectors.environment_list(project=self.project)
+            environment_output(env) for env in selectors.environment_list(project=self.project)
         ]
         return self.respond("Environments listed successfully.", {"environments": environments})
 
     @extend_schema(
+        summary="Update Environments",
+        description="The list sent replaces the project's environments, as Statsig's does: an "
+        "entry with an `id` updates that environment, one without is created, and an "
+        "environment left out is deleted. Renaming an environment is refused (this console's "
+        "rules and keys name environments), and so is deleting one an API key is limited to.",
         request=InputSerializer,
-        responses=responses({201: envelope("EnvironmentCreated", EnvironmentSerializer)}),
+        responses=responses({200: envelope("EnvironmentsUpdated", EnvironmentListSerializer)}),
     )
     def post(self, request):
         data = self.validated(self.InputSerializer)
-        env = environment_create(
+        environments = environments_replace(
             project=self.project,
             actor=self.actor,
-            name=data["name"],
-            requires_review=data["requiresReview"],
+            environments=[
+                {
+                    "id": entry.get("id"),
+                    "name": entry["name"],
+                    "is_production": entry["isProduction"],
+                    "requires_review": entry["requiresReview"],
+                    "requires_release_pipeline": entry["requiresReleasePipeline"],
+                }
+                for entry in data["environments"]
+            ],
         )
         return self.respond(
-            "Environment created successfully.",
-            {"id": env.name, "name": env.name, "requiresReview": env.requires_review},
-            201,
+            "Environments updated successfully.",
+            {"environments": [environment_output(env) for env in environments]},
         )
 
 
