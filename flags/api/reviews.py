@@ -165,7 +165,9 @@ class ExperimentReviewListView(_EntityReviewListView):
             ]
         )
         winning_group_id = serializers.CharField(max_length=NAME_MAX, required=False)
-        reason = serializers.CharField(max_length=DESCRIPTION_MAX, required=False, default="")
+        reason = serializers.CharField(
+            max_length=DESCRIPTION_MAX, required=False, allow_blank=True, default=""
+        )
         remove_targeting = serializers.BooleanField(required=False, default=False)
 
     def get_entity(self, entity_id: str):
