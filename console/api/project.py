@@ -10,9 +10,13 @@ from rest_framework import serializers
 from console import selectors
 from console.api.base import ConsoleAPIView
 from console.api.schema import PAGE_PARAMETERS, envelope, responses
+from console.errors import ValidationError
 from console.models import AuditLog, Environment
+from console.selectors import AUDIT_SORT_KEYS
+from console.services.audit import entity_tags, statsig_action_filter, statsig_action_type
 from console.services.projects import environments_replace, project_review_settings_update
 
+SORT_ORDERS = ("asc", "desc")
 REVIEW_FLAGS = (
     "is_metric_review_required",
     "is_metric_review_required_on_verified_only",
@@ -189,7 +193,7 @@ class EnvironmentListView(ConsoleAPIView):
         )
 
 
-def audit_log_output(log: AuditLog) -> dict[str, Any]:
+def audit_log_output(log: AuditLog, tags: list[str]) -> dict[str, Any]:
     created = log.created_at
     return {
         "id": str(log.pk),
@@ -197,7 +201,7 @@ def audit_log_output(log: AuditLog) -> dict[str, Any]:
         "entityType": log.entity_type,
         "entityID": log.entity_id,
         "changeLog": f"{log.actor_name} {log.action_type.replace('_', ' ')} {log.entity_name}".strip(),
-        "actionType": log.action_type,
+        "actionType": statsig_action_type(log.action_type, log.changes),
         "date": created.strftime("%a %b %d %Y"),
         "time": created.strftime("%H:%M:%S GMT+0000 (Coordinated Universal Time)"),
         "timestamp": int(created.timestamp() * 1000),
@@ -206,19 +210,55 @@ def audit_log_output(log: AuditLog) -> dict[str, Any]:
         "modifierEmail": log.actor_email or None,
         "changes": log.changes,
         "reviewID": log.review.public_id if log.review_id else None,
-        "tags": [],
+        "tags": tags,
         "targetAppIDs": [],
     }
 
 
+def _list_param(params, name: str) -> list[str]:
+    """``name=a&name=b``, ``name[]=a`` or ``name=a,b``."""
+    values = [*params.getlist(name), *params.getlist(f"{name}[]")]
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def _choice_param(params, name: str, choices) -> str | None:
+    value = params.get(name)
+    if value is not None and value not in choices:
+        raise ValidationError.for_field(name, f"'{name}' must be one of {', '.join(choices)}.")
+    return value
+
+
+def _id_param(params, name: str) -> int | None:
+    value = params.get(name)
+    if value is None:
+        return None
+    if not value.isdigit():
+        raise ValidationError.for_field(name, f"'{name}' must be the id of an audit log entry.")
+    return int(value)
+
+
 class AuditLogListView(ConsoleAPIView):
     @extend_schema(
+        summary="List Audit Logs",
+        description="Entries newest first. `actionType` and `actionTypes` take Statsig's names "
+        "(an entry written for a change Statsig has no name for keeps this console's). "
+        "`tags` keeps the entries of entities carrying any of the tags now. `latestID`: only "
+        "entries written after that entry (Statsig does not document it; this console reads "
+        "it so). `sortKey` `changeLog` sorts by action type.",
         parameters=[
             *PAGE_PARAMETERS,
             *(
                 OpenApiParameter(name, str, OpenApiParameter.QUERY, required=False)
-                for name in ("id", "entityType", "actionType", "startDate", "endDate")
+                for name in ("id", "entityType", "actionType", "startDate", "endDate", "latestID")
             ),
+            OpenApiParameter(
+                "actionTypes", {"type": "array", "items": {"type": "string"}}, required=False
+            ),
+            OpenApiParameter(
+                "tags", {"type": "array", "items": {"type": "string"}}, required=False
+            ),
+            OpenApiParameter("sortKey", str, enum=list(AUDIT_SORT_KEYS), required=False),
+            OpenApiParameter("sortOrder", str, enum=list(SORT_ORDERS), required=False),
         ],
         responses=responses(
             {200: envelope("AuditLogList", AuditLogSerializer, many=True, paginated=True)}
@@ -227,17 +267,34 @@ class AuditLogListView(ConsoleAPIView):
     def get(self, request):
         params = request.query_params
         page = self.page()
-        action_types = params.getlist("actionTypes") or params.getlist("actionTypes[]")
+        action_types = _list_param(params, "actionTypes")
         if params.get("actionType"):
-            action_types = [*action_types, params["actionType"]]
+            action_types.append(params["actionType"])
+        sort_key = _choice_param(params, "sortKey", AUDIT_SORT_KEYS)
+        sort_order = _choice_param(params, "sortOrder", SORT_ORDERS)
+        after_id = _id_param(params, "latestID")
+        tags_of = entity_tags(self.project)
+        wanted_tags = {tag.lower() for tag in _list_param(params, "tags")}
+        entities = None
+        if wanted_tags:
+            entities = [
+                ref for ref, tags in tags_of.items() if wanted_tags & {t.lower() for t in tags}
+            ]
         logs = selectors.audit_log_list(
             project=self.project,
             entity_id=params.get("id") or params.get("entityID"),
             entity_type=params.get("entityType"),
-            action_types=action_types,
+            action_condition=statsig_action_filter(action_types) if action_types else None,
+            entities=entities,
+            after_id=after_id,
             start_date=params.get("startDate"),
             end_date=params.get("endDate"),
+            sort_key=sort_key,
+            descending=sort_order != "asc",
         ).select_related("review")
         total = logs.count()
-        items = [audit_log_output(log) for log in logs[page.offset : page.offset + page.limit]]
+        items = [
+            audit_log_output(log, tags_of.get((log.entity_type, log.entity_id), []))
+            for log in logs[page.offset : page.offset + page.limit]
+        ]
         return self.respond_page("Audit logs listed successfully.", items, page, total)
