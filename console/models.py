@@ -185,6 +185,9 @@ class Review(models.Model):
     # The entity's version when the review was filed: committing refuses a changed entity.
     base_version = models.PositiveIntegerField(null=True, blank=True)
     description = models.TextField(blank=True)
+    # Who the author asked to review: [{"id": ..., "kind": "user" | "group"}] (Statsig's
+    # reviewer_ids and reviewer_group_ids); any member may still review.
+    reviewers = models.JSONField(default=list, blank=True)
     status = models.CharField(
         max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
     )

@@ -125,7 +125,7 @@ ENTITY_SUMMARIES = {
     "get": "Read {singular}",
     "post": "Fully Update {singular}",
     "patch": "Partially Update {singular}",
-    "put": "Update {singular}",
+    "put": "Edit {singular}",
     "delete": "Delete {singular}",
 }
 PART_SUMMARIES = {

@@ -121,6 +121,16 @@ STATSIG_ACTIONS: tuple[StatsigAction, ...] = (
         )
         for ours, statsig in REVIEW_VERBS.items()
     ),
+    StatsigAction(
+        "config_review_info_update",
+        (
+            "gate_review_update",
+            "dynamic_config_review_update",
+            "segment_review_update",
+        ),
+    ),
+    StatsigAction("experiment_review_info_update", ("experiment_review_update",)),
+    StatsigAction("layer_review_info_update", ("layer_review_update",)),
     StatsigAction("experiment_description_edit", ("experiment_update",), "description"),
     StatsigAction("experiment_display_name_edit", ("experiment_update",), "name"),
     StatsigAction("hypothesis_edit", ("experiment_update",), "hypothesis"),
