@@ -14,7 +14,7 @@ from console import selectors
 from console.api.base import ConsoleAPIView
 from console.api.review_shape import ReviewSerializer, review_output, statsig_status
 from console.api.schema import PAGE_PARAMETERS, envelope, responses
-from console.errors import NotFound
+from console.errors import NotFound, ValidationError
 from console.models import Review
 from console.services import reviews as review_services
 
@@ -93,6 +93,50 @@ class ReviewRequestSerializer(serializers.Serializer):
         max_length=50,
         help_text="Review groups asked to review; listed on the review.",
     )
+
+
+# Change kinds Statsig's gate and config reviews accept that name features this console does not
+# have (teams, release pipelines, target apps, owners, allowed reviewers): refused, by name.
+UNSUPPORTED_CHANGES = (
+    "team_id",
+    "release_pipeline_id",
+    "allow_self_approval",
+    "target_app_ids",
+    "owners",
+    "allowed_reviewers",
+)
+
+
+class ChangeSerializer(serializers.Serializer):
+    """Statsig's review ``change``: exactly one of the fields. A kind Statsig accepts that this
+    console has no feature for is refused naming it, an unknown one likewise."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            for key in data:
+                if key in UNSUPPORTED_CHANGES:
+                    raise serializers.ValidationError(
+                        {key: f"This console has no {key.replace('_', ' ')}; not supported."}
+                    )
+                if key not in self.fields:
+                    raise serializers.ValidationError({key: "Unknown change."})
+        return super().to_internal_value(data)
+
+    def validate(self, attrs):
+        one_change(attrs)
+        return attrs
+
+
+def one_change(change: dict[str, Any]) -> tuple[str, Any]:
+    if len(change) != 1:
+        raise serializers.ValidationError("Send exactly one kind of change.")
+    return next(iter(change.items()))
+
+
+def refuse_false(kind: str, value: bool) -> None:
+    """A change kind sent as ``false`` where only ``true`` means anything (``delete: false``)."""
+    if not value:
+        raise ValidationError.for_field(f"change.{kind}", f"Send {kind}: true to review it.")
 
 
 class ReviewDetailView(_ReviewView):

@@ -13,8 +13,11 @@ from rest_framework import serializers
 
 from console.api.review_shape import ReviewSerializer, review_output
 from console.api.reviews import (
+    ChangeSerializer,
     ReviewListView,
     ReviewRequestSerializer,
+    one_change,
+    refuse_false,
     review_urlpatterns,
     reviewers_from,
 )
@@ -59,44 +62,6 @@ class _EntityReviewListView(ReviewListView):
         )
 
 
-# Change kinds Statsig's gate and config reviews accept that name features this console does not
-# have (teams, release pipelines, target apps, owners, allowed reviewers): refused, by name.
-UNSUPPORTED_CHANGES = (
-    "team_id",
-    "release_pipeline_id",
-    "allow_self_approval",
-    "target_app_ids",
-    "owners",
-    "allowed_reviewers",
-)
-
-
-class ChangeSerializer(serializers.Serializer):
-    """Statsig's review ``change``: exactly one of the fields. A kind Statsig accepts that this
-    console has no feature for is refused naming it, an unknown one likewise."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            for key in data:
-                if key in UNSUPPORTED_CHANGES:
-                    raise serializers.ValidationError(
-                        {key: f"This console has no {key.replace('_', ' ')}; not supported."}
-                    )
-                if key not in self.fields:
-                    raise serializers.ValidationError({key: "Unknown change."})
-        return super().to_internal_value(data)
-
-    def validate(self, attrs):
-        _one_change(attrs)
-        return attrs
-
-
-def _one_change(change: dict[str, Any]) -> tuple[str, Any]:
-    if len(change) != 1:
-        raise serializers.ValidationError("Send exactly one kind of change.")
-    return next(iter(change.items()))
-
-
 class RulesChangeSerializer(ChangeSerializer):
     rules = FlagRuleInputSerializer(many=True, required=False)
     is_enabled = serializers.BooleanField(required=False)
@@ -106,11 +71,6 @@ class RulesChangeSerializer(ChangeSerializer):
     disable_reviews_locally = serializers.BooleanField(
         required=False, help_text="true: the entity itself no longer requires review."
     )
-
-
-def _refuse_false(kind: str, value: bool) -> None:
-    if not value:
-        raise ValidationError.for_field(f"change.{kind}", f"Send {kind}: true to review it.")
 
 
 class GateReviewListView(_EntityReviewListView):
@@ -126,7 +86,7 @@ class GateReviewListView(_EntityReviewListView):
         return selectors.gate_get(project=self.project, gate_id=entity_id)
 
     def file(self, entity_id: str, data: dict[str, Any]) -> ChangeOutcome:
-        kind, value = _one_change(data["change"])
+        kind, value = one_change(data["change"])
         common = {"project": self.project, "actor": self.actor, "gate_id": entity_id}
         if kind == "rules":
             return gates.gate_rules_replace(**common, rules=plain(value))
@@ -138,7 +98,7 @@ class GateReviewListView(_EntityReviewListView):
             return gates.gate_update(**common, id_type=value)
         if kind == "disable_reviews_locally":
             return gates.gate_update(**common, review_required=not value)
-        _refuse_false(kind, value)
+        refuse_false(kind, value)
         if kind == "resalt":
             return gates.gate_resalt(**common)
         return gates.gate_delete(**common)
@@ -162,7 +122,7 @@ class ConfigReviewListView(_EntityReviewListView):
         return selectors.dynamic_config_get(project=self.project, config_id=entity_id)
 
     def file(self, entity_id: str, data: dict[str, Any]) -> ChangeOutcome:
-        kind, value = _one_change(data["change"])
+        kind, value = one_change(data["change"])
         common = {"project": self.project, "actor": self.actor, "config_id": entity_id}
         if kind == "rules":
             return configs.dynamic_config_rules_replace(**common, rules=plain(value))
@@ -179,7 +139,7 @@ class ConfigReviewListView(_EntityReviewListView):
             return configs.dynamic_config_update(**common, id_type=value)
         if kind == "disable_reviews_locally":
             return configs.dynamic_config_update(**common, review_required=not value)
-        _refuse_false(kind, value)
+        refuse_false(kind, value)
         return configs.dynamic_config_delete(**common)
 
     @extend_schema(
@@ -310,11 +270,11 @@ class LayerReviewListView(_EntityReviewListView):
         return selectors.layer_get(project=self.project, layer_id=entity_id)
 
     def file(self, entity_id: str, data: dict[str, Any]) -> ChangeOutcome:
-        kind, value = _one_change(data["change"])
+        kind, value = one_change(data["change"])
         common = {"project": self.project, "actor": self.actor, "layer_id": entity_id}
         if kind == "parameters":
             return layers.layer_update(**common, parameters=plain(value))
-        _refuse_false(kind, value)
+        refuse_false(kind, value)
         return layers.layer_delete(**common)
 
     @extend_schema(

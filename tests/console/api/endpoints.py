@@ -249,5 +249,7 @@ def sample_body(endpoint: Endpoint, values: dict[str, str]) -> Any:
             return {"description": "please review", "type": "start"}
         if endpoint.name.startswith("layer"):
             return {"description": "please review", "change": {"delete": True}}
+        if endpoint.name.startswith("segment"):
+            return {"description": "please review", "change": {"is_archived": True}}
         return {"description": "please review", "change": {"is_enabled": False}}
     return {}

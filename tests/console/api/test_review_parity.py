@@ -197,3 +197,56 @@ def test_respect_review_settings__project_not_requiring__description_applied(cap
     response = capi.patch(f"gates/{gate}", {"description": "words"}, reviews=True)
 
     assert response.status_code == 200
+
+
+# -- segment reviews ---------------------------------------------------------------------------
+
+
+def test_create_segment_review__add_ids__filed_then_committed(capi, reviewer):
+    # Given an ID-list segment
+    capi.post("segments", {"name": "beta_users", "type": "id_list"})
+
+    # When adding ids is filed as a review, approved and committed
+    created = capi.post(
+        "segments/beta_users/reviews",
+        {"description": "two more testers", "change": {"add_ids": ["u1", "u2"]}},
+    )
+    review_id = created.json()["data"]["review_id"]
+    before = capi.get("segments/beta_users/id_list").json()["data"]
+    reviewer.put(f"segments/beta_users/reviews/{review_id}/approve", {})
+    committed = reviewer.put(f"segments/beta_users/reviews/{review_id}/commit")
+
+    # Then nothing changed until the commit, and the ids are there after it
+    assert created.status_code == 201, created.json()
+    assert created.json()["data"]["type"] == "segment_id_list_add"
+    assert created.json()["data"]["entity_type"] == "segment"
+    assert before["count"] == 0
+    assert committed.status_code == 200, committed.json()
+    assert capi.get("segments/beta_users/id_list").json()["data"]["count"] == 2
+    listed = capi.get("segments/beta_users/reviews").json()["data"]
+    assert [review["status"] for review in listed] == ["committed"]
+
+
+@pytest.mark.parametrize(
+    ("change", "change_type"),
+    [
+        ({"is_archived": True}, "segment_archive"),
+        ({"delete": True}, "segment_delete"),
+        ({"description": "for the beta"}, "segment_update"),
+    ],
+)
+def test_create_segment_review__change_kinds(capi, change, change_type):
+    capi.post("segments", {"name": "beta_users", "type": "id_list"})
+
+    response = capi.post("segments/beta_users/reviews", {"description": "p", "change": change})
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["data"]["type"] == change_type
+
+
+def test_create_segment_review__unknown_segment__404(capi):
+    response = capi.post(
+        "segments/nobody/reviews", {"description": "p", "change": {"delete": True}}
+    )
+
+    assert response.status_code == 404
