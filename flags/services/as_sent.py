@@ -135,6 +135,8 @@ def parse_json5_object(text: Any, path: str) -> dict[str, Any]:
         value = json5.loads(text)
     except ValueError as exc:
         raise ValidationError.for_field(path, f"Not valid JSON5: {exc}.") from None
+    except RecursionError:
+        raise ValidationError.for_field(path, f"{path} nests too deeply.") from None
     if not isinstance(value, dict):
         raise ValidationError.for_field(path, f"{path} must spell a JSON object.")
     return value

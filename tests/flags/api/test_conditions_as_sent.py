@@ -179,6 +179,7 @@ def test_config_json5__default_value_changed_alone__text_follows_it(capi):
     [
         ({"defaultValueJson5": "{color: "}, "defaultValueJson5"),
         ({"defaultValueJson5": "[1, 2]"}, "defaultValueJson5"),
+        ({"defaultValueJson5": "{a: " + "[" * 20_000 + "]" * 20_000 + "}"}, "defaultValueJson5"),
         (
             {"defaultValue": {"color": "red"}, "defaultValueJson5": "{color: 'blue'}"},
             "defaultValueJson5",
