@@ -366,12 +366,32 @@ def dynamic_config_versions(*, project: Project, config_id: str) -> list[Dynamic
 # -- tags ---------------------------------------------------------------------------------------
 
 
+TAGGED_KINDS = (
+    (Gate, "gate"),
+    (DynamicConfig, "dynamic_config"),
+    (Experiment, "experiment"),
+    (Layer, "layer"),
+    (Holdout, "holdout"),
+)
+
+
+def tagged_entities(project: Project) -> dict[tuple[str, str], list[str]]:
+    """``{(entity_type, id): tags}`` of the project's tagged entities (one query per kind)."""
+    found: dict[tuple[str, str], list[str]] = {}
+    for model, entity_type in TAGGED_KINDS:
+        rows = model.objects.filter(project=project).exclude(tags=[]).values_list("slug", "tags")
+        found.update({(entity_type, slug): list(tags) for slug, tags in rows if tags})
+    return found
+
+
 def tag_list(*, project: Project) -> QuerySet[Tag]:
     return Tag.objects.filter(project=project).order_by("name", "id")
 
 
 def tag_get(*, project: Project, tag_id: str) -> Tag:
-    tag = Tag.objects.filter(project=project, public_id=tag_id).first()
+    """By name (case-insensitive, as Statsig addresses tags) or by the id it was listed with."""
+    tags = Tag.objects.filter(project=project)
+    tag = tags.filter(name__iexact=tag_id).first() or tags.filter(public_id=tag_id).first()
     if tag is None:
         raise NotFound("Tag not found.")
     return tag

@@ -16,9 +16,7 @@ transition as ``{"action": ..., <its parameters>}``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
@@ -165,24 +163,6 @@ def refuse_if_referenced(kind: EntityKind, project: Project, entity: Any) -> Non
 
 # -- reviews ----------------------------------------------------------------------------------
 
-_forced_review: ContextVar[str | None] = ContextVar("flags_forced_review", default=None)
-
-
-@contextmanager
-def review_forced(description: str = "") -> Iterator[None]:
-    """Inside this block every change a flags service would apply is filed as a review instead,
-    whatever the review settings (Statsig's explicit ``POST /<entities>/{id}/reviews``)::
-
-        with review_forced("Ship it to everyone"):
-            outcome = gate_update(project=..., actor=..., gate_id="x", rules=[...])
-        outcome.review  # the pending review; the gate is unchanged
-    """
-    token = _forced_review.set(description)
-    try:
-        yield
-    finally:
-        _forced_review.reset(token)
-
 
 def submit_change(
     kind: EntityKind,
@@ -197,17 +177,13 @@ def submit_change(
     """Apply a validated change (``change["action"]`` names its change type) now, or file it for
     review when the entity, the project and the touched environments say so (``scope``:
     ``NO_REVIEW``, ``None`` for the whole entity, or a set of environment names)."""
-    forced = _forced_review.get()
-    if forced is not None:
-        needs_review = True
-        description = forced or description
-    else:
-        needs_review = scope is not NO_REVIEW and change_needs_review(
-            project=project,
-            actor=actor,
-            entity_requires_review=entity.review_required,
-            environments=None if scope is None else sorted(scope),
-        )
+    # A forced review (``console.services.reviews.review_forced``) is filed whatever this says.
+    needs_review = change_needs_review(
+        project=project,
+        actor=actor,
+        entity_requires_review=entity.review_required,
+        environments=None if scope is None else [] if scope is NO_REVIEW else sorted(scope),
+    )
     return submit_or_apply(
         project=project,
         actor=actor,

@@ -14,10 +14,9 @@ import pytest
 from django.db import connection
 
 from console.models import Review, ReviewStatus, Role
-from console.services.reviews import change_kind, review_approve
+from console.services.reviews import change_kind, review_approve, review_forced
 from flags.models import Experiment, ExperimentStatus, Gate
 from flags.services import configs, experiments, gates, holdouts, kernel, layers
-from flags.services.kernel import review_forced
 
 ROOT = Path(__file__).resolve().parents[2]
 # A fresh interpreter that only sets Django up, then commits the reviews given on its command line.
