@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from console.services.reviews import change_kind
+from console.services.reviews import change_kind, review_forced
 from console.validation import id_from_name
 from flags.services import kernel
 from flags.services.gates import gate_create
@@ -50,8 +50,8 @@ def test_registry__segment_kind__every_definition_change_type_registered():
 def test_review_forced__segment_change__filed_not_applied(world):
     actor, project = world.actor(), world.project
     services.segment_create(project=project, actor=actor, name="Employees", type="rule_based")
-    # Inside the core's review_forced block a segment change is filed like a gate's
-    with kernel.review_forced("Rename after the reorg"):
+    # Inside a review_forced block a segment change is filed like a gate's
+    with review_forced("Rename after the reorg"):
         outcome = services.segment_update(
             project=project, actor=actor, segment_id="employees", name="Staff"
         )
