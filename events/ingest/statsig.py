@@ -23,6 +23,7 @@ from events.ingest.statsig_parsing import (
     parse_custom_exposures,
     parse_log_event,
 )
+from events.ingest.storable import count_dropped, keep_to_key_environments, storable_payload
 from events.models import EventSource
 from events.rows import now
 from events.services import IngestBatch, ingest_batch
@@ -32,14 +33,17 @@ MAX_BODY_BYTES = 20 * wire.MB
 Parser = Callable[..., IngestBatch]
 
 
-def _ingest(request: wire.Request, parse: Parser) -> wire.Response:
+def _ingest(request: wire.Request, parse: Parser, list_key: str) -> wire.Response:
     key = request.key(wire.SDK_KEYS, request.header("STATSIG-API-KEY") or request.query.get("k"))
     received_at = now()
-    payload = wire.loads(sniffed(request.body(MAX_BODY_BYTES), limit=MAX_BODY_BYTES))
+    payload, exact = wire.loads_lenient(sniffed(request.body(MAX_BODY_BYTES), limit=MAX_BODY_BYTES))
+    payload, dropped = storable_payload(payload, list_key, exact=exact)
     try:
         batch = parse(payload, request=request, project_id=key.project_id, received_at=received_at)
     except PayloadError as exc:
         raise wire.Refusal(exc.status, exc.message) from None
+    count_dropped(batch, dropped)
+    keep_to_key_environments(batch, key)
     result = ingest_batch(batch=batch)
     answer = {
         "success": True,
@@ -85,8 +89,8 @@ def _parse_custom_exposures(payload: Any, *, request, project_id, received_at) -
 
 
 def log_event(request: wire.Request) -> wire.Response:
-    return _ingest(request, _parse_log_event)
+    return _ingest(request, _parse_log_event, "events")
 
 
 def log_custom_exposure(request: wire.Request) -> wire.Response:
-    return _ingest(request, _parse_custom_exposures)
+    return _ingest(request, _parse_custom_exposures, "exposures")
