@@ -45,9 +45,14 @@ def storable_payload(payload: Any, list_key: str, *, exact: bool) -> tuple[Any, 
     storable one by one (``storable_events``) and its other fields repaired."""
     if not isinstance(payload, dict) or not isinstance(payload.get(list_key), list):
         return payload, 0  # the parser refuses the shape, naming what is wrong
-    events, dropped = storable_events(payload[list_key], exact=exact)
     if exact:
-        return {**payload, list_key: events}, dropped
+        try:
+            orjson.dumps(payload)
+        except orjson.JSONEncodeError:
+            pass
+        else:
+            return payload, 0
+    events, dropped = storable_events(payload[list_key], exact=False)
     repaired: dict[str, Any] = {}
     for field, value in payload.items():
         if field == list_key:
