@@ -345,3 +345,52 @@ def test_django_server_log__secret_in_request_line__masked(world, caplog):
         '"GET /v1/download_config_specs/***.json HTTP/1.1" 200',
         '"GET /v1/rgstr?k=secret-***&t=1 HTTP/1.1" 202',
     ]
+
+
+# -- a sweep over every data-plane route ---------------------------------------------------------
+
+HUGE_INTEGER = "9" * 4299
+SWEEP_BODIES = {
+    "lone surrogate": '{"user": {"userID": "x\\ud800"}, "distinct_id": "x\\udfff", "events": '
+    '[{"eventName": "e\\ud800", "user": {"userID": "1"}}], "event": "e", "batch": []}',
+    "NaN and Infinity": '{"user": {"userID": "1", "custom": {"a": NaN}}, "sinceTime": Infinity, '
+    '"events": [{"eventName": "e", "value": -Infinity, "user": {"userID": "1"}}]}',
+    "deep": '{"user": {"userID": "1", "custom": ' + DEEP + '}, "events": [' + DEEP + "]}",
+    "huge integer": '{"user": {"userID": '
+    + HUGE_INTEGER
+    + '}, "distinct_id": '
+    + HUGE_INTEGER
+    + ', "sinceTime": '
+    + HUGE_INTEGER
+    + "}",
+    "NUL": '{"user": {"userID": "\\u0000"}, "gateName": "\\u0000", "configName": "\\u0000", '
+    '"layerName": "\\u0000", "distinct_id": "\\u0000", "event": "\\u0000"}',
+    "not an object": "[1, 2, 3]",
+}
+
+
+def _route_paths() -> list[tuple[str, str]]:
+    from console.routes import DATA_PLANE_ROUTES
+
+    paths = []
+    for route in DATA_PLANE_ROUTES:
+        path = route.path.replace("{sdk_key}", "SECRET").replace("{file_id}", "abc")
+        for method in route.methods:
+            if method != "HEAD":
+                paths.append((method, path))
+    return paths
+
+
+@pytest.mark.parametrize("body", SWEEP_BODIES.values(), ids=SWEEP_BODIES.keys())
+def test_every_data_plane_route__hostile_bodies__never_5xx_always_json(api, world, served, body):
+    failures = []
+    for method, path in _route_paths():
+        path = path.replace("SECRET", world.keys["server"])
+        for key in (world.keys["server"], world.keys["client"]):
+            separator = "&" if "?" in path else "?"
+            url = f"{path}{separator}token={key}&k={key}" if method == "GET" else path
+            response = api.request(method, url, raw=body.encode(), headers={"STATSIG-API-KEY": key})
+            is_json = (response.get("Content-Type") or "").startswith("application/json")
+            if response.status_code >= 500 or (response.status_code != 204 and not is_json):
+                failures.append((method, path, response.status_code, response.content[:120]))
+    assert not failures, failures
