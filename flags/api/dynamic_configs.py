@@ -60,8 +60,13 @@ def config_fields(data: dict[str, Any]) -> dict[str, Any]:
         "idType": "id_type",
         "defaultValue": "default_value",
         "schema": "schema",
+        "creatorID": "creator_id",
+        "creatorEmail": "creator_email",
     }
     fields = {keyword: plain(data[wire]) for wire, keyword in names.items() if wire in data}
+    for key in ("creator_id", "creator_email"):
+        if not fields.get(key):
+            fields.pop(key, None)
     if fields.get("default_value", {}) is None:
         del fields["default_value"]  # null: no value sent (Terraform sends null)
     # The JSON5 text is kept verbatim; when sent it spells the default value.
@@ -101,6 +106,12 @@ class ConfigBodySerializer(serializers.Serializer):
     tags = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
     idType = serializers.CharField(max_length=64, required=False)
     reviewSettings = FlagReviewSettingsInputSerializer(required=False)
+    creatorID = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, allow_null=True
+    )
+    creatorEmail = serializers.CharField(
+        max_length=254, required=False, allow_blank=True, allow_null=True
+    )
 
     def get_fields(self):
         """With the fields kept as sent (``CONFIG_SETTINGS``)."""

@@ -63,8 +63,13 @@ def gate_fields(data: dict[str, Any]) -> dict[str, Any]:
         "tags": "tags",
         "type": "type",
         "idType": "id_type",
+        "creatorID": "creator_id",
+        "creatorEmail": "creator_email",
     }
     fields = {keyword: plain(data[wire]) for wire, keyword in names.items() if wire in data}
+    for key in ("creator_id", "creator_email"):
+        if not fields.get(key):
+            fields.pop(key, None)
     settings = {name: plain(data[name]) for name in GATE_SETTINGS if name in data}
     if settings:
         fields["settings"] = settings
@@ -86,6 +91,12 @@ class GateBodySerializer(serializers.Serializer):
     type = TypeField(GateType.values, required=False)
     idType = serializers.CharField(max_length=64, required=False)
     reviewSettings = FlagReviewSettingsInputSerializer(required=False)
+    creatorID = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, allow_null=True
+    )
+    creatorEmail = serializers.CharField(
+        max_length=254, required=False, allow_blank=True, allow_null=True
+    )
 
     def get_fields(self):
         """With the fields kept as sent (``GATE_SETTINGS``)."""

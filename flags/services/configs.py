@@ -21,11 +21,13 @@ from flags.services import as_sent, kernel
 from flags.services import rules as rule_lists
 from flags.services.descriptor import (
     COMMON_VALIDATORS,
+    OWNER_VALIDATORS,
     UNSET,
     EntityKind,
     Lifecycle,
     Transition,
     accepted_as_is,
+    owner_named,
 )
 from flags.services.settings import Setting, validate_settings
 
@@ -112,6 +114,7 @@ def _values_match_schema(
     """The default value and every rule's value satisfy the config's schema (the new one when
     the change brings one)."""
     _default_from_json5(fields)
+    owner_named(fields)
     schema = fields.get("schema", config.schema)
     if schema is not None and fields.keys() & {"schema", "default_value", "rules"}:
         errors = _schema_errors(
@@ -182,6 +185,7 @@ DYNAMIC_CONFIGS = EntityKind(
     action_prefix="config",
     validators={
         **COMMON_VALIDATORS,
+        **OWNER_VALIDATORS,
         "is_enabled": lambda project, config, value: validate_bool(value, "isEnabled"),
         "settings": lambda project, config, value: validate_settings(
             CONFIG_SETTINGS, config.settings, value
@@ -228,9 +232,12 @@ def dynamic_config_create(
     id_type: str = "userID",
     review_required: bool = False,
     settings: dict[str, Any] | None = None,
+    creator_id: str | None = None,
+    creator_email: str | None = None,
 ) -> DynamicConfig:
     """``default_value_json5``: the default value as JSON5 text, kept verbatim (it spells the
     default value when that is not sent)."""
+    owner = {"creator_id": creator_id, "creator_email": creator_email}
     return kernel.create(
         DYNAMIC_CONFIGS,
         project=project,
@@ -247,6 +254,7 @@ def dynamic_config_create(
             "default_value": {} if default_value is None else default_value,
             "default_value_json5": default_value_json5,
             "settings": settings or {},
+            **{key: value for key, value in owner.items() if value},
             "rules": rules or [],
             "status": ConfigStatus.ENABLED if is_enabled else ConfigStatus.DISABLED,
         },
@@ -270,6 +278,8 @@ def dynamic_config_update(
     id_type: Any = UNSET,
     review_required: Any = UNSET,
     settings: Any = UNSET,
+    creator_id: Any = UNSET,
+    creator_email: Any = UNSET,
     expected_version: int | None = None,
 ) -> ChangeOutcome:
     """Partial update: only the fields passed change (a full update passes them all)."""
@@ -286,6 +296,8 @@ def dynamic_config_update(
         "id_type": id_type,
         "review_required": review_required,
         "settings": settings,
+        "creator_id": creator_id,
+        "creator_email": creator_email,
     }
     fields = {key: value for key, value in given.items() if value is not UNSET}
     if config.status == ConfigStatus.ARCHIVED and fields.keys() & {"is_enabled", "rules"}:

@@ -349,6 +349,26 @@ COMMON_VALIDATORS: dict[str, FieldValidator] = {
 }
 
 
+# Statsig's ``creatorID`` / ``creatorEmail``: an owner other than the caller, named in the body.
+OWNER_VALIDATORS: dict[str, FieldValidator] = {
+    "creator_id": lambda project, entity, value: validate_text(value, "creatorID", max_length=64),
+    "creator_email": lambda project, entity, value: validate_text(
+        value, "creatorEmail", max_length=254
+    ),
+    # Set by ``owner_named`` (a change filed for review is validated again when applied).
+    "creator_name": lambda project, entity, value: validate_text(
+        value, "creatorName", max_length=200
+    ),
+}
+
+
+def owner_named(fields: dict[str, Any]) -> dict[str, Any]:
+    """An owner named by id is a person: the caller's name (an API key's) no longer applies."""
+    if fields.get("creator_id"):
+        fields["creator_name"] = ""
+    return fields
+
+
 def wider_scope(*scopes: ReviewScope) -> ReviewScope:
     """The combined review scope of several parts of one change."""
     environments: set[str] = set()

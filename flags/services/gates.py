@@ -32,12 +32,14 @@ from flags.services import kernel
 from flags.services import rules as rule_lists
 from flags.services.descriptor import (
     COMMON_VALIDATORS,
+    OWNER_VALIDATORS,
     UNSET,
     EntityKind,
     Lifecycle,
     OverridesRule,
     Transition,
     accepted_as_is,
+    owner_named,
 )
 from flags.services.settings import Setting, validate_settings
 
@@ -205,6 +207,7 @@ GATES = EntityKind(
     action_prefix="gate",
     validators={
         **COMMON_VALIDATORS,
+        **OWNER_VALIDATORS,
         "is_enabled": lambda project, gate, value: validate_bool(value, "isEnabled"),
         "settings": lambda project, gate, value: validate_settings(
             GATE_SETTINGS, gate.settings, value
@@ -224,6 +227,7 @@ GATES = EntityKind(
         "gate_overrides_update",
         "gate_resalt",
     ),
+    complete_fields=lambda project, gate, fields: owner_named(fields),
     whole_entity_fields=frozenset({"is_enabled", "id_type", "status", "overrides"}),
     review_scopes={"rules": rule_lists.rules_review_scope},
     lifecycle=LIFECYCLE,
@@ -271,8 +275,11 @@ def gate_create(
     review_required: bool = False,
     overrides: dict[str, Any] | None = None,
     settings: dict[str, Any] | None = None,
+    creator_id: str | None = None,
+    creator_email: str | None = None,
 ) -> Gate:
-    """``settings``: Statsig's fields kept as sent (``GATE_SETTINGS``)."""
+    """``settings``: Statsig's fields kept as sent (``GATE_SETTINGS``); ``creator_*``: an owner
+    other than the actor."""
     fields = {
         "description": description,
         "is_enabled": is_enabled,
@@ -284,6 +291,8 @@ def gate_create(
         "status": GateStatus.IN_PROGRESS if is_enabled else GateStatus.DISABLED,
         "settings": settings or {},
     }
+    owner = {"creator_id": creator_id, "creator_email": creator_email}
+    fields.update({key: value for key, value in owner.items() if value})
     if rules:
         # Checking references reads every gate of the project: only when there are rules.
         fields["rules"] = rules
@@ -311,6 +320,8 @@ def gate_update(
     review_required: Any = UNSET,
     overrides: Any = UNSET,
     settings: Any = UNSET,
+    creator_id: Any = UNSET,
+    creator_email: Any = UNSET,
     expected_version: int | None = None,
 ) -> ChangeOutcome:
     """Partial update (PATCH): only the fields passed change (``settings``: those sent)."""
@@ -326,6 +337,8 @@ def gate_update(
         "review_required": review_required,
         "overrides": overrides,
         "settings": settings,
+        "creator_id": creator_id,
+        "creator_email": creator_email,
     }
     fields = {key: value for key, value in given.items() if value is not UNSET}
     if gate.status == GateStatus.ARCHIVED and fields.keys() & {"is_enabled", "rules"}:

@@ -551,3 +551,40 @@ def test_gate_update__rules_resent_without_ids__ids_and_salts_kept_no_review(wor
     # Then nothing about bucketing changed, so no review was needed
     assert not outcome.submitted_for_review
     assert outcome.result.rules == gate.rules
+
+
+def test_gate_update__owner_named_with_a_reviewed_change__owner_set_when_committed(
+    world, committed
+):
+    # Given a project requiring reviews and a gate the console key created
+    _require_reviews(world)
+    gate_create(project=world.project, actor=world.actor(), name="Checkout")
+    actor = _console_actor(world, respects_reviews=True)
+
+    # When a change needing review also names an owner (Statsig's creatorID/creatorEmail)
+    outcome = gate_update(
+        project=world.project,
+        actor=actor,
+        gate_id="checkout",
+        is_enabled=False,
+        creator_id="user_42",
+        creator_email="owner@example.com",
+    )
+
+    # Then the review, once committed, sets the owner as a person
+    assert outcome.submitted_for_review
+    review_approve(
+        project=world.project, actor=world.actor(Role.MEMBER), review_id=outcome.review.public_id
+    )
+    with committed():
+        _review, gate = review_commit(
+            project=world.project,
+            actor=world.actor(Role.MEMBER),
+            review_id=outcome.review.public_id,
+        )
+    assert (gate.creator_id, gate.creator_email, gate.creator_name) == (
+        "user_42",
+        "owner@example.com",
+        "",
+    )
+    assert gate.is_enabled is False

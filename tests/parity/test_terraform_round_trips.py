@@ -140,6 +140,8 @@ def test_gate__simple_example(capi):
         "idType": "userID",
         "description": "A short description of what Another Gate is used for.",
         "isEnabled": False,
+        "creatorID": "user_42",
+        "creatorEmail": "owner@example.com",
         "rules": [
             {
                 "id": "",
@@ -161,6 +163,7 @@ def test_dynamic_config__full_example(capi, referenced):
         "description": "A short description of what this Dynamic Config is used for.",
         "isEnabled": True,
         "isTemplate": True,
+        "creatorEmail": "owner@example.com",
         "rules": rules(with_values=True),
         "defaultValue": {"color": "blue", "size": 3},
         "defaultValueJson5": "{\n  color: 'blue', // the default\n  size: 3,\n}",

@@ -25,10 +25,12 @@ from flags.services.allocation import place_keeping
 from flags.services.descriptor import (
     COMMON_VALIDATORS,
     NO_REVIEW,
+    OWNER_VALIDATORS,
     EntityKind,
     OverridesRule,
     ReviewScope,
     accepted_as_is,
+    owner_named,
 )
 from flags.services.experiments.groups import (
     WIRE_NAMES,
@@ -93,8 +95,9 @@ def _reference(model: type, wire: str, label: str):
 def _control_group_and_layer(
     project: Project, experiment: Experiment, fields: dict[str, Any]
 ) -> dict[str, Any]:
-    """The control group is one of the groups (the first unless named); in a layer, the groups'
-    values are the layer's parameters and the id type is the layer's."""
+    """An owner named by id replaces the caller's name. The control group is one of the groups
+    (the first unless named); in a layer, the groups' values are the layer's parameters and the
+    id type is the layer's."""
     groups = fields.get("groups", experiment.groups)
     if "control_group_id" in fields or "groups" in fields:
         given = fields.get("control_group_id")
@@ -104,6 +107,7 @@ def _control_group_and_layer(
             fields.pop("control_group_id", None)
         else:
             fields["control_group_id"] = groups[0]["id"]
+    owner_named(fields)
     layer_slug = fields.get("layer_id", experiment.layer.slug if experiment.layer_id else None)
     if layer_slug and fields.keys() & {"groups", "layer_id", "id_type"}:
         layer = Layer.objects.get(project=project, slug=layer_slug)
@@ -140,10 +144,6 @@ def _write(project: Project, experiment: Experiment, fields: Mapping[str, Any]) 
         elif key == "allocation":
             experiment.allocation = Decimal(str(value))
             placement_changed = True
-        elif key == "creator_id":
-            # An owner named in the body (Statsig's creatorID) is a person, not this API key.
-            experiment.creator_id = value
-            experiment.creator_name = ""
         else:
             setattr(experiment, key, value)
     if placement_changed and experiment.status in EXPERIMENT_STATUSES_HOLDING_BUCKETS:
@@ -206,12 +206,7 @@ EXPERIMENTS = EntityKind(
         "settings": lambda project, experiment, value: validate_settings(
             SETTINGS, experiment.settings, value
         ),
-        "creator_id": lambda project, experiment, value: validate_text(
-            value, "creatorID", max_length=64
-        ),
-        "creator_email": lambda project, experiment, value: validate_text(
-            value, "creatorEmail", max_length=254
-        ),
+        **OWNER_VALIDATORS,
     },
     update_actions=("experiment_update",),
     admit_fields=_admitted,

@@ -50,6 +50,7 @@ METADATA_FIELDS = frozenset(
         "settings",
         "creator_id",
         "creator_email",
+        "creator_name",
     }
 )
 ACTIVE_FIELDS = METADATA_FIELDS | {"allocation", "targeting_gate_id", "groups"}
