@@ -168,7 +168,9 @@ def compare(
         + test.mean**2 * control.variance / (control.units * control.mean**4)
     )
     z = z_for(confidence)
-    return Comparison(absolute, relative, relative - z * se_rel, relative + z * se_rel, p_value, cuped)
+    return Comparison(
+        absolute, relative, relative - z * se_rel, relative + z * se_rel, p_value, cuped
+    )
 
 
 def srm_p_value(exposures: Mapping[str, int], sizes: Mapping[str, float]) -> float | None:

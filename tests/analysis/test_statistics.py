@@ -37,9 +37,7 @@ def test_compare__generated_counts__matches_numpy_scipy_exactly():
     control, test, _, _ = generated()
 
     # When Pulse compares them from their moments
-    result = compare(
-        group_stats(Moments.of(control)), group_stats(Moments.of(test)), confidence=95
-    )
+    result = compare(group_stats(Moments.of(control)), group_stats(Moments.of(test)), confidence=95)
 
     # Then every number is the textbook formula on numpy's sample statistics
     mean_c, mean_t = control.mean(), test.mean()
@@ -139,5 +137,6 @@ def test_compare__control_mean_zero__no_relative_delta():
     result = compare(
         group_stats(Moments.of([0, 0, 0])), group_stats(Moments.of([1, 0, 1])), confidence=95
     )
-    assert result.relative_delta is None and result.ci_low is None
+    assert result.relative_delta is None
+    assert result.ci_low is None
     assert result.absolute_delta == pytest.approx(2 / 3)
