@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "events",
     "segments",
     "privacy",
+    "analysis",
 ]
 
 MIDDLEWARE = [

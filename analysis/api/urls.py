@@ -1,0 +1,11 @@
+"""``/console/v1/`` routes of the analysis app (included by ``console.api.urls``)."""
+
+from django.urls import path
+
+from analysis.api import metrics
+
+urlpatterns = [
+    path("metrics", metrics.MetricCreateView.as_view(), name="capi-metrics"),
+    path("metrics/list", metrics.MetricListView.as_view(), name="capi-metric-list"),
+    path("metrics/<str:metric_id>", metrics.MetricDetailView.as_view(), name="capi-metric"),
+]
