@@ -1,5 +1,5 @@
-"""Writes of the analysis app: metric definitions (validated here, so the console API and the
-browser screens refuse the same inputs with the same field names) and Pulse runs."""
+"""Metric definitions: validated here, so the console API and the browser screens refuse the
+same inputs with the same field names."""
 
 from __future__ import annotations
 

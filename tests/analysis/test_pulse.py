@@ -1,0 +1,279 @@
+"""Pulse end to end: exposures and events sent through both protocols, computed in SQL, read
+through ``pulse_results``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from io import StringIO
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from analysis.models import PulseRun
+from analysis.services import pulse_compute_due
+from flags.models import Experiment
+from privacy.services import deletion_process_pending, deletion_request_submit
+
+T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
+
+
+def ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def expose(api, world, unit: str, group: str, at: datetime = T0) -> None:
+    response = api.post(
+        "/v1/log_custom_exposure",
+        {
+            "exposures": [
+                {
+                    "user": {"userID": unit},
+                    "experimentName": "checkout_test",
+                    "group": group,
+                    "time": ms(at),
+                }
+            ]
+        },
+        key=world.keys["server"],
+    )
+    assert response.status_code in (200, 202), response.content
+
+
+def statsig_event(api, world, unit: str, at: datetime, *, name="purchase", price="10") -> None:
+    event = {"eventName": name, "user": {"userID": unit}, "time": ms(at)}
+    event["metadata"] = {"price": price}
+    response = api.post("/v1/log_event", {"events": [event]}, key=world.keys["server"])
+    assert response.status_code == 202, response.content
+
+
+def posthog_event(api, world, unit: str, at: datetime, *, name="purchase", price=5) -> None:
+    body = {
+        "api_key": world.keys["client"],
+        "batch": [
+            {
+                "event": name,
+                "distinct_id": unit,
+                "properties": {"price": price},
+                "timestamp": at.isoformat(),
+            }
+        ],
+    }
+    assert api.post("/batch/", body).status_code == 200
+
+
+METRICS = [
+    {"name": "purchases", "type": "event_count", "metricEvents": [{"name": "purchase"}]},
+    {"name": "purchases", "type": "event_user", "metricEvents": [{"name": "purchase"}]},
+    {
+        "name": "revenue",
+        "type": "sum",
+        "metricEvents": [{"name": "purchase", "type": "value", "metadataKey": "price"}],
+    },
+    {
+        "name": "basket",
+        "type": "mean",
+        "metricEvents": [{"name": "purchase", "type": "value", "metadataKey": "price"}],
+    },
+    {
+        "name": "purchases per visit",
+        "type": "ratio",
+        "metricEvents": [{"name": "purchase"}, {"name": "visit"}],
+    },
+]
+
+
+@pytest.fixture
+def experiment(capi):
+    for metric in METRICS:
+        assert capi.post("metrics", metric).status_code == 201
+    body = {
+        "name": "checkout_test",
+        "groups": [
+            {"name": "Control", "size": 50, "parameterValues": {}},
+            {"name": "Test", "size": 50, "parameterValues": {}},
+        ],
+        "primaryMetrics": [{"name": m["name"], "type": m["type"]} for m in METRICS[:3]],
+        "secondaryMetrics": [{"name": m["name"], "type": m["type"]} for m in METRICS[3:]],
+    }
+    assert capi.post("experiments", body).status_code == 201
+    return Experiment.objects.get(slug="checkout_test")
+
+
+@pytest.fixture
+def traffic(api, world, experiment):
+    """c1 buys twice after exposure (once per protocol) and once the day before; c2 never;
+    t1 buys three times, t2 once; both1 is exposed to both groups and buys; late1 buys before
+    its exposure only."""
+    expose(api, world, "c1", "Control")
+    expose(api, world, "c2", "Control")
+    expose(api, world, "t1", "Test")
+    expose(api, world, "t1", "Test", at=T0 + timedelta(hours=5))  # a later exposure changes nothing
+    expose(api, world, "t2", "Test")
+    expose(api, world, "both1", "Control")
+    expose(api, world, "both1", "Test", at=T0 + timedelta(hours=1))
+    expose(api, world, "late1", "Control", at=T0 + timedelta(hours=3))
+    statsig_event(api, world, "c1", T0 + timedelta(hours=1), price="10")
+    posthog_event(api, world, "c1", T0 + timedelta(hours=2), price=5)
+    statsig_event(api, world, "c1", T0 - timedelta(days=1), price="7")  # CUPED pre-period
+    statsig_event(api, world, "c1", T0 - timedelta(days=9), price="7")  # before the window
+    statsig_event(api, world, "t1", T0 + timedelta(hours=1), price="20")
+    statsig_event(api, world, "t1", T0 + timedelta(hours=2), price="20")
+    posthog_event(api, world, "t1", T0 + timedelta(hours=4), price=20)
+    posthog_event(api, world, "t2", T0 + timedelta(hours=1), price=8)
+    statsig_event(api, world, "both1", T0 + timedelta(hours=2))
+    statsig_event(api, world, "late1", T0 + timedelta(hours=1))  # before its exposure
+    for unit, visits in (("c1", 4), ("c2", 2), ("t1", 3), ("t2", 1), ("late1", 1)):
+        for hour in range(visits):
+            statsig_event(api, world, unit, T0 + timedelta(hours=hour + 1), name="visit")
+    return experiment
+
+
+def _metric(data, name, type):
+    return next(m for m in data["metrics"] if (m["name"], m["type"]) == (name, type))
+
+
+def test_compute_pulse__both_protocols__units_exclusions_and_values(capi, traffic):
+    # When the command computes the experiment
+    out = StringIO()
+    call_command("compute_pulse", "--experiment", "checkout_test", stdout=out)
+    assert "1 excluded" in out.getvalue()
+
+    # Then pulse_results answers in the issue's shape
+    response = capi.get("experiments/checkout_test/pulse_results?cuped=false")
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["message"] == "Pulse results read successfully."
+    data = body["data"]
+    assert set(data) == {"computedAt", "exposures", "srm", "metrics"}
+    # both1 (two groups) is excluded; late1 is a Control unit without events after exposure
+    assert data["exposures"] == {"Control": 3, "Test": 2}
+    assert set(data["srm"]) == {"pValue"}
+    assert PulseRun.objects.get().excluded_units == 1
+
+    count = _metric(data, "purchases", "event_count")
+    # Control [c1: 2 (one per protocol; the pre-period ones do not count), c2: 0, late1: 0]
+    assert count["groups"]["Control"] == {
+        "units": 3,
+        "mean": pytest.approx(2 / 3),
+        "variance": pytest.approx(4 / 3),
+    }
+    assert count["groups"]["Test"] == {"units": 2, "mean": 2.0, "variance": 2.0}
+    [comparison] = count["comparisons"]
+    assert set(comparison) == {
+        "control",
+        "test",
+        "absoluteDelta",
+        "relativeDelta",
+        "ciLow",
+        "ciHigh",
+        "pValue",
+        "cuped",
+    }
+    assert comparison["control"] == "Control"
+    assert comparison["test"] == "Test"
+    assert comparison["absoluteDelta"] == pytest.approx(4 / 3)
+    assert comparison["relativeDelta"] == pytest.approx(2.0)
+    assert comparison["cuped"] is False
+
+    conversion = _metric(data, "purchases", "event_user")
+    assert conversion["groups"]["Control"]["mean"] == pytest.approx(1 / 3)
+    assert conversion["groups"]["Test"]["mean"] == 1.0
+
+    revenue = _metric(data, "revenue", "sum")
+    assert revenue["groups"]["Control"]["mean"] == pytest.approx(15 / 3)
+    assert revenue["groups"]["Test"]["mean"] == pytest.approx((60 + 8) / 2)
+
+    # mean: units without valued events left out (c2, late1)
+    basket = _metric(data, "basket", "mean")
+    assert basket["groups"]["Control"] == {"units": 1, "mean": 7.5, "variance": 0.0}
+    assert basket["groups"]["Test"]["mean"] == pytest.approx((20 + 8) / 2)
+
+    ratio = _metric(data, "purchases per visit", "ratio")
+    assert ratio["groups"]["Control"]["mean"] == pytest.approx(2 / 6)  # late1 visited before
+    assert ratio["groups"]["Test"]["mean"] == pytest.approx(4 / 4)
+
+
+def test_pulse_results__cuped__uses_pre_period_and_says_so(capi, traffic):
+    call_command("compute_pulse", "--experiment", "checkout_test", stdout=StringIO())
+    data = capi.get("experiments/checkout_test/pulse_results").json()["data"]
+    assert _metric(data, "purchases", "event_count")["comparisons"][0]["cuped"] is True
+    # mean and ratio metrics have no covariate of their own
+    assert _metric(data, "basket", "mean")["comparisons"][0]["cuped"] is False
+
+
+def test_recompute__privacy_deleted_user__gone(capi, world, traffic):
+    # Given results computed with t1
+    call_command("compute_pulse", "--experiment", "checkout_test", stdout=StringIO())
+
+    # When t1's data is deleted through the privacy pipeline and the results recomputed
+    deletion_request_submit(
+        project=world.project, actor=world.actor(), unit_type="userID", ids="t1"
+    )
+    deletion_process_pending(project_id=world.project.pk, respect_backoff=False)
+    call_command("compute_pulse", "--experiment", "checkout_test", stdout=StringIO())
+
+    # Then today's run no longer counts t1 (one run per day: replaced, not added)
+    data = capi.get("experiments/checkout_test/pulse_results?cuped=false").json()["data"]
+    assert data["exposures"] == {"Control": 3, "Test": 1}
+    assert _metric(data, "purchases", "event_count")["groups"]["Test"]["units"] == 1
+    assert PulseRun.objects.count() == 1
+
+
+def test_load_pulse__202_and_computed(capi, traffic):
+    assert capi.get("experiments/checkout_test/pulse_results").status_code == 404
+    response = capi.post("experiments/checkout_test/load_pulse")
+    assert response.status_code == 202
+    assert response.json() == {"message": "Pulse computation started."}
+    assert capi.get("experiments/checkout_test/pulse_results").status_code == 200
+
+
+def test_pulse_results__query_parameters(capi, traffic):
+    call_command("compute_pulse", "--experiment", "checkout_test", stdout=StringIO())
+    wide = capi.get("experiments/checkout_test/pulse_results?cuped=false&confidence=99").json()
+    narrow = capi.get("experiments/checkout_test/pulse_results?cuped=false&confidence=80").json()
+    c99 = _metric(wide["data"], "purchases", "event_count")["comparisons"][0]
+    c80 = _metric(narrow["data"], "purchases", "event_count")["comparisons"][0]
+    assert c99["ciHigh"] - c99["ciLow"] > c80["ciHigh"] - c80["ciLow"]
+    swapped = capi.get("experiments/checkout_test/pulse_results?control=Test&test=Control").json()
+    assert (
+        _metric(swapped["data"], "purchases", "event_count")["comparisons"][0]["test"] == "Control"
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("confidence=120", "confidence"), ("control=Nope", "control"), ("cuped=maybe", "cuped")],
+)
+def test_pulse_results__bad_query__400_names_it(capi, traffic, query, field):
+    call_command("compute_pulse", "--experiment", "checkout_test", stdout=StringIO())
+    response = capi.get(f"experiments/checkout_test/pulse_results?{query}")
+    assert response.status_code == 400
+    assert field in {e["property"] for e in response.json()["errors"]}
+
+
+def test_pulse__other_project__404(other_capi, traffic):
+    call_command("compute_pulse", "--experiment", "checkout_test", stdout=StringIO())
+    assert other_capi.get("experiments/checkout_test/pulse_results").status_code == 404
+    assert other_capi.post("experiments/checkout_test/load_pulse").status_code == 404
+
+
+def test_srm__60_40_split_of_50_50__flagged(api, world, capi, experiment):
+    for index in range(60):
+        expose(api, world, f"c{index}", "Control")
+    for index in range(40):
+        expose(api, world, f"t{index}", "Test")
+    call_command("compute_pulse", "--experiment", "checkout_test", stdout=StringIO())
+    data = capi.get("experiments/checkout_test/pulse_results").json()["data"]
+    assert data["exposures"] == {"Control": 60, "Test": 40}
+    assert data["srm"]["pValue"] == pytest.approx(0.0455, abs=1e-4)
+
+
+def test_beat__daily_job_scheduled_and_computes_running_experiments(capi, traffic):
+    assert settings.CELERY_BEAT_SCHEDULE["compute-experiment-results"]["task"] == (
+        "analysis.tasks.compute_due_pulses"
+    )
+    assert pulse_compute_due() == 0  # in setup: nothing to compute
+    assert capi.put("experiments/checkout_test/start").status_code == 200
+    assert pulse_compute_due() == 1
+    assert PulseRun.objects.filter(experiment=traffic).exists()
