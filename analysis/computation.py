@@ -50,6 +50,13 @@ def _unit_column(id_type: str, alias: str) -> tuple[str, list[str]]:
     return f"COALESCE({alias}.custom_ids ->> %s, '')", [id_type]
 
 
+def use_work_mem(size: str) -> None:
+    """Memory for the sorts and hashes of this transaction's aggregation (``SET LOCAL``): a
+    hash of a million units spills to disk at PostgreSQL's 4 MB default."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [size])
+
+
 def build_units(*, project_id: int, experiment: str, id_type: str) -> UnitCounts:
     """Creates ``pulse_units`` for the experiment's exposures (inside a transaction)."""
     unit, unit_params = _unit_column(id_type, "x")

@@ -318,6 +318,8 @@ DELETION_SCHEDULE_CRON = env_str("DELETION_SCHEDULE_CRON", "0 3 * * *")
 RULESET_SWEEP_SECONDS = env_int("RULESET_SWEEP_SECONDS", 30)
 # Experiment results (Pulse) of running experiments, recomputed daily by default.
 PULSE_SCHEDULE_CRON = env_str("PULSE_SCHEDULE_CRON", "30 2 * * *")
+# PostgreSQL work_mem of the results job's transaction (its per-unit hash aggregation).
+PULSE_WORK_MEM = env_str("PULSE_WORK_MEM", "256MB")
 
 
 def _cron(expression: str) -> crontab:

@@ -7,6 +7,7 @@ import logging
 from datetime import UTC, datetime
 
 from celery import current_app
+from django.conf import settings
 from django.db import transaction
 
 from analysis import computation
@@ -37,6 +38,7 @@ def pulse_compute(*, experiment: Experiment, now: datetime | None = None) -> Pul
     """Aggregates the experiment's exposures and events up to ``now`` into today's run
     (replacing an earlier run of the same day)."""
     now = now or datetime.now(UTC)
+    computation.use_work_mem(settings.PULSE_WORK_MEM)
     units = computation.build_units(
         project_id=experiment.project_id, experiment=experiment.slug, id_type=experiment.id_type
     )
