@@ -12,7 +12,7 @@ from django.core.management import call_command
 from analysis.models import PulseRun
 from analysis.services import pulse_compute_due
 from privacy.services import deletion_process_pending, deletion_request_submit
-from tests.analysis.conftest import expose
+from tests.analysis.traffic import expose
 
 
 def _metric(data, name, type):
