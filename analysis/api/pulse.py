@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from analysis import selectors, services
 from console.api.base import ConsoleAPIView
-from console.api.schema import envelope, responses
+from console.api.schema import RESPECT_REVIEWS_HEADER, envelope, responses
 from console.errors import NotFound
 from flags.selectors import experiment_get
 
@@ -24,7 +24,13 @@ PULSE_RESULTS = inline_serializer(
 
 
 class LoadPulseView(ConsoleAPIView):
-    @extend_schema(request=None, responses=responses({202: envelope("PulseLoading")}))
+    # Computing results changes nothing users get, so it is never reviewed; the header is
+    # accepted like on every experiment mutation.
+    @extend_schema(
+        request=None,
+        parameters=[RESPECT_REVIEWS_HEADER],
+        responses=responses({202: envelope("PulseLoading")}),
+    )
     def post(self, request, experiment_id: str):
         services.pulse_request(project=self.project, actor=self.actor, experiment_id=experiment_id)
         return self.respond("Pulse computation started.", status_code=202)
