@@ -175,7 +175,8 @@ def test_experiment__analysis_settings__accepted_and_returned(capi):
 @pytest.mark.parametrize(
     ("change", "prop"),
     [
-        ({"primaryMetrics": [{"name": "x", "type": "median"}]}, "primaryMetrics[0].type"),
+        ({"primaryMetrics": [{"name": "x", "type": ""}]}, "primaryMetrics[0].type"),
+        ({"primaryMetrics": [{"type": "sum"}]}, "primaryMetrics[0].name"),
         ({"secondaryMetrics": "revenue"}, "secondaryMetrics"),
         ({"bonferroniCorrection": "yes"}, "bonferroniCorrection"),
         ({"defaultConfidenceInterval": "97"}, "defaultConfidenceInterval"),

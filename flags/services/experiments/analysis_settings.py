@@ -1,7 +1,8 @@
 """An experiment's analysis settings (Statsig's ``primaryMetrics``, ``secondaryMetrics``,
 ``bonferroniCorrection``, ``defaultConfidenceInterval``): their wire names and validators. The
-metrics are named as ``{name, type}``; Pulse (the analysis app) resolves them when it computes,
-so a metric may be defined after the experiment names it."""
+metrics are named as ``{name, type}`` with any of Statsig's metric types (its built-in ``user``
+metrics too); Pulse (the analysis app) computes those defined in the project, so a metric may be
+defined after the experiment names it."""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ ANALYSIS_WIRE_NAMES = {
 }
 CONFIDENCE_LEVELS = (80, 90, 95, 98, 99)
 MAX_METRICS = 20
-METRIC_TYPES = ("event_count", "event_user", "sum", "mean", "ratio")
 
 
 def _metrics(path: str):
@@ -32,11 +32,12 @@ def _metrics(path: str):
             where = f"{path}[{index}]"
             if not isinstance(item, dict) or not isinstance(item.get("name"), str):
                 raise ValidationError.for_field(f"{where}.name", "A metric is {name, type}.")
-            if item.get("type") not in METRIC_TYPES:
+            metric_type = item.get("type")
+            if not isinstance(metric_type, str) or not 0 < len(metric_type.strip()) <= 100:
                 raise ValidationError.for_field(
-                    f"{where}.type", f"type is one of {', '.join(METRIC_TYPES)}."
+                    f"{where}.type", "type is the metric's type, e.g. event_count or user."
                 )
-            metric = {"name": item["name"].strip(), "type": item["type"]}
+            metric = {"name": item["name"].strip(), "type": metric_type.strip()}
             if metric not in metrics:
                 metrics.append(metric)
         return metrics
