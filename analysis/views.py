@@ -230,6 +230,7 @@ def _results_context(request: HttpRequest, experiment: Experiment) -> dict[str, 
                 "history": history.get(key),
             }
         )
+    metrics.sort(key=lambda metric: not metric["primary"])  # primary metrics first
     srm = results["srm"]["pValue"]
     run = selectors.latest_run(experiment=experiment)
     context.update(
