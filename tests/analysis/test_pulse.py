@@ -3,16 +3,18 @@ through ``pulse_results``."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from scipy import stats
 
 from analysis.models import PulseRun
 from analysis.services import pulse_compute_due
 from privacy.services import deletion_process_pending, deletion_request_submit
-from tests.analysis.traffic import expose
+from tests.analysis.traffic import METRICS, T0, expose, statsig_event
 
 
 def _metric(data, name, type):
@@ -163,3 +165,39 @@ def test_beat__daily_job_scheduled_and_computes_running_experiments(capi, traffi
     assert capi.put("experiments/checkout_test/start").status_code == 200
     assert pulse_compute_due() == 1
     assert PulseRun.objects.filter(experiment=traffic).exists()
+
+
+def test_bonferroni__two_test_groups__intervals_widen(api, world, capi):
+    # Given an experiment with two test groups and some purchases in each
+    capi.post("metrics", METRICS[0])
+    body = {
+        "name": "three_way",
+        "groups": [
+            {"name": "Control", "size": 34, "parameterValues": {}},
+            {"name": "A", "size": 33, "parameterValues": {}},
+            {"name": "B", "size": 33, "parameterValues": {}},
+        ],
+        "primaryMetrics": [{"name": "purchases", "type": "event_count"}],
+    }
+    assert capi.post("experiments", body).status_code == 201
+    for index in range(12):
+        group = ("Control", "A", "B")[index % 3]
+        expose(api, world, f"u{index}", group, experiment="three_way")
+        for _ in range(index % 4 + (index % 3)):
+            statsig_event(api, world, f"u{index}", T0 + timedelta(hours=1))
+    call_command("compute_pulse", "--experiment", "three_way", stdout=StringIO())
+
+    def widths() -> list[float]:
+        data = capi.get("experiments/three_way/pulse_results?cuped=false").json()["data"]
+        comparisons = _metric(data, "purchases", "event_count")["comparisons"]
+        return [c["ciHigh"] - c["ciLow"] for c in comparisons]
+
+    plain = widths()
+
+    # When the experiment asks for Bonferroni's correction
+    assert capi.patch("experiments/three_way", {"bonferroniCorrection": True}).status_code == 200
+
+    # Then each of the two comparisons uses 97.5% instead of 95%
+    corrected = widths()
+    ratio = stats.norm.ppf(1 - 0.025 / 2) / stats.norm.ppf(1 - 0.05 / 2)
+    assert corrected == pytest.approx([width * ratio for width in plain])

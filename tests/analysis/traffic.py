@@ -15,14 +15,16 @@ def ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def expose(api, world, unit: str, group: str, at: datetime = T0) -> None:
+def expose(
+    api, world, unit: str, group: str, at: datetime = T0, *, experiment: str = "checkout_test"
+) -> None:
     response = api.post(
         "/v1/log_custom_exposure",
         {
             "exposures": [
                 {
                     "user": {"userID": unit},
-                    "experimentName": "checkout_test",
+                    "experimentName": experiment,
                     "group": group,
                     "time": ms(at),
                 }
