@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -203,6 +202,19 @@ def teardown() -> None:
         project.delete()
 
 
+def _peak_rss_mb(pid: int | str = "self") -> float | None:
+    """VmHWM (peak resident set) of a process, from /proc: unlike ``ru_maxrss`` it starts afresh
+    at exec, so the loading done by the parent process does not count."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return None
+
+
 def job() -> None:
     """Runs in a child process: only the job, then its numbers as JSON on stdout."""
     from django.db import connection
@@ -215,7 +227,10 @@ def job() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT temp_bytes FROM pg_stat_database WHERE datname = current_database()")
         temp_before = cursor.fetchone()[0]
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        cursor.execute("SELECT pg_backend_pid()")
+        backend_pid = cursor.fetchone()[0]
+    rss_before = _peak_rss_mb()
+    backend_before = _peak_rss_mb(backend_pid)
     started = time.perf_counter()
     pulse_compute(experiment=experiment)
     seconds = time.perf_counter() - started
@@ -228,8 +243,12 @@ def job() -> None:
         json.dumps(
             {
                 "job_seconds": round(seconds, 2),
-                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-                "rss_before_job_mb": round(rss_before / 1024, 1),
+                "peak_rss_mb": _peak_rss_mb(),
+                "rss_before_job_mb": rss_before,
+                # The PostgreSQL backend that ran the job (same machine); its resident set
+                # includes the shared buffers it touched.
+                "postgres_backend_peak_rss_mb": _peak_rss_mb(backend_pid),
+                "postgres_backend_rss_before_job_mb": backend_before,
                 "postgres_temp_mb": round((temp_after - temp_before) / 2**20, 1),
                 "exposures": results["exposures"],
                 "srm_p": results["srm"]["pValue"],
