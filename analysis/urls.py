@@ -17,6 +17,11 @@ urlpatterns = [
         name="experiment-results",
     ),
     path(
+        P + "experiments/<str:experiment_id>/results/metrics/",
+        views.experiment_metrics_set,
+        name="experiment-metrics-set",
+    ),
+    path(
         P + "experiments/<str:experiment_id>/results/recompute/",
         views.experiment_results_recompute,
         name="experiment-results-recompute",

@@ -20,6 +20,7 @@ from console.web import entities
 from console.web.shell import add_domain_errors, paginate, project_view, require_role
 from flags.models import Experiment
 from flags.selectors import experiment_get
+from flags.services.experiments import experiment_update
 
 # The lift bar: a confidence interval drawn on a scale symmetric around zero.
 BAR_WIDTH = 240
@@ -243,6 +244,23 @@ def _results_context(request: HttpRequest, experiment: Experiment) -> dict[str, 
     return context
 
 
+def _metric_choices(request: HttpRequest, experiment: Experiment) -> list[dict[str, Any]]:
+    """Every defined metric, with where the experiment uses it (primary, secondary, or not)."""
+    primary = {f"{m['name']}::{m['type']}" for m in experiment.primary_metrics}
+    secondary = {f"{m['name']}::{m['type']}" for m in experiment.secondary_metrics}
+    return [
+        {
+            "metric": metric,
+            "role": "primary"
+            if metric.slug in primary
+            else "secondary"
+            if metric.slug in secondary
+            else "",
+        }
+        for metric in selectors.metric_list(project=request.project)
+    ]
+
+
 @project_view(Role.VIEWER)
 @require_GET
 def experiment_results(request: HttpRequest, experiment_id: str) -> HttpResponse:
@@ -254,6 +272,7 @@ def experiment_results(request: HttpRequest, experiment_id: str) -> HttpResponse
         context = _results_context(request, experiment)
     except DomainError as error:
         return HttpResponse(error.message, status=error.status_code)
+    context["metric_choices"] = _metric_choices(request, experiment)
     template = (
         "analysis/_results_summary.html"
         if request.GET.get("view") == "summary"
@@ -272,4 +291,32 @@ def experiment_results_recompute(request: HttpRequest, experiment_id: str) -> Ht
     )
     messages.info(request, "Results are being recomputed; reload in a moment.")
     url = reverse("experiment-detail", args=[request.project.slug, experiment.slug])
+    return redirect(f"{url}#results")
+
+
+@project_view(Role.MEMBER)
+@require_POST
+def experiment_metrics_set(request: HttpRequest, experiment_id: str) -> HttpResponse:
+    """The experiment's primary and secondary metrics, chosen among the defined ones."""
+    experiment = entities.get_or_404(
+        lambda: experiment_get(project=request.project, experiment_id=experiment_id)
+    )
+    chosen: dict[str, list[dict[str, str]]] = {"primary": [], "secondary": []}
+    for metric in selectors.metric_list(project=request.project):
+        role = request.POST.get(f"metric:{metric.slug}", "")
+        if role in chosen:
+            chosen[role].append({"name": metric.name, "type": metric.type})
+    url = reverse("experiment-detail", args=[request.project.slug, experiment.slug])
+    try:
+        outcome = experiment_update(
+            project=request.project,
+            actor=request.actor,
+            experiment_id=experiment.slug,
+            primary_metrics=chosen["primary"],
+            secondary_metrics=chosen["secondary"],
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        entities.announce(request, outcome, "Metrics saved; recompute to see their results.")
     return redirect(f"{url}#results")

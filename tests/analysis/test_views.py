@@ -107,3 +107,27 @@ def test_experiment_page__loads_the_results_section(as_role, world, experiment):
     html = as_role(Role.VIEWER).get(_url(world, "experiments/checkout_test/")).content.decode()
     assert 'id="results"' in html
     assert "/experiments/checkout_test/results/" in html
+
+
+def test_metrics_set__member__experiment_names_them(as_role, world, capi, experiment):
+    # Given the fixture's experiment (five metrics in use) and one more metric
+    capi.post("metrics", {"name": "visits", "type": "event_count", "metricEvents": [{"name": "v"}]})
+    page = as_role(Role.MEMBER).get(_url(world, "experiments/checkout_test/results/"))
+    assert 'name="metric:visits::event_count"' in page.content.decode()
+
+    # When a member keeps only visits as primary and revenue as secondary
+    response = as_role(Role.MEMBER).post(
+        _url(world, "experiments/checkout_test/results/metrics/"),
+        {"metric:visits::event_count": "primary", "metric:revenue::sum": "secondary"},
+    )
+
+    # Then the experiment names exactly those
+    assert response.status_code == 302
+    experiment.refresh_from_db()
+    assert experiment.primary_metrics == [{"name": "visits", "type": "event_count"}]
+    assert experiment.secondary_metrics == [{"name": "revenue", "type": "sum"}]
+
+
+def test_metrics_set__viewer__403(as_role, world, experiment):
+    response = as_role(Role.VIEWER).post(_url(world, "experiments/checkout_test/results/metrics/"))
+    assert response.status_code == 403
