@@ -155,8 +155,8 @@ def _unit_values(sql: _Sql, metric: Metric) -> tuple[str, str]:
             for ev in events
         ]
         # NULL for a unit without valued events: left out of the group's units.
-        mean = f"(({' + '.join(f'COALESCE({v}, 0)' for v in values)})::float8 / NULLIF({' + '.join(counts)}, 0))"
-        return mean, "0"
+        total = " + ".join(f"COALESCE({value}, 0)" for value in values)
+        return f"(({total})::float8 / NULLIF({' + '.join(counts)}, 0))", "0"
     y = " + ".join(f"({_aggregate(sql, ev, AFTER)})" for ev in events)
     x = " + ".join(f"({_aggregate(sql, ev, BEFORE)})" for ev in events)
     if metric.type == MetricType.EVENT_USER:

@@ -14,7 +14,7 @@ from scipy import stats
 from analysis.models import PulseRun
 from analysis.services import pulse_compute_due
 from privacy.services import deletion_process_pending, deletion_request_submit
-from tests.analysis.traffic import METRICS, T0, expose, statsig_event
+from tests.analysis.traffic import METRICS, T0, expose, ms, statsig_event
 
 
 def _metric(data, name, type):
@@ -201,3 +201,68 @@ def test_bonferroni__two_test_groups__intervals_widen(api, world, capi):
     corrected = widths()
     ratio = stats.norm.ppf(1 - 0.025 / 2) / stats.norm.ppf(1 - 0.05 / 2)
     assert corrected == pytest.approx([width * ratio for width in plain])
+
+
+def test_metric_events__criteria_and_count_distinct(api, world, capi, experiment):
+    # Given metrics on purchases of sku "a" only, and on distinct skus bought
+    assert (
+        capi.post(
+            "metrics",
+            {
+                "name": "sku a purchases",
+                "type": "event_count",
+                "metricEvents": [
+                    {
+                        "name": "purchase",
+                        "criteria": [{"column": "sku", "condition": "in", "values": ["a"]}],
+                    }
+                ],
+            },
+        ).status_code
+        == 201
+    )
+    assert (
+        capi.post(
+            "metrics",
+            {
+                "name": "skus bought",
+                "type": "event_count",
+                "metricEvents": [
+                    {"name": "purchase", "type": "count_distinct", "metadataKey": "sku"}
+                ],
+            },
+        ).status_code
+        == 201
+    )
+    capi.patch(
+        "experiments/checkout_test",
+        {
+            "primaryMetrics": [
+                {"name": "sku a purchases", "type": "event_count"},
+                {"name": "skus bought", "type": "event_count"},
+            ]
+        },
+    )
+    expose(api, world, "c1", "Control")
+    expose(api, world, "t1", "Test")
+    for unit, skus in (("c1", ["a", "a", "b"]), ("t1", ["b", "c", "c"])):
+        events = [
+            {
+                "eventName": "purchase",
+                "user": {"userID": unit},
+                "time": ms(T0 + timedelta(hours=1)),
+                "metadata": {"sku": sku},
+            }
+            for sku in skus
+        ]
+        api.post("/v1/log_event", {"events": events}, key=world.keys["server"])
+
+    # When computed
+    call_command("compute_pulse", "--experiment", "checkout_test", stdout=StringIO())
+    data = capi.get("experiments/checkout_test/pulse_results?cuped=false").json()["data"]
+
+    # Then only sku "a" counts for the first, distinct skus for the second
+    sku_a = _metric(data, "sku a purchases", "event_count")["groups"]
+    assert (sku_a["Control"]["mean"], sku_a["Test"]["mean"]) == (2.0, 0.0)
+    distinct = _metric(data, "skus bought", "event_count")["groups"]
+    assert (distinct["Control"]["mean"], distinct["Test"]["mean"]) == (2.0, 2.0)
