@@ -266,3 +266,9 @@ def test_metric_events__criteria_and_count_distinct(api, world, capi, experiment
     assert (sku_a["Control"]["mean"], sku_a["Test"]["mean"]) == (2.0, 0.0)
     distinct = _metric(data, "skus bought", "event_count")["groups"]
     assert (distinct["Control"]["mean"], distinct["Test"]["mean"]) == (2.0, 2.0)
+
+
+def test_experiment_delete__results_go_with_it(capi, traffic):
+    call_command("compute_pulse", "--experiment", "checkout_test", stdout=StringIO())
+    assert capi.delete("experiments/checkout_test").status_code == 200
+    assert not PulseRun.objects.exists()
