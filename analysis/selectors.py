@@ -86,6 +86,8 @@ def pulse_query(
         raise ValidationError.for_field("control", "The experiment has no groups.")
     if test:
         tests = [resolve_group(experiment, test, "test")]
+        if tests == [control_name]:
+            raise ValidationError.for_field("test", "The test group must differ from control.")
     else:
         tests = [name for name in [default_control, *others] if name and name != control_name]
     level = float(confidence if confidence is not None else experiment.default_confidence_interval)

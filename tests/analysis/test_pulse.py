@@ -131,7 +131,12 @@ def test_pulse_results__query_parameters(capi, traffic):
 
 @pytest.mark.parametrize(
     ("query", "field"),
-    [("confidence=120", "confidence"), ("control=Nope", "control"), ("cuped=maybe", "cuped")],
+    [
+        ("confidence=120", "confidence"),
+        ("control=Nope", "control"),
+        ("cuped=maybe", "cuped"),
+        ("control=Test&test=Test", "test"),
+    ],
 )
 def test_pulse_results__bad_query__400_names_it(capi, traffic, query, field):
     call_command("compute_pulse", "--experiment", "checkout_test", stdout=StringIO())
