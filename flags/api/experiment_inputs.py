@@ -24,6 +24,7 @@ from flags.api.inputs import (
     setting_field,
 )
 from flags.api.outputs import EXPERIMENT_STATUSES
+from flags.services.experiments.analysis_settings import ANALYSIS_WIRE_NAMES
 from flags.services.experiments.settings import SETTINGS
 
 # Wire name -> ``experiment_create``/``experiment_update`` keyword.
@@ -40,6 +41,8 @@ EXPERIMENT_FIELDS = {
     "tags": "tags",
     "creatorID": "creator_id",
     "creatorEmail": "creator_email",
+    # Read by Pulse (``flags.services.experiments.analysis_settings``).
+    **ANALYSIS_WIRE_NAMES,
 }
 # Lifecycle fields: applied after the other fields, through the lifecycle table.
 LIFECYCLE_FIELDS = ("status", "launchedGroupID")
@@ -117,6 +120,12 @@ class ExperimentBodySerializer(StrictSerializer):
         allow_blank=True,
         help_text="The group to ship (its id or name): makes the decision.",
     )
+
+    # Analysis settings (read by Pulse); values are checked by the service.
+    primaryMetrics = serializers.JSONField(required=False)
+    secondaryMetrics = serializers.JSONField(required=False)
+    bonferroniCorrection = serializers.JSONField(required=False)
+    defaultConfidenceInterval = serializers.JSONField(required=False)
 
     def get_fields(self):
         fields = super().get_fields()

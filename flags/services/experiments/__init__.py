@@ -69,11 +69,14 @@ def experiment_create(
     settings: Mapping[str, Any] | None = None,
     creator_id: str | None = None,
     creator_email: str | None = None,
+    **analysis_settings: Any,
 ) -> Experiment:
     """A new experiment in setup (groups default to Control/Test 50/50). ``settings``: Statsig's
     settings kept as sent (``experiments.settings``); ``creator_*``: an owner other than the
-    actor."""
+    actor; ``analysis_settings``: primary_metrics, secondary_metrics, bonferroni_correction,
+    default_confidence_interval."""
     fields = {
+        **analysis_settings,
         "description": description,
         "hypothesis": hypothesis,
         "id_type": id_type,
@@ -119,6 +122,7 @@ def experiment_update(
     creator_id: Any = UNSET,
     creator_email: Any = UNSET,
     expected_version: int | None = None,
+    **analysis_settings: Any,
 ) -> ChangeOutcome:
     """Partial update (PATCH); a full update passes every field. Changes to an experiment in
     setup are never reviewed (nobody sees it yet); changes that reach users are."""
@@ -138,6 +142,7 @@ def experiment_update(
         "settings": settings,
         "creator_id": creator_id,
         "creator_email": creator_email,
+        **analysis_settings,
     }
     return kernel.submit(
         EXPERIMENTS,

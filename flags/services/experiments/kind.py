@@ -32,6 +32,7 @@ from flags.services.descriptor import (
     accepted_as_is,
     owner_named,
 )
+from flags.services.experiments.analysis_settings import ANALYSIS_VALIDATORS
 from flags.services.experiments.groups import (
     WIRE_NAMES,
     group_id_of,
@@ -177,6 +178,10 @@ def snapshot(experiment: Experiment) -> dict[str, Any]:
         "settings": experiment.settings,
         "creatorID": experiment.creator_id,
         "creatorEmail": experiment.creator_email,
+        "primaryMetrics": experiment.primary_metrics,
+        "secondaryMetrics": experiment.secondary_metrics,
+        "bonferroniCorrection": experiment.bonferroni_correction,
+        "defaultConfidenceInterval": str(experiment.default_confidence_interval),
     }
 
 
@@ -207,6 +212,7 @@ EXPERIMENTS = EntityKind(
             SETTINGS, experiment.settings, value
         ),
         **OWNER_VALIDATORS,
+        **ANALYSIS_VALIDATORS,
     },
     update_actions=("experiment_update",),
     admit_fields=_admitted,

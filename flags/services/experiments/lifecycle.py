@@ -40,7 +40,11 @@ STOPPED = ExperimentStatus.EXPERIMENT_STOPPED
 
 NOT_STARTED = "Experiment has not yet started"
 # Fields that never reach users; with the placement and the groups' values, a running one's.
-METADATA_FIELDS = frozenset(
+# Analysis settings change how results are read, never what users get: editable in any state.
+ANALYSIS_FIELDS = frozenset(
+    {"primary_metrics", "secondary_metrics", "bonferroni_correction", "default_confidence_interval"}
+)
+METADATA_FIELDS = ANALYSIS_FIELDS | frozenset(
     {
         "name",
         "description",

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("flags", "0006_experiment_settings_stopped_config_json5"),
+        ("flags", "0007_experiment_settings_stopped_config_json5"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("console", "0003_invitations"),
-        ("flags", "0005_compiledruleset_source_revision"),
+        ("flags", "0006_experiment_analysis_settings"),
     ]
 
     operations = [
