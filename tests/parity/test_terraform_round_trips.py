@@ -182,6 +182,10 @@ def test_dynamic_config__full_example(capi, referenced):
 
 
 EXPERIMENT_SETTINGS = {
+    # Sent by the provider whatever the configuration (no omitempty in its model).
+    "bonferroniCorrection": False,
+    "primaryMetrics": [],
+    "secondaryMetrics": [],
     "duration": 14,
     "targetExposures": 10000,
     "sequentialTesting": True,
@@ -242,6 +246,9 @@ def test_experiment__round_trip_in_setup(capi):
         "name": "colours",
         "controlGroupID": "Control",
         **EXPERIMENT_SETTINGS,
+        "primaryMetrics": [{"name": "checkout", "type": "event_count"}],
+        "bonferroniCorrection": True,
+        "defaultConfidenceInterval": "90",
     }
     created = capi.post("experiments", body)
     assert created.status_code == 201, created.json()

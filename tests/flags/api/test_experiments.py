@@ -180,6 +180,8 @@ def test_read_list_patch_full_update(capi, world, experiment):
             "groups": experiment["groups"],
             "allocation": 100,
             "targetingGateID": None,
+            "bonferroniCorrection": False,
+            "defaultConfidenceInterval": "95",
             "status": "setup",
         },
     )
