@@ -8,10 +8,11 @@ class FlagsConfig(AppConfig):
 
     def ready(self) -> None:
         # The change types of every entity kind, so that any process (a worker, a shell) can
-        # commit a review of any of them without loading the URLs; and the eraser the user-data
-        # deletion job runs for this app's stores.
+        # commit a review of any of them without loading the URLs; how the review screen reads
+        # each kind; and the eraser the user-data deletion job runs for this app's stores.
         from flags import erasers  # noqa: F401
         from flags.services import configs, experiments, gates, holdouts, kernel, layers
+        from flags.views import review_states
 
         for kind in (
             gates.GATES,
@@ -21,3 +22,4 @@ class FlagsConfig(AppConfig):
             holdouts.HOLDOUTS,
         ):
             kernel.register_kind(kind)
+        review_states.register()

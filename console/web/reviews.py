@@ -7,8 +7,7 @@ page showed."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib import messages
@@ -26,90 +25,40 @@ from console.forms import (
 )
 from console.models import (
     OPEN_REVIEW_STATUSES,
-    Project,
     Review,
     ReviewStatus,
     Role,
 )
 from console.services import reviews as review_services
+from console.web.comparison import compare, without_internal
+from console.web.review_states import review_state
 from console.web.shell import (
     add_domain_errors,
     paginate,
     project_view,
 )
 
-# How the review screen reads an entity's current state, to show a review's change against it.
-# Apps register one loader per entity type, returning the entity in the shape their changes
-# use (e.g. the console API output), or None when it does not exist:
-#
-#     @register_review_state("gate")
-#     def _gate_state(project, entity_id): ...
-ReviewStateLoader = Callable[[Project, str], Mapping[str, Any] | None]
-_REVIEW_STATE_LOADERS: dict[str, ReviewStateLoader] = {}
 
-
-def register_review_state(entity_type: str) -> Callable[[ReviewStateLoader], ReviewStateLoader]:
-    def decorator(loader: ReviewStateLoader) -> ReviewStateLoader:
-        _REVIEW_STATE_LOADERS[entity_type] = loader
-        return loader
-
-    return decorator
-
-
-_MISSING = object()
-
-
-def _dump(value: Any) -> str | None:
-    return None if value is _MISSING else json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
-def _diff_into(path: str, old: Any, new: Any, rows: list[dict[str, Any]]) -> None:
-    if isinstance(old, Mapping) and isinstance(new, Mapping) and old and new:
-        for key in [*new, *(k for k in old if k not in new)]:
-            _diff_into(f"{path}.{key}", old.get(key, _MISSING), new.get(key, _MISSING), rows)
-        return
-    if isinstance(old, list) and isinstance(new, list) and old and new:
-        for index in range(max(len(old), len(new))):
-            _diff_into(
-                f"{path}[{index}]",
-                old[index] if index < len(old) else _MISSING,
-                new[index] if index < len(new) else _MISSING,
-                rows,
-            )
-        return
-    if old is _MISSING:
-        kind = "added"
-    elif new is _MISSING:
-        kind = "removed"
-    elif old == new:
-        kind = "unchanged"
-    else:
-        kind = "changed"
-    rows.append({"path": path, "old": _dump(old), "new": _dump(new), "kind": kind})
-
-
-def review_diff(
-    change: Mapping[str, Any], current: Mapping[str, Any] | None
-) -> list[dict[str, Any]]:
-    """Rows ``{path, old, new, kind}`` comparing each field the change sets with the entity's
-    current value, down to the leaves where both sides have the same shape
-    (``rules[0].conditions[1].operator``). ``old``/``new`` are JSON, None when absent."""
-    rows: list[dict[str, Any]] = []
-    for field, proposed in change.items():
-        existing = current.get(field, _MISSING) if current is not None else _MISSING
-        _diff_into(str(field), existing, proposed, rows)
-    return rows
-
-
-def _current_state(review: Review) -> tuple[Mapping[str, Any] | None, bool]:
-    """The entity's state and whether it could be read."""
-    loader = _REVIEW_STATE_LOADERS.get(review.entity_type)
-    if loader is None:
-        return None, False
-    try:
-        return loader(review.project, review.entity_id), True
-    except DomainError:
-        return None, True
+def _comparison(review: Review) -> dict[str, Any]:
+    """The change beside the entity as it is now, as the template shows it."""
+    change = review.change if isinstance(review.change, dict) else {}
+    state = review_state(review.entity_type)
+    current: Mapping[str, Any] | None = None
+    state_known = state is not None
+    if state is not None:
+        try:
+            current = state.current(review.project, review.entity_id)
+        except DomainError:
+            current = None
+    proposed = state.proposal(change) if state is not None else change
+    changed, unchanged = compare(current, proposed)
+    return {
+        "comparison": changed,
+        "unchanged_fields": unchanged,
+        "state_known": state_known,
+        "entity_exists": current is not None,
+        "raw_change": without_internal(change),
+    }
 
 
 def _current_version(review: Review) -> int | None:
@@ -154,15 +103,11 @@ def _review_context(
 ) -> dict[str, Any]:
     is_open = review.status in OPEN_REVIEW_STATUSES
     is_author = review.author_user_id is not None and review.author_user_id == request.user.pk
-    current_state, state_known = _current_state(review)
     current_version = _current_version(review)
     return {
         "review": review,
         "decisions": review.decisions.all(),
-        "diff": review_diff(review.change, current_state)
-        if isinstance(review.change, dict)
-        else [],
-        "state_known": state_known,
+        **_comparison(review),
         "is_stale": is_open
         and review.base_version is not None
         and current_version != review.base_version,

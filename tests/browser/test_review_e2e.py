@@ -1,0 +1,97 @@
+"""A review in real headless Chromium: the reviewer sees the gate's rules now beside the rules
+after the change, the changed percentage and the new condition marked, the stored JSON folded
+away without the services' bookkeeping, and a warning once the gate moved on."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from console.models import Role
+from flags.services import configs as config_services
+from flags.services import gates as gate_services
+from flags.services.kernel import review_forced
+
+
+def _rule(rule_id: str, percentage: int, domains: list[str]) -> dict:
+    return {
+        "id": rule_id,
+        "name": "Staff",
+        "passPercentage": percentage,
+        "conditions": [{"type": "email", "operator": "str_ends_with_any", "targetValue": domains}],
+    }
+
+
+def test_review__rule_change__old_and_new_percentages_side_by_side(
+    logged_in_page, world, screenshot
+):
+    # Given a gate passing 10 % of staff, and a member's review raising it to 60 % of two domains
+    member = world.actor(Role.MEMBER)
+    gate = gate_services.gate_create(
+        project=world.project,
+        actor=member,
+        name="New checkout",
+        rules=[_rule("staff", 10, ["@acme.com"])],
+    )
+    with review_forced("Roll the checkout out to 60 % of staff"):
+        review = gate_services.gate_update(
+            project=world.project,
+            actor=member,
+            gate_id=gate.slug,
+            rules=[_rule("staff", 60, ["@acme.com", "@acme.org"])],
+            expected_version=gate.version,
+        ).review
+    # When an admin opens it
+    page = logged_in_page(
+        world.users[Role.ADMIN], path=f"/p/{world.project.slug}/reviews/{review.public_id}/"
+    )
+    # Then the rule is shown as it is and as it would be, the percentages marked
+    pair = page.locator('.rule-pair[data-rule-id="staff"]')
+    expect(pair).to_have_attribute("data-kind", "changed")
+    expect(pair.locator(".rule-card-old .rule-percentage.changed")).to_have_text(
+        "10% pass (before)"
+    )
+    expect(pair.locator(".rule-card-new .rule-percentage.changed")).to_have_text("60% pass (after)")
+    # And the added domain is marked, the unchanged condition is not
+    expect(pair.locator(".rule-card-new .condition-added")).to_contain_text(
+        "Email ends with any of @acme.com, @acme.org"
+    )
+    expect(pair.locator(".rule-card-old .condition-removed")).to_contain_text(
+        "Email ends with any of @acme.com"
+    )
+    # And the stored JSON is folded away, without the services' bookkeeping
+    raw = page.locator("pre.raw-change")
+    expect(raw).to_be_hidden()
+    page.get_by_text("Stored change (JSON)").click()
+    expect(raw).to_contain_text('"passPercentage": 60')
+    expect(raw).not_to_contain_text("expected_version")
+    expect(raw).not_to_contain_text("salt")
+    expect(page.get_by_text("changed since this review was filed")).to_have_count(0)
+    screenshot(page, "review-rule-change")
+
+    # When the gate changes after the review was filed
+    gate_services.gate_update(
+        project=world.project, actor=world.actor(Role.ADMIN), gate_id=gate.slug, description="x"
+    )
+    page.reload()
+    # Then the reviewer is told
+    expect(page.get_by_text("changed since this review was filed")).to_be_visible()
+
+
+def test_review__disable_of_a_config__shows_enabled_before_and_after(logged_in_page, world):
+    # Given a config whose disabling waits for review
+    admin = world.actor(Role.ADMIN)
+    config = config_services.dynamic_config_create(
+        project=world.project, actor=admin, name="Banner", default_value={"color": "red"}
+    )
+    with review_forced():
+        review = config_services.dynamic_config_disable(
+            project=world.project, actor=world.actor(Role.MEMBER), config_id=config.slug
+        ).review
+    # When the admin opens the review
+    page = logged_in_page(
+        world.users[Role.ADMIN], path=f"/p/{world.project.slug}/reviews/{review.public_id}/"
+    )
+    # Then is_enabled goes from true to false
+    enabled = page.locator('.audit-diff-field[data-field="is_enabled"]')
+    expect(enabled.locator(".diff-value-old")).to_have_text("true")
+    expect(enabled.locator(".diff-value-new")).to_have_text("false")
