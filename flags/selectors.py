@@ -350,6 +350,26 @@ def _versions(
     return versions
 
 
+def entity_version_list(*, project: Project, kind: Any, entity_id: str) -> QuerySet[EntityVersion]:
+    """The stored versions of one entity of a kind, newest first."""
+    return EntityVersion.objects.filter(
+        project=project, entity_type=kind.entity_type, entity_id=entity_id
+    ).order_by("-version")
+
+
+def entity_version_get(
+    *, project: Project, kind: Any, entity_id: str, version: int
+) -> EntityVersion:
+    found = (
+        entity_version_list(project=project, kind=kind, entity_id=entity_id)
+        .filter(version=version)
+        .first()
+    )
+    if found is None:
+        raise NotFound(f"{kind.label} has no version {version}.")
+    return found
+
+
 def gate_versions(*, project: Project, gate_id: str) -> list[Gate]:
     return _versions(Gate, "gate", project=project, slug=gate_id, label="Gate")
 

@@ -10,7 +10,7 @@ P = "p/<slug:project_slug>/"
 
 
 def generic_urls(prefix: str, screen: Screen) -> list:
-    """The list and delete screens of a kind, read from its screen and descriptor."""
+    """The list, delete and versions screens of a kind, read from its screen and descriptor."""
     return [
         path(P + f"{prefix}/", generic.entity_list, {"screen": screen}, name=screen.list_url_name),
         path(
@@ -18,6 +18,18 @@ def generic_urls(prefix: str, screen: Screen) -> list:
             generic.entity_delete,
             {"screen": screen},
             name=f"{screen.url_name}-delete",
+        ),
+        path(
+            P + f"{prefix}/<str:entity_id>/versions/",
+            generic.entity_versions,
+            {"screen": screen},
+            name=f"{screen.url_name}-versions",
+        ),
+        path(
+            P + f"{prefix}/<str:entity_id>/versions/<int:version>/restore/",
+            generic.entity_restore,
+            {"screen": screen},
+            name=f"{screen.url_name}-restore",
         ),
     ]
 

@@ -1,20 +1,24 @@
 """The screens every kind of entity has, read from its ``console.web.entities.Screen`` and the
 descriptor it names (``flags.services.descriptor.EntityKind``): the list page with its search,
-tag and status filters, and the delete confirmation. ``flags.urls`` routes each kind's URLs here
+tag and status filters, the delete confirmation, and the versions with "Restore this version". ``flags.urls`` routes each kind's URLs here
 with its screen, so a new kind gets these screens from its descriptor."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from console.errors import DomainError
 from console.models import Role
 from console.web import entities
+from console.web.comparison import without_internal
+from console.web.diffs import change_diffs
 from console.web.shell import paginate, project_view
 from flags import selectors as flag_selectors
-from flags.services import kernel
+from flags.services import kernel, restore
 
 
 @project_view(Role.VIEWER)
@@ -89,3 +93,91 @@ def entity_delete(request: HttpRequest, entity_id: str, *, screen: entities.Scre
         },
         status=status,
     )
+
+
+# -- versions ---------------------------------------------------------------------------------
+
+VERSIONS_SHOWN = 50
+
+
+def _version_rows(kind, entity, versions: list) -> list[dict[str, Any]]:
+    """Each version with who made it and what it changed from the version before it."""
+    rows = []
+    fields = [
+        without_internal(restore.version_fields(kind, version.snapshot)) for version in versions
+    ]
+    modifier = f"{kind.ownership.modifier}_name"
+    for index, version in enumerate(versions):
+        older = fields[index + 1] if index + 1 < len(fields) else None
+        changes = {
+            key: {"old": None if older is None else older.get(key), "new": value}
+            for key, value in fields[index].items()
+            if older is None or older.get(key) != value
+        }
+        rows.append(
+            {
+                "version": version.version,
+                "created_at": version.created_at,
+                "author": version.snapshot.get(modifier) or "",
+                "is_current": version.version == entity.version,
+                "is_first": older is None,
+                "diffs": change_diffs(changes),
+            }
+        )
+    return rows
+
+
+@project_view(Role.VIEWER)
+@require_GET
+def entity_versions(
+    request: HttpRequest, entity_id: str, *, screen: entities.Screen
+) -> HttpResponse:
+    """Every stored version of the entity, newest first, each with what it changed and a
+    "Restore this version" button for editors."""
+    project, kind = request.project, screen.kind
+    entity = entities.get_or_404(
+        lambda: flag_selectors.entity_get(project=project, kind=kind, entity_id=entity_id)
+    )
+    versions = list(
+        flag_selectors.entity_version_list(
+            project=project, kind=kind, entity_id=kind.id_of(entity)
+        )[: VERSIONS_SHOWN + 1]
+    )
+    return render(
+        request,
+        "flags/entity_versions.html",
+        {
+            "screen": screen,
+            "entity": entity,
+            "entity_id": kind.id_of(entity),
+            "rows": _version_rows(kind, entity, versions)[:VERSIONS_SHOWN],
+            "review": entities.pending_review(
+                project, entity_type=kind.entity_type, entity_id=kind.id_of(entity)
+            ),
+        },
+    )
+
+
+@project_view(Role.MEMBER)
+@require_POST
+def entity_restore(
+    request: HttpRequest, entity_id: str, version: int, *, screen: entities.Screen
+) -> HttpResponse:
+    """Restores a version through the kind's update (reviewed and audited as any edit)."""
+    project, kind = request.project, screen.kind
+    entity = entities.get_or_404(
+        lambda: flag_selectors.entity_get(project=project, kind=kind, entity_id=entity_id)
+    )
+    try:
+        outcome = restore.version_restore(
+            kind,
+            project=project,
+            actor=request.actor,
+            entity_id=kind.id_of(entity),
+            version=version,
+        )
+    except DomainError as error:
+        entities.error_message(request, error)
+        return redirect(f"{screen.url_name}-versions", project.slug, kind.id_of(entity))
+    entities.announce(request, outcome, f"Version {version} restored.")
+    return redirect(screen.detail_url_name, project.slug, kind.id_of(entity))
