@@ -21,6 +21,7 @@ from console.errors import DomainError, NotFound
 from console.forms import (
     REVIEW_FILTERS,
     ReviewApproveForm,
+    ReviewBypassForm,
     ReviewRejectForm,
 )
 from console.models import (
@@ -30,6 +31,7 @@ from console.models import (
     Role,
 )
 from console.services import reviews as review_services
+from console.services.review_bypass import review_bypass
 from console.web.comparison import compare, without_internal
 from console.web.review_states import review_state
 from console.web.shell import (
@@ -99,6 +101,7 @@ def _review_context(
     *,
     approve_form: ReviewApproveForm | None = None,
     reject_form: ReviewRejectForm | None = None,
+    bypass_form: ReviewBypassForm | None = None,
     error: str | None = None,
 ) -> dict[str, Any]:
     is_open = review.status in OPEN_REVIEW_STATUSES
@@ -117,8 +120,10 @@ def _review_context(
         "can_approve": request.can_edit and is_open and not is_author,
         "can_commit": request.can_edit and review.status == ReviewStatus.APPROVED,
         "can_cancel": is_open and (is_author or request.is_admin),
+        "can_bypass": is_open and request.is_admin,
         "approve_form": approve_form or ReviewApproveForm(prefix="approve"),
         "reject_form": reject_form or ReviewRejectForm(prefix="reject"),
+        "bypass_form": bypass_form or ReviewBypassForm(prefix="bypass"),
         "action_error": error,
     }
 
@@ -137,12 +142,13 @@ def review_detail(request: HttpRequest, review_id: str) -> HttpResponse:
     return render(request, "console/review_detail.html", _review_context(request, review))
 
 
-REVIEW_ACTIONS = ("approve", "reject", "commit", "cancel")
+REVIEW_ACTIONS = ("approve", "reject", "commit", "cancel", "bypass")
 REVIEW_DONE = {
     "approve": "Review approved. It can now be committed.",
     "reject": "Review rejected.",
     "commit": "Review committed: the change is applied.",
     "cancel": "Review cancelled.",
+    "bypass": "Review bypassed: the change is applied, and your reason is in the audit log.",
 }
 
 
@@ -173,6 +179,15 @@ def review_action(request: HttpRequest, review_id: str, action: str) -> HttpResp
                 review_id=review.public_id,
                 reason=form.cleaned_data.get("reason", ""),
             )
+        elif action == "bypass":
+            form = ReviewBypassForm(request.POST, prefix="bypass")
+            form.is_valid()
+            review_bypass(
+                project=project,
+                actor=actor,
+                review_id=review.public_id,
+                reason=form.cleaned_data.get("reason", ""),
+            )
         elif action == "commit":
             review_services.review_commit(project=project, actor=actor, review_id=review.public_id)
         else:
@@ -186,7 +201,11 @@ def review_action(request: HttpRequest, review_id: str, action: str) -> HttpResp
             review,
             approve_form=form if action == "approve" else None,
             reject_form=form if action == "reject" else None,
-            error=None if form is not None and error.errors else error.message,
+            bypass_form=form if action == "bypass" else None,
+            # Shown at the form's field when it names one; otherwise above the page.
+            error=None
+            if form is not None and any(e.property in form.fields for e in error.errors)
+            else error.message,
         )
         return render(request, "console/review_detail.html", context, status=error.status_code)
     messages.success(request, REVIEW_DONE[action])

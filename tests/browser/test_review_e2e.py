@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from console.models import Role
+from console.models import AuditLog, Review, Role
+from console.services.projects import project_review_settings_update
+from flags.models import Gate
 from flags.services import configs as config_services
 from flags.services import gates as gate_services
 from flags.services.kernel import review_forced
@@ -95,3 +97,42 @@ def test_review__disable_of_a_config__shows_enabled_before_and_after(logged_in_p
     enabled = page.locator('.audit-diff-field[data-field="is_enabled"]')
     expect(enabled.locator(".diff-value-old")).to_have_text("true")
     expect(enabled.locator(".diff-value-new")).to_have_text("false")
+
+
+def test_bypass__member_disable_waiting__admin_applies_it_now_with_reason(
+    logged_in_page, world, screenshot
+):
+    # Given reviews are on and a member's kill switch on the payments gate waits in the queue
+    project_review_settings_update(
+        project=world.project, actor=world.actor(Role.ADMIN), is_config_review_required=True
+    )
+    gate = gate_services.gate_create(
+        project=world.project, actor=world.actor(Role.ADMIN), name="Payments"
+    )
+    member = logged_in_page(
+        world.users[Role.MEMBER], path=f"/p/{world.project.slug}/gates/{gate.slug}/"
+    )
+    member.once("dialog", lambda dialog: dialog.accept())
+    member.get_by_role("button", name="Disable").click()
+    expect(member.locator(".messages")).to_contain_text("This change needs review")
+    review = Review.objects.get(entity_id=gate.slug)
+    # When an admin opens the review and bypasses it without a reason
+    page = logged_in_page(
+        world.users[Role.ADMIN], path=f"/p/{world.project.slug}/reviews/{review.public_id}/"
+    )
+    page.get_by_text("Emergency: bypass review").click()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Bypass review and apply now").click()
+    # Then they are asked why
+    expect(page.get_by_text("A reason is required to bypass review.")).to_be_visible()
+    assert Gate.objects.get(pk=gate.pk).is_enabled is True
+    # When they give the reason
+    page.get_by_label("Why it cannot wait").fill("Payments are failing in production")
+    screenshot(page, "review-bypass")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Bypass review and apply now").click()
+    # Then the gate is disabled now, the review committed, the reason in the audit log
+    expect(page.get_by_test_id("review-status")).to_have_text("Committed")
+    assert Gate.objects.get(pk=gate.pk).is_enabled is False
+    entry = AuditLog.objects.get(action_type="gate_review_bypass")
+    assert entry.changes["reason"]["new"] == "Payments are failing in production"
