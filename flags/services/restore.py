@@ -53,6 +53,12 @@ def version_fields(kind: EntityKind, values: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+def state_fields(kind: EntityKind, values: dict[str, Any]) -> dict[str, Any]:
+    """What a version recorded of the entity's lifecycle state (shown, never restored)."""
+    keys = [*NOT_RESTORED, *([kind.lifecycle.state_field] if kind.lifecycle else [])]
+    return {key: values[key] for key in keys if key in values}
+
+
 def current_fields(kind: EntityKind, entity: Any) -> dict[str, Any]:
     return version_fields(
         kind, {field.attname: getattr(entity, field.attname) for field in entity._meta.fields}

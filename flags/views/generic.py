@@ -101,10 +101,14 @@ VERSIONS_SHOWN = 50
 
 
 def _version_rows(kind, entity, versions: list) -> list[dict[str, Any]]:
-    """Each version with who made it and what it changed from the version before it."""
+    """Each version with who made it and what it changed from the version before it (its
+    lifecycle state too, which a restore leaves as it is)."""
     rows = []
+    restored = [restore.version_fields(kind, version.snapshot) for version in versions]
+    now = restore.current_fields(kind, entity)
     fields = [
-        without_internal(restore.version_fields(kind, version.snapshot)) for version in versions
+        without_internal({**values, **restore.state_fields(kind, version.snapshot)})
+        for values, version in zip(restored, versions, strict=True)
     ]
     modifier = f"{kind.ownership.modifier}_name"
     for index, version in enumerate(versions):
@@ -120,6 +124,8 @@ def _version_rows(kind, entity, versions: list) -> list[dict[str, Any]]:
                 "created_at": version.created_at,
                 "author": version.snapshot.get(modifier) or "",
                 "is_current": version.version == entity.version,
+                # Restoring a version whose settings are the entity's now would change nothing.
+                "restorable": restored[index] != now,
                 "is_first": older is None,
                 "diffs": change_diffs(changes),
             }

@@ -75,6 +75,10 @@ def test_restore__first_version__its_value_back_as_a_new_audited_version(
     entry = AuditLog.objects.filter(entity_id=entity_id).order_by("-id").first()
     assert entry.actor_name == world.users[Role.MEMBER].username
     assert entry.changes[field]["new"] == first_value
+    # And version 1, the same as now, is no longer offered for restore
+    body = client.get(_page(world, area, entity_id)).content.decode()
+    assert body.count("Same settings as now") == 1
+    assert body.count("Restore this version") == 1
 
 
 def test_restore__needs_review__filed_not_applied(browser_client, world):
