@@ -10,9 +10,11 @@ class FlagsConfig(AppConfig):
         # The change types of every entity kind, so that any process (a worker, a shell) can
         # commit a review of any of them without loading the URLs; how the review screen reads
         # each kind; and the eraser the user-data deletion job runs for this app's stores.
-        from flags import erasers  # noqa: F401
+        from flags import (
+            erasers,  # noqa: F401
+            review_states,
+        )
         from flags.services import configs, experiments, gates, holdouts, kernel, layers
-        from flags.views import review_states
 
         for kind in (
             gates.GATES,

@@ -20,4 +20,4 @@ def segment_state(project: Project, entity_id: str) -> dict[str, Any] | None:
 
 
 def register() -> None:
-    register_review_state(ENTITY_TYPE, current=segment_state)
+    register_review_state(ENTITY_TYPE, current=segment_state, url_name="segment-detail")

@@ -3,7 +3,9 @@ in its ``AppConfig.ready()``, one loader per entity type: the entity as it is no
 changes are (or None when it does not exist), and, when its changes are not a plain mapping of
 those keys, how to read what a change sets::
 
-    register_review_state("gate", current=gate_state, proposal=lambda change: change["fields"])
+    register_review_state(
+        "gate", current=gate_state, proposal=lambda change: change["fields"], url_name="gate-detail"
+    )
 
 This module imports nothing of the screens, so registering loads no views."""
 
@@ -27,15 +29,21 @@ def whole_change(change: Mapping[str, Any]) -> Mapping[str, Any]:
 class ReviewState:
     current: CurrentState
     proposal: Proposal = whole_change
+    # The entity's page (reversed with the project's slug and the entity's id), if it has one.
+    url_name: str | None = None
 
 
 _STATES: dict[str, ReviewState] = {}
 
 
 def register_review_state(
-    entity_type: str, *, current: CurrentState, proposal: Proposal = whole_change
+    entity_type: str,
+    *,
+    current: CurrentState,
+    proposal: Proposal = whole_change,
+    url_name: str | None = None,
 ) -> None:
-    _STATES[entity_type] = ReviewState(current=current, proposal=proposal)
+    _STATES[entity_type] = ReviewState(current=current, proposal=proposal, url_name=url_name)
 
 
 def review_state(entity_type: str) -> ReviewState | None:

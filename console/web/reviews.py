@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from console import selectors
@@ -54,7 +55,11 @@ def _comparison(review: Review) -> dict[str, Any]:
             current = None
     proposed = state.proposal(change) if state is not None else change
     changed, unchanged = compare(current, proposed)
+    entity_url = None
+    if state is not None and state.url_name and current is not None:
+        entity_url = reverse(state.url_name, args=[review.project.slug, review.entity_id])
     return {
+        "entity_url": entity_url,
         "comparison": changed,
         "unchanged_fields": unchanged,
         "state_known": state_known,

@@ -68,6 +68,9 @@ def test_review__rule_change__old_and_new_percentages_side_by_side(
     expect(raw).not_to_contain_text("expected_version")
     expect(raw).not_to_contain_text("salt")
     expect(page.get_by_text("changed since this review was filed")).to_have_count(0)
+    expect(page.get_by_role("link", name="New checkout")).to_have_attribute(
+        "href", f"/p/{world.project.slug}/gates/{gate.slug}/"
+    )
     screenshot(page, "review-rule-change")
 
     # When the gate changes after the review was filed

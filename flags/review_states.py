@@ -48,6 +48,21 @@ def _current(kind: EntityKind):
     return current
 
 
+# The page of each kind (``flags.urls``), reversed with the project's slug and the entity's id.
+DETAIL_URL_NAMES = {
+    "gate": "gate-detail",
+    "dynamic_config": "config-detail",
+    "experiment": "experiment-detail",
+    "layer": "layer-detail",
+    "holdout": "holdout-detail",
+}
+
+
 def register() -> None:
     for kind in kernel.registered_kinds():
-        register_review_state(kind.entity_type, current=_current(kind), proposal=proposed_fields)
+        register_review_state(
+            kind.entity_type,
+            current=_current(kind),
+            proposal=proposed_fields,
+            url_name=DETAIL_URL_NAMES.get(kind.entity_type),
+        )
