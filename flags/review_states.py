@@ -1,7 +1,7 @@
-"""What the review screen shows of a gate, config, experiment, layer or holdout: the entity as it
-is now, keyed by the model fields its changes set, and what a change sets (a field change's
-``fields``; an effect transition's parameters). Registered for every kind in
-``FlagsConfig.ready()``."""
+"""What the review screen shows of an entity of the core (gate, config, experiment, layer,
+holdout, segment): the entity as it is now, keyed by the model fields its changes set, and what
+a change sets (a field change's ``fields``; an effect transition's or an ID-list change's
+parameters). Registered for each kind in the ``ready()`` that registers it with the core."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from typing import Any
 
 from console.models import Project
 from console.web.review_states import register_review_state
-from flags.services import kernel
 from flags.services.descriptor import EntityKind
 
 # Bookkeeping of the services, never part of what a person reviews or restores.
@@ -48,7 +47,7 @@ def _current(kind: EntityKind):
     return current
 
 
-# The page of each kind (``flags.urls``), reversed with the project's slug and the entity's id.
+# The page of each flags kind (``flags.urls``), reversed with the project's slug and the id.
 DETAIL_URL_NAMES = {
     "gate": "gate-detail",
     "dynamic_config": "config-detail",
@@ -58,11 +57,9 @@ DETAIL_URL_NAMES = {
 }
 
 
-def register() -> None:
-    for kind in kernel.registered_kinds():
-        register_review_state(
-            kind.entity_type,
-            current=_current(kind),
-            proposal=proposed_fields,
-            url_name=DETAIL_URL_NAMES.get(kind.entity_type),
-        )
+def register(kind: EntityKind, *, url_name: str) -> None:
+    """How the review screen reads ``kind`` (called from the ``ready()`` of the app that
+    registers the kind with the entity core)."""
+    register_review_state(
+        kind.entity_type, current=_current(kind), proposal=proposed_fields, url_name=url_name
+    )

@@ -7,11 +7,15 @@ class SegmentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Registers the segments' review change kinds, how the review screen reads a segment,
-        # the privacy eraser and the segment specs of every compiled ruleset.
+        # Registers the segments' kind with the entity core (its review change types) and with
+        # the review screen, the ID-list change types, the privacy eraser and the segment specs
+        # of every compiled ruleset.
+        from flags import review_states
+        from flags.services import kernel
         from ruleset.compiler import register_gate_specs
-        from segments import erasers, review_states, ruleset, services  # noqa: F401
+        from segments import erasers, ruleset, services
 
+        kernel.register_kind(services.SEGMENTS)
+        review_states.register(services.SEGMENTS, url_name="segment-detail")
         erasers.register()
-        review_states.register()
         register_gate_specs(lambda project: ruleset.segment_specs(project=project))

@@ -8,10 +8,10 @@ from playwright.sync_api import expect
 
 from console.models import AuditLog, Review, Role
 from console.services.projects import project_review_settings_update
+from console.services.reviews import review_forced
 from flags.models import Gate
 from flags.services import configs as config_services
 from flags.services import gates as gate_services
-from flags.services.kernel import review_forced
 
 
 def _rule(rule_id: str, percentage: int, domains: list[str]) -> dict:

@@ -14,9 +14,9 @@ from playwright.sync_api import expect
 
 from console.actors import Actor
 from console.models import Project, Role
+from console.services.reviews import review_forced
 from flags.models import Gate
 from flags.services import gates as gate_services
-from flags.services.kernel import review_forced
 
 AREAS = ("gates", "configs", "experiments", "layers", "holdouts", "segments")
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from console.models import AuditLog, Review, Role
+from console.services.reviews import review_forced
 from flags.models import DynamicConfig, Experiment, Gate, Layer
 from flags.services import configs, experiments, gates, layers
-from flags.services.kernel import review_forced
 
 
 def _page(world, area: str, entity_id: str, tail: str = "") -> str:
