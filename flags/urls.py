@@ -19,17 +19,27 @@ def generic_urls(prefix: str, screen: Screen) -> list:
             {"screen": screen},
             name=f"{screen.url_name}-delete",
         ),
+        *version_urls(
+            P + prefix, generic.VersionsScreen(screen.kind, screen.noun, screen.url_name)
+        ),
+    ]
+
+
+def version_urls(prefix: str, screen: generic.VersionsScreen) -> list:
+    """The versions page of a kind and its "Restore this version" (``prefix``: the path of the
+    kind's list, e.g. ``p/<project_slug>/gates``)."""
+    return [
         path(
-            P + f"{prefix}/<str:entity_id>/versions/",
+            f"{prefix}/<str:entity_id>/versions/",
             generic.entity_versions,
             {"screen": screen},
-            name=f"{screen.url_name}-versions",
+            name=screen.versions_url_name,
         ),
         path(
-            P + f"{prefix}/<str:entity_id>/versions/<int:version>/restore/",
+            f"{prefix}/<str:entity_id>/versions/<int:version>/restore/",
             generic.entity_restore,
             {"screen": screen},
-            name=f"{screen.url_name}-restore",
+            name=screen.restore_url_name,
         ),
     ]
 

@@ -5,6 +5,7 @@ with its screen, so a new kind gets these screens from its descriptor."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -18,7 +19,7 @@ from console.web.comparison import without_internal
 from console.web.diffs import change_diffs
 from console.web.shell import paginate, project_view
 from flags import selectors as flag_selectors
-from flags.services import kernel, restore
+from flags.services import history, kernel
 
 
 @project_view(Role.VIEWER)
@@ -100,16 +101,39 @@ def entity_delete(request: HttpRequest, entity_id: str, *, screen: entities.Scre
 VERSIONS_SHOWN = 50
 
 
+@dataclass(frozen=True, slots=True)
+class VersionsScreen:
+    """The versions page of a kind whose ``restorable_fields`` a restore brings back:
+    ``<url_name>-detail``, ``-versions`` and ``-restore`` are its URL names."""
+
+    kind: Any
+    noun: str
+    url_name: str
+
+    @property
+    def detail_url_name(self) -> str:
+        return f"{self.url_name}-detail"
+
+    @property
+    def versions_url_name(self) -> str:
+        return f"{self.url_name}-versions"
+
+    @property
+    def restore_url_name(self) -> str:
+        return f"{self.url_name}-restore"
+
+
+def _shown(kind, snapshot: dict[str, Any]) -> dict[str, Any]:
+    """What a version restores, and the lifecycle state it recorded (shown, never restored)."""
+    state = [kind.lifecycle.state_field] if kind.lifecycle else []
+    keys = [*kind.restorable_fields, *state, "is_enabled", "archived"]
+    return without_internal({key: snapshot[key] for key in keys if key in snapshot})
+
+
 def _version_rows(kind, entity, versions: list) -> list[dict[str, Any]]:
-    """Each version with who made it and what it changed from the version before it (its
-    lifecycle state too, which a restore leaves as it is)."""
+    """Each version with who made it and what it changed from the version before it."""
     rows = []
-    restored = [restore.version_fields(kind, version.snapshot) for version in versions]
-    now = restore.current_fields(kind, entity)
-    fields = [
-        without_internal({**values, **restore.state_fields(kind, version.snapshot)})
-        for values, version in zip(restored, versions, strict=True)
-    ]
+    fields = [_shown(kind, version.snapshot) for version in versions]
     modifier = f"{kind.ownership.modifier}_name"
     for index, version in enumerate(versions):
         older = fields[index + 1] if index + 1 < len(fields) else None
@@ -124,8 +148,12 @@ def _version_rows(kind, entity, versions: list) -> list[dict[str, Any]]:
                 "created_at": version.created_at,
                 "author": version.snapshot.get(modifier) or "",
                 "is_current": version.version == entity.version,
-                # Restoring a version whose settings are the entity's now would change nothing.
-                "restorable": restored[index] != now,
+                # The rule of the restore: a version differing from now in a restored field.
+                "restorable": any(
+                    key in version.snapshot
+                    and history.differs(kind, entity, key, version.snapshot[key])
+                    for key in kind.restorable_fields
+                ),
                 "is_first": older is None,
                 "diffs": change_diffs(changes),
             }
@@ -136,7 +164,7 @@ def _version_rows(kind, entity, versions: list) -> list[dict[str, Any]]:
 @project_view(Role.VIEWER)
 @require_GET
 def entity_versions(
-    request: HttpRequest, entity_id: str, *, screen: entities.Screen
+    request: HttpRequest, entity_id: str, *, screen: VersionsScreen
 ) -> HttpResponse:
     """Every stored version of the entity, newest first, each with what it changed and a
     "Restore this version" button for editors."""
@@ -167,15 +195,16 @@ def entity_versions(
 @project_view(Role.MEMBER)
 @require_POST
 def entity_restore(
-    request: HttpRequest, entity_id: str, version: int, *, screen: entities.Screen
+    request: HttpRequest, entity_id: str, version: int, *, screen: VersionsScreen
 ) -> HttpResponse:
-    """Restores a version through the kind's update (reviewed and audited as any edit)."""
+    """Restores a version through the kind's restore change (reviewed and audited as any
+    edit: ``flags.services.history``)."""
     project, kind = request.project, screen.kind
     entity = entities.get_or_404(
         lambda: flag_selectors.entity_get(project=project, kind=kind, entity_id=entity_id)
     )
     try:
-        outcome = restore.version_restore(
+        outcome = history.restore_version(
             kind,
             project=project,
             actor=request.actor,
@@ -184,6 +213,6 @@ def entity_restore(
         )
     except DomainError as error:
         entities.error_message(request, error)
-        return redirect(f"{screen.url_name}-versions", project.slug, kind.id_of(entity))
+        return redirect(screen.versions_url_name, project.slug, kind.id_of(entity))
     entities.announce(request, outcome, f"Version {version} restored.")
     return redirect(screen.detail_url_name, project.slug, kind.id_of(entity))

@@ -10,6 +10,8 @@ from console.models import AuditLog, Review, Role
 from console.services.reviews import review_forced
 from flags.models import DynamicConfig, Experiment, Gate, Layer
 from flags.services import configs, experiments, gates, layers
+from segments import services as segment_services
+from segments.models import Segment
 
 
 def _page(world, area: str, entity_id: str, tail: str = "") -> str:
@@ -52,7 +54,18 @@ def _layer(world):
     return Layer, "layers", layer.slug, "description", "a"
 
 
-@pytest.mark.parametrize("make", [_gate, _config, _experiment, _layer])
+def _segment(world):
+    admin = world.actor(Role.ADMIN)
+    segment = segment_services.segment_create(
+        project=world.project, actor=admin, name="Staff", type="rule_based", description="first"
+    )
+    segment_services.segment_update(
+        project=world.project, actor=admin, segment_id=segment.key, description="second"
+    )
+    return Segment, "segments", segment.key, "description", "first"
+
+
+@pytest.mark.parametrize("make", [_gate, _config, _experiment, _layer, _segment])
 def test_restore__first_version__its_value_back_as_a_new_audited_version(
     make, browser_client, world
 ):
@@ -69,7 +82,9 @@ def test_restore__first_version__its_value_back_as_a_new_audited_version(
     response = client.post(_page(world, area, entity_id, "1/restore/"))
     # Then the entity has its first value again, as a third version with its audit entry
     assert response.status_code == 302
-    entity = model.objects.get(project=world.project, slug=entity_id)
+    entity = model.objects.get(
+        project=world.project, **{"key" if model is Segment else "slug": entity_id}
+    )
     assert getattr(entity, field) == first_value
     assert entity.version == 3
     entry = AuditLog.objects.filter(entity_id=entity_id).order_by("-id").first()
@@ -87,7 +102,7 @@ def test_restore__needs_review__filed_not_applied(browser_client, world):
     with review_forced():
         response = client.post(_page(world, "gates", gate_id, "1/restore/"), follow=True)
     review = Review.objects.get(entity_id=gate_id)
-    assert review.description == "Restore version 1 of Checkout"
+    assert review.change_type == "gate_restore"
     assert review.change["fields"] == {"description": "one"}
     assert Gate.objects.get(slug=gate_id).description == "two"
     assert "This change needs review" in response.content.decode()
@@ -97,7 +112,7 @@ def test_restore__current_version__refused_with_message(browser_client, world):
     _model, _area, gate_id, _field, _value = _gate(world)
     client = browser_client(world.users[Role.MEMBER])
     response = client.post(_page(world, "gates", gate_id, "2/restore/"), follow=True)
-    assert "Version 2 is what the gate is now." in response.content.decode()
+    assert "Gate is already as it was at version 2." in response.content.decode()
     assert Gate.objects.get(slug=gate_id).version == 2
 
 
@@ -113,5 +128,5 @@ def test_versions__unknown_version_or_entity__not_found(browser_client, world):
     _model, _area, gate_id, _field, _value = _gate(world)
     client = browser_client(world.users[Role.MEMBER])
     missing = client.post(_page(world, "gates", gate_id, "9/restore/"), follow=True)
-    assert "Gate has no version 9." in missing.content.decode()
+    assert "Gate version 9 not found." in missing.content.decode()
     assert client.get(_page(world, "gates", "nope")).status_code == 404
