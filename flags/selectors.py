@@ -334,9 +334,7 @@ def entity_versions(
     newest first, as unsaved instances of its model: what ``GET /gates/{id}/versions`` lists and
     what a history screen shows. ``entity_type`` and ``entity_id`` name it as its kind does."""
     model = type(entity)
-    rows = EntityVersion.objects.filter(
-        project=project, entity_type=entity_type, entity_id=entity_id
-    ).order_by("-version")
+    rows = entity_version_list(project=project, entity_type=entity_type, entity_id=entity_id)
     fields = {field.attname: field for field in model._meta.concrete_fields}
     versions = []
     for row in rows:
@@ -351,24 +349,13 @@ def entity_versions(
     return versions
 
 
-def entity_version_list(*, project: Project, kind: Any, entity_id: str) -> QuerySet[EntityVersion]:
-    """The stored versions of one entity of a kind, newest first."""
+def entity_version_list(
+    *, project: Project, entity_type: str, entity_id: str
+) -> QuerySet[EntityVersion]:
+    """The stored version rows of one entity (``snapshot``, ``created_at``), newest first."""
     return EntityVersion.objects.filter(
-        project=project, entity_type=kind.entity_type, entity_id=entity_id
+        project=project, entity_type=entity_type, entity_id=entity_id
     ).order_by("-version")
-
-
-def entity_version_get(
-    *, project: Project, kind: Any, entity_id: str, version: int
-) -> EntityVersion:
-    found = (
-        entity_version_list(project=project, kind=kind, entity_id=entity_id)
-        .filter(version=version)
-        .first()
-    )
-    if found is None:
-        raise NotFound(f"{kind.label} has no version {version}.")
-    return found
 
 
 def gate_versions(*, project: Project, gate_id: str) -> list[Gate]:

@@ -174,7 +174,7 @@ def entity_versions(
     )
     versions = list(
         flag_selectors.entity_version_list(
-            project=project, kind=kind, entity_id=kind.id_of(entity)
+            project=project, entity_type=kind.entity_type, entity_id=kind.id_of(entity)
         )[: VERSIONS_SHOWN + 1]
     )
     return render(

@@ -10,6 +10,8 @@ from playwright.sync_api import expect
 from console.models import AuditLog, Role
 from flags.models import Gate
 from flags.services import gates as gate_services
+from segments import services as segment_services
+from segments.models import Segment
 
 
 def _rule(percentage: int) -> dict:
@@ -65,3 +67,36 @@ def test_restore__old_rule_version__gate_back_at_its_old_percentage(
     entry = AuditLog.objects.filter(entity_id=gate.slug).order_by("-id").first()
     assert entry.actor_name == world.users[Role.MEMBER].username
     assert entry.changes["rules"]["new"][0]["passPercentage"] == 10
+
+
+def test_restore__segment_rules__back_through_its_versions_page(logged_in_page, world):
+    # Given a segment of staff whose rule was widened to a second domain
+    admin = world.actor(Role.ADMIN)
+    segment = segment_services.segment_create(
+        project=world.project,
+        actor=admin,
+        name="Staff",
+        type="rule_based",
+        rules=[_rule(100)],
+    )
+    wider = _rule(100)
+    wider["conditions"][0]["targetValue"] = ["@acme.com", "@acme.org"]
+    segment_services.segment_update_rules(
+        project=world.project, actor=admin, segment_id=segment.key, rules=[wider]
+    )
+    # When a member restores its first version from the segment's page
+    page = logged_in_page(
+        world.users[Role.MEMBER], path=f"/p/{world.project.slug}/segments/{segment.key}/"
+    )
+    page.get_by_role("link", name="Versions and restore").click()
+    expect(
+        page.locator('.version[data-version="2"] .diff-line.diff-added', has_text="@acme.org")
+    ).to_be_visible()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator('.version[data-version="1"]').get_by_role(
+        "button", name="Restore this version"
+    ).click()
+    # Then the segment targets the one domain again
+    expect(page.locator(".messages")).to_contain_text("Version 1 restored.")
+    segment = Segment.objects.get(pk=segment.pk)
+    assert segment.rules[0]["conditions"][0]["targetValue"] == ["@acme.com"]
