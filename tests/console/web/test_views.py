@@ -25,7 +25,7 @@ from console.models import (
     Role,
 )
 from console.services.audit import audit_record
-from console.services.reviews import register_change, submit_or_apply
+from console.services.reviews import register_change, review_forced, submit_or_apply
 from console.templatetags.console_tags import (
     SECTION_PROJECT,
     Area,
@@ -36,6 +36,7 @@ from console.templatetags.console_tags import (
 )
 from console.web.comparison import compare
 from console.web.review_states import register_review_state, review_state
+from segments import services as segment_services
 from tests.conftest import PASSWORD, make_user
 
 ROLES = (Role.ADMIN, Role.MEMBER, Role.VIEWER)
@@ -768,3 +769,37 @@ def test_review_state__every_entity_type__registered_by_the_apps(entity_type):
     # The apps register how the review screen reads each kind in their ready(): no test or URL
     # module has to be imported for a reviewer to see the entity beside the change.
     assert review_state(entity_type) is not None
+
+
+def test_review_detail__segment_rule_change__rule_cards_side_by_side(browser_client, world):
+    # Given a segment of everyone at @a.com, and a review narrowing it to 25 %
+    rule = {
+        "id": "staff",
+        "name": "Staff",
+        "passPercentage": 100,
+        "conditions": [
+            {"type": "email", "operator": "str_ends_with_any", "targetValue": ["@a.com"]}
+        ],
+    }
+    admin = world.actor(Role.ADMIN)
+    segment = segment_services.segment_create(
+        project=world.project, actor=admin, name="Staff", type="rule_based", rules=[rule]
+    )
+    with review_forced():
+        review = segment_services.segment_update_rules(
+            project=world.project,
+            actor=world.actor(Role.MEMBER),
+            segment_id=segment.key,
+            rules=[{**rule, "passPercentage": 25}],
+        ).review
+    # When an admin opens it
+    body = (
+        browser_client(world.users[Role.ADMIN])
+        .get(url("review-detail", world, review.public_id))
+        .content.decode()
+    )
+    # Then the rule is shown now and after, its percentage marked, with a link to the segment
+    assert 'class="row g-2 mb-2 rule-pair rule-pair-changed" data-rule-id="staff"' in body
+    assert "100% pass" in body
+    assert "25% pass" in body
+    assert f'href="/p/{world.project.slug}/segments/{segment.key}/"' in body
