@@ -6,6 +6,7 @@ parameters). Registered for each kind in the ``ready()`` that registers it with 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from console.models import Project
@@ -14,6 +15,13 @@ from flags.services.descriptor import EntityKind
 
 # Bookkeeping of the services, never part of what a person reviews or restores.
 NOT_SHOWN = frozenset({"id", "project_id", "salt", "version", "buckets"})
+
+
+def _plain(value: Any) -> Any:
+    """A number as the changes send it (``2`` or ``2.5``, not the column's ``Decimal("2.00")``)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
 
 
 def entity_state(kind: EntityKind, entity: Any) -> dict[str, Any]:
@@ -27,7 +35,7 @@ def entity_state(kind: EntityKind, entity: Any) -> dict[str, Any]:
             related = getattr(entity, model_field.name)
             state[model_field.attname] = getattr(related, "slug", None) if related else None
         else:
-            state[model_field.attname] = getattr(entity, model_field.attname)
+            state[model_field.attname] = _plain(getattr(entity, model_field.attname))
     for key in kind.relations:
         state[key] = kind.value_of(entity, key)
     return state

@@ -36,6 +36,9 @@ from console.templatetags.console_tags import (
 )
 from console.web.comparison import compare
 from console.web.review_states import register_review_state, review_state
+from flags.services import experiments as experiment_services
+from flags.services import gates as gate_services
+from flags.services import holdouts as holdout_services
 from segments import services as segment_services
 from tests.conftest import PASSWORD, make_user
 
@@ -803,3 +806,41 @@ def test_review_detail__segment_rule_change__rule_cards_side_by_side(browser_cli
     assert "100% pass" in body
     assert "25% pass" in body
     assert f'href="/p/{world.project.slug}/segments/{segment.key}/"' in body
+
+
+def test_review_detail__holdout_and_experiment_changes__values_before_and_after(
+    browser_client, world
+):
+    # Given a holdout growing from 2 % to 8 % with a gate added, and an experiment's new
+    # hypothesis, both waiting for review
+    admin, member = world.actor(Role.ADMIN), world.actor(Role.MEMBER)
+    gate = gate_services.gate_create(project=world.project, actor=admin, name="Checkout")
+    holdout = holdout_services.holdout_create(
+        project=world.project, actor=admin, name="Quarter", pass_percentage=2
+    )
+    experiment = experiment_services.experiment_create(
+        project=world.project, actor=admin, name="Pricing", hypothesis="cheaper sells"
+    )
+    with review_forced():
+        holdout_review = holdout_services.holdout_update(
+            project=world.project,
+            actor=member,
+            holdout_id=holdout.slug,
+            pass_percentage=8,
+            gate_ids=[gate.slug],
+        ).review
+        experiment_review = experiment_services.experiment_update(
+            project=world.project,
+            actor=member,
+            experiment_id=experiment.slug,
+            hypothesis="dearer sells",
+        ).review
+    client = browser_client(world.users[Role.ADMIN])
+    # When the admin opens them, then each field shows its value now and after
+    body = client.get(url("review-detail", world, holdout_review.public_id)).content.decode()
+    assert '<pre class="diff-value diff-value-old mb-0">2</pre>' in body
+    assert '<pre class="diff-value diff-value-new mb-0">8</pre>' in body
+    assert 'data-field="gate_ids"' in body
+    body = client.get(url("review-detail", world, experiment_review.public_id)).content.decode()
+    assert '<pre class="diff-value diff-value-old mb-0">cheaper sells</pre>' in body
+    assert '<pre class="diff-value diff-value-new mb-0">dearer sells</pre>' in body
