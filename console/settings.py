@@ -382,6 +382,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"mask_secrets": {"()": "console.log_secrets.MaskSecrets"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
@@ -390,5 +391,7 @@ LOGGING = {
         "axes.apps": {"level": "WARNING"},
         # The access log (manage.py serve --access-log) writes at INFO whatever LOG_LEVEL says.
         "console.access": {"level": "INFO"},
+        # Django's development server logs each request line, URL included: mask secrets.
+        "django.server": {"filters": ["mask_secrets"]},
     },
 }
