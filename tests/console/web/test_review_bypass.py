@@ -88,3 +88,13 @@ def test_bypass__closed_review__refused(browser_client, world):
     response = client.post(_bypass_url(world, review), {"bypass-reason": "Hurry"})
     assert response.status_code == 400
     assert "only open reviews can be bypassed" in response.content.decode()
+
+
+def test_entity_page__review_waiting__admins_told_they_can_bypass(browser_client, world):
+    gate, _review = _disable_waiting_for_review(world)
+    page = f"/p/{world.project.slug}/gates/{gate.slug}/"
+    admin = browser_client(world.users[Role.ADMIN]).get(page).content.decode()
+    member = browser_client(world.users[Role.MEMBER]).get(page).content.decode()
+    assert "you can bypass review from the review" in admin
+    assert "Change waiting for review." in member
+    assert "bypass" not in member
