@@ -3,11 +3,13 @@
 ``submit`` a field change (applied now or filed for review) and ``apply_fields`` (the same change
 applied directly or when its review is committed); ``create``; ``delete`` (refused while
 referenced); ``overrides_set`` / ``overrides_change``; ``submit_transition`` /
-``apply_transition`` for the kind's lifecycle table (version snapshots: ``flags.services.versions``).
+``apply_transition`` for the kind's lifecycle table (version snapshots: ``flags.services.versions``;
+restoring one: ``flags.services.history``). Segments are a kind too (``segments.services.kind``).
 
 The named services (``flags.services.gates.gate_update`` ...) are thin typed functions over these.
-``register_kind``, called from ``FlagsConfig.ready()``, registers every change type of a kind with
-``console.services.reviews``, so any process can commit any review. A field change is stored as
+``register_kind``, called from ``FlagsConfig.ready()`` and ``SegmentsConfig.ready()``, registers
+every change type of a kind with ``console.services.reviews``, so any process can commit any
+review. A field change is stored as
 ``{"action": <change type>, "fields": {<model field>: value}, "expected_version": n}``; an effect
 transition as ``{"action": ..., <its parameters>}``.
 """
@@ -54,7 +56,7 @@ _KINDS: dict[str, EntityKind] = {}
 
 
 def register_kind(kind: EntityKind) -> None:
-    """Registers the kind and its change types (``FlagsConfig.ready()``): a review of any of
+    """Registers the kind and its change types (its app's ``AppConfig.ready()``): a review of any of
     them can then be committed by any process, whatever it imported."""
     _KINDS[kind.entity_type] = kind
     version = current_version(kind)
@@ -71,6 +73,8 @@ def change_types(kind: EntityKind) -> list[tuple[str, Callable[..., Any]]]:
     found: list[tuple[str, Callable[..., Any]]] = [
         (action, partial(apply_fields, kind)) for action in kind.update_actions
     ]
+    if kind.restorable_fields:
+        found.append((kind.restore_action, partial(apply_fields, kind)))
     for transition in kind.lifecycle.transitions if kind.lifecycle else ():
         apply = apply_fields if transition.effect is None else apply_transition
         found.append((transition.action, partial(apply, kind)))
@@ -154,10 +158,7 @@ def validated_fields(
 def refuse_if_referenced(kind: EntityKind, project: Project, entity: Any) -> None:
     referrers = kind.referrers(project, entity) if kind.referrers else []
     if referrers:
-        raise ValidationError.for_field(
-            "id",
-            f"{kind.label} is used by {', '.join(referrers)}; remove those references first.",
-        )
+        raise kind.referenced_error(kind, entity, referrers)
 
 
 # -- reviews ----------------------------------------------------------------------------------
@@ -230,6 +231,21 @@ def submit(
     )
 
 
+@transaction.atomic
+def submit_fields(
+    kind: EntityKind,
+    *,
+    project: Project,
+    actor: Actor,
+    entity_id: str,
+    fields: Mapping[str, Any],
+    action: str | None = None,
+) -> ChangeOutcome:
+    """``submit`` of fields that do not depend on the entity's current values: locks it first."""
+    entity = locked(kind, project=project, actor=actor, entity_id=entity_id)
+    return submit(kind, project=project, actor=actor, entity=entity, fields=fields, action=action)
+
+
 def _set_relations(kind: EntityKind, project: Project, entity: Any, fields: Mapping) -> None:
     for key, (model, relation) in kind.relations.items():
         if key in fields:
@@ -254,6 +270,29 @@ def _store(
     save_unique(entity)
     _set_relations(kind, project, entity, fields)
     record_version(kind, entity)
+    audit(
+        kind,
+        project=project,
+        actor=actor,
+        entity=entity,
+        action_type=action_type,
+        changes=changes(),
+        review=review,
+    )
+    ruleset_changes.schedule_rebuild(project.id)
+
+
+def audit(
+    kind: EntityKind,
+    *,
+    project: Project,
+    actor: Actor,
+    entity: Any,
+    action_type: str,
+    changes: dict[str, Any],
+    review: Review | None = None,
+) -> None:
+    """The audit entry of a change to the entity, named as its kind names it."""
     audit_record(
         project=project,
         actor=actor,
@@ -261,10 +300,9 @@ def _store(
         entity_type=kind.entity_type,
         entity_id=kind.id_of(entity),
         entity_name=entity.name,
-        changes=changes(),
+        changes=changes,
         review=review,
     )
-    ruleset_changes.schedule_rebuild(project.id)
 
 
 def save_fields(
@@ -384,6 +422,20 @@ def store_created(
 ) -> None:
     """Stores an entity an effect built (restart as new) as created by ``actor``."""
     stamp_created(kind, entity, actor)
+    store_new(kind, project=project, actor=actor, entity=entity, changes=changes, review=review)
+
+
+def store_new(
+    kind: EntityKind,
+    *,
+    project: Project,
+    actor: Actor,
+    entity: Any,
+    changes: dict[str, Any],
+    review: Review | None = None,
+) -> None:
+    """Stores a new entity whose owners are already stamped (``versions.stamp_created``, then
+    whatever the caller was given), with its first version and its create audit entry."""
     _store(
         kind,
         project=project,
@@ -531,18 +583,19 @@ def apply_delete(
     """Returns the deleted entity (``pk`` None)."""
     entity = get(kind, project=project, entity_id=entity_id, lock=True)
     refuse_if_referenced(kind, project, entity)
-    audit_record(
+    audit(
+        kind,
         project=project,
         actor=actor,
+        entity=entity,
         action_type=kind.delete_action,
-        entity_type=kind.entity_type,
-        entity_id=kind.id_of(entity),
-        entity_name=entity.name,
-        changes={"name": {"old": entity.name, "new": None}},
+        changes=kind.deleted_audit(entity),
         review=review,
     )
     if kind.versioned:
         forget_versions(kind, entity)
+    if kind.before_delete is not None:
+        kind.before_delete(project, entity)
     entity.delete()
     ruleset_changes.schedule_rebuild(project.id)
     return entity
@@ -567,16 +620,16 @@ def overrides_set(
 ) -> ChangeOutcome:
     """Replaces the entity's overrides (reviewed as a change of the whole entity)."""
     rule = _overrides_rule(kind)
-    entity = locked(kind, project=project, actor=actor, entity_id=entity_id)
     if rule.as_field:
-        return submit(
+        return submit_fields(
             kind,
             project=project,
             actor=actor,
-            entity=entity,
+            entity_id=entity_id,
             fields={"overrides": overrides},
             action=rule.action,
         )
+    entity = locked(kind, project=project, actor=actor, entity_id=entity_id)
     return submit_transition(
         kind,
         project=project,

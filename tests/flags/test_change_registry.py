@@ -53,7 +53,7 @@ def _database_url() -> str:
 
 def test_registry__every_kind__all_its_change_types_registered():
     kinds = {kind.entity_type for kind in kernel.registered_kinds()}
-    assert kinds == {"gate", "dynamic_config", "experiment", "layer", "holdout"}
+    assert kinds == {"gate", "dynamic_config", "experiment", "layer", "holdout", "segment"}
     for kind in kernel.registered_kinds():
         for change_type, _apply in kernel.change_types(kind):
             assert change_kind(change_type).entity_type == kind.entity_type
