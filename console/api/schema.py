@@ -213,7 +213,13 @@ nothing, it keeps its own behaviour:
 - **Tags.** `/tags/{id}` takes the tag's name (any case) or the `id` it is listed with.
 - **Reviews.** A change filed for review answers 202 with the review; `x-respect-review-settings`
   files it when the project, or the entity, requires review and the change touches an
-  environment that requires it (or the entity as a whole).
+  environment that requires it or the entity as a whole; a change touching no environment (a
+  description, tags) is filed when the project requires reviews. Review `status` is Statsig's
+  (`pending`, `accepted`, `rejected`, `committed`); a cancelled review is kept as `cancelled`.
+  `reviewer_ids` and `reviewer_group_ids` are listed on the review, but any member may review.
+  Change kinds naming features this console lacks (teams, release pipelines, target apps,
+  owners, allowed reviewers; experiment `stop`, `pause`, `rollout`, ...) are refused by name.
+  `PUT .../reviews/{reviewID}` edits the description and reviewers, not the change.
 - **Audit logs.** `actionType` uses Statsig's names where Statsig has one for the change
   (`gate_create`, `config_conditions_update`, ...); changes Statsig names nothing for keep this
   console's names (`segment_archive`, `member_invite`).
