@@ -102,7 +102,7 @@ class OwnerSerializer(serializers.Serializer):
     ownerEmail = serializers.CharField()
 
 
-class MetricSerializer(serializers.Serializer):
+class MonitoringMetricSerializer(serializers.Serializer):
     name = serializers.CharField()
     type = serializers.CharField()
 
@@ -152,7 +152,7 @@ class GateOutputSerializer(ReviewableMetadataSerializer):
     rules = FlagRuleOutputSerializer(many=True)
     checksPerHour = serializers.IntegerField()
     measureMetricLifts = serializers.BooleanField()
-    monitoringMetrics = MetricSerializer(many=True)
+    monitoringMetrics = MonitoringMetricSerializer(many=True)
     isTemplate = serializers.BooleanField()
     releasePipelineID = serializers.CharField(allow_null=True)
 
@@ -327,7 +327,7 @@ class HoldoutOutputSerializer(EntityMetadataSerializer):
     experimentIDs = serializers.ListField(child=serializers.CharField())
     layerIDs = serializers.ListField(child=serializers.CharField())
     targetingGateID = serializers.CharField(allow_null=True, allow_blank=True)
-    monitoringMetrics = MetricSerializer(many=True)
+    monitoringMetrics = MonitoringMetricSerializer(many=True)
 
 
 # -- tags -------------------------------------------------------------------------------------
