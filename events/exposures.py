@@ -32,6 +32,8 @@ from typing import Any
 
 from django.conf import settings
 
+from console.breaker import REDIS, REDIS_ERRORS
+
 logger = logging.getLogger(__name__)
 
 QUEUE_KEY = "flag_events:exposures"
@@ -45,8 +47,7 @@ DRAIN_LOCK_KEY = "flag_events:exposures:drain-lock"
 DRAIN_BATCH_SIZE = 5_000
 # A drain holds its lock this long at most (a crashed drain frees it by expiry).
 DRAIN_LOCK_MS = 60_000
-# After a Redis failure, the buffer stays local this long before trying Redis again.
-REDIS_RETRY_SECONDS = 5.0
+DRAIN_SOCKET_TIMEOUT_SECONDS = 5.0
 LOCAL_FLUSH_SECONDS = 1.0
 REDIS_FORWARD_SECONDS = 0.1
 REDIS_FORWARD_BATCH = 5_000
@@ -55,8 +56,7 @@ LOCAL_BUFFER_LIMIT = 200_000
 _lock = threading.Lock()
 _local: deque[str] = deque()
 _local_dropped: Counter[int] = Counter()
-_redis_client: tuple[str, Any] | None = None
-_redis_down_until = 0.0
+_redis_clients: dict[str, tuple[str, Any]] = {}
 _flusher: threading.Thread | None = None
 _flusher_stop = threading.Event()
 
@@ -150,15 +150,22 @@ def buffer_exposures(project_id: int, exposures: list[dict]) -> None:
         _push_local(project_id, items)
 
 
-def _redis():
-    global _redis_client
+def _redis(*, drain: bool = False):
+    """The Redis client: the request path's pushes give up after ``REDIS_SOCKET_TIMEOUT_MS``;
+    the drain, off the request path and reading batches of ``DRAIN_BATCH_SIZE``, waits longer."""
     url = settings.REDIS_URL
-    if _redis_client is None or _redis_client[0] != url:
+    purpose = "drain" if drain else "push"
+    client = _redis_clients.get(purpose)
+    if client is None or client[0] != url:
         import redis
 
-        client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=1.0)
-        _redis_client = (url, client)
-    return _redis_client[1]
+        timeout = DRAIN_SOCKET_TIMEOUT_SECONDS if drain else settings.REDIS_SOCKET_TIMEOUT_MS / 1000
+        client = (
+            url,
+            redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout),
+        )
+        _redis_clients[purpose] = client
+    return client[1]
 
 
 def redis_enabled() -> bool:
@@ -166,21 +173,21 @@ def redis_enabled() -> bool:
 
 
 def _redis_usable() -> bool:
-    """Redis is configured and not in its back-off after a failure."""
-    return redis_enabled() and time.monotonic() >= _redis_down_until
+    """Redis is configured and its circuit breaker lets a call through (see console.breaker)."""
+    return redis_enabled() and REDIS.allows()
 
 
 def _push_to_redis(items: list[str]) -> bool:
-    global _redis_down_until
     if not _redis_usable():
         return False
     try:
         _redis().rpush(QUEUE_KEY, *items)
-        return True
-    except Exception as exc:  # Redis down or slow: keep the exposures locally
-        _redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
+    except REDIS_ERRORS as exc:  # Redis down or hung: keep the exposures locally
+        REDIS.failed(exc)
         logger.warning("exposure buffer: redis unavailable, buffering locally error=%s", exc)
         return False
+    REDIS.succeeded()
+    return True
 
 
 def _push_local(project_id: int, items: list[str]) -> None:
@@ -241,7 +248,7 @@ def _flush_loop() -> None:
 def _forward_to_redis() -> bool:
     """Moves the in-process buffer to the Redis queue; False (the rows kept here) when there is
     no Redis or it failed."""
-    if not _redis_usable():
+    if not redis_enabled():
         return False
     while _local:
         with _lock:
@@ -328,11 +335,10 @@ def _park_if_possible(parked: list[tuple[bytes | str, UnstorableItem]]) -> dict[
 
 def discard_local_buffer() -> None:
     """Forgets buffered exposures and the Redis back-off (tests)."""
-    global _redis_down_until
     with _lock:
         _local.clear()
         _local_dropped.clear()
-    _redis_down_until = 0.0
+    REDIS.reset()
 
 
 @atexit.register
@@ -419,7 +425,7 @@ def drain_redis_queue(*, max_batches: int = 20, batch_size: int = DRAIN_BATCH_SI
     their exposures; a database outage raises (the task fails, the queue is kept)."""
     if not redis_enabled():
         return 0
-    client = _redis()
+    client = _redis(drain=True)
     token = uuid.uuid4().hex
     if not client.set(DRAIN_LOCK_KEY, token, nx=True, px=DRAIN_LOCK_MS):
         return 0

@@ -43,7 +43,7 @@ def test_discovery__finds_every_flags_and_foundation_endpoint():
 def _bad_keys(world) -> dict[str, str | None]:
     admin = world.actor(Role.ADMIN)
     _key, deactivated = api_key_create(project=world.project, actor=admin, kind="console")
-    api_key_deactivate(project=world.project, actor=admin, public_id=_key.public_id)
+    api_key_deactivate(project=world.project, actor=admin, key_ref=_key.public_id)
     return {
         "no key": None,
         "bad key": "console-not-a-real-key",
@@ -78,8 +78,10 @@ def test_every_endpoint__without_an_active_console_key__401_and_nothing_changes(
 
 
 def test_every_endpoint__console_key_of_another_project__never_sees_or_changes_this_project(
-    api, world, other_world
+    api, world, other_world, settings
 ):
+    # Every mutating endpoint once: more than one rate-limit window's worth.
+    settings.CONSOLE_API_MUTATIONS_PER_WINDOW = 10_000
     values = seed_entities(world)
     secret_names = [
         value
