@@ -110,7 +110,8 @@ def test_keys_by_key_string__get_patch_rotate_deactivate_delete(api, world):
     rotated = api.patch(f"{KEYS}/{secret}/rotate", {}, key=console)
     assert rotated.status_code == 200
     new_secret = rotated.json()["data"]["key"]
-    assert new_secret.startswith("secret-") and new_secret != secret
+    assert new_secret.startswith("secret-")
+    assert new_secret != secret
     assert api.get(f"{KEYS}/{secret}", key=console).json()["data"]["status"] == "deactivated"
 
     # Deactivate by key
