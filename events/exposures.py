@@ -162,7 +162,11 @@ def _redis(*, drain: bool = False):
         timeout = DRAIN_SOCKET_TIMEOUT_SECONDS if drain else settings.REDIS_SOCKET_TIMEOUT_MS / 1000
         client = (
             url,
-            redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout),
+            redis.Redis.from_url(
+                url,
+                socket_connect_timeout=timeout,
+                socket_timeout=timeout,
+            ),
         )
         _redis_clients[purpose] = client
     return client[1]
