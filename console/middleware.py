@@ -1,6 +1,7 @@
 """Django's side of the public-endpoint rules the data plane's dispatcher (``console.wire``)
 applies to its own routes: a failing database or cache answers 503 with ``Retry-After`` instead
-of a traceback, and the console API answers an unknown path or method in JSON, never HTML. Every
+of a traceback, and the console API answers an unknown path or method, or a server error, in
+JSON, never HTML. Every
 HTML page carries a strict Content-Security-Policy."""
 
 from __future__ import annotations
@@ -65,6 +66,19 @@ class JsonApiErrorsMiddleware:
         for name, value in cors_headers(request.META):
             replaced[name] = value
         return replaced
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """A bug under ``/console/v1/`` answers the API's JSON error (logged with its traceback),
+        never Django's HTML page; outages are left to ServiceUnavailableMiddleware (503)."""
+        if not request.path.startswith(API_PREFIX) or isinstance(exception, BACKEND_OUTAGES):
+            return None
+        logger.error("console API error path=%s", request.path[:200], exc_info=exception)
+        response = JsonResponse(
+            {"status": 500, "message": "Internal server error. The error was logged."}, status=500
+        )
+        for name, value in cors_headers(request.META):
+            response[name] = value
+        return response
 
 
 CONSOLE_CSP = (

@@ -41,6 +41,15 @@ def respects_review_settings(request: Request) -> bool:
     return value is not None and value.strip().lower() not in FALSY_HEADER_VALUES
 
 
+def _refuse_nul_characters(request: Request, path_values: dict[str, Any]) -> None:
+    """A NUL character can name nothing stored (PostgreSQL text refuses it): 400 naming the
+    path or query parameter, before any lookup."""
+    for name, value in [*path_values.items(), *request.query_params.lists()]:
+        values = value if isinstance(value, list) else [value]
+        if any("\x00" in str(item) for item in values):
+            raise exceptions.ValidationError({name: ["Must not contain NUL characters."]})
+
+
 class ConsoleAPIView(APIView):
     authentication_classes = [ConsoleKeyAuthentication]
     permission_classes: list = []
@@ -58,6 +67,7 @@ class ConsoleAPIView(APIView):
             discard_unread_body(request)
             raise RequestTooLarge(f"Request body is too large: at most {limit} bytes.")
         super().initial(request, *args, **kwargs)
+        _refuse_nul_characters(request, kwargs)
         check_scopes(request.auth, method=request.method, required_scope=self.required_scope)
         if request.method in MUTATING_METHODS:
             wait = ratelimit.hit(
