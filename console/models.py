@@ -18,6 +18,9 @@ class Project(models.Model):
     slug = models.SlugField(max_length=100, unique=True)
     # Statsig's project-level "is_config_review_required".
     requires_review = models.BooleanField(default=False)
+    # The other flags of Statsig's review settings (metric reviews, warehouse-native reviews...),
+    # kept as sent and returned: nothing here acts on them.
+    review_flags = models.JSONField(default=dict, blank=True)
     ruleset_revision = models.PositiveBigIntegerField(
         default=0,
         help_text="Bumped with every ruleset change, so that rebuilds lost with a worker are found.",
@@ -41,6 +44,9 @@ class Environment(models.Model):
     # Changes that touch an environment requiring review go through review when the entity or
     # project requires it. Production always does (Statsig's rule).
     requires_review = models.BooleanField(default=False)
+    is_production = models.BooleanField(default=False)
+    # Statsig's flag, kept as sent: this console has no release pipelines to require.
+    requires_release_pipeline = models.BooleanField(default=False)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -202,6 +208,9 @@ class Review(models.Model):
     # The entity's version when the review was filed: committing refuses a changed entity.
     base_version = models.PositiveIntegerField(null=True, blank=True)
     description = models.TextField(blank=True)
+    # Who the author asked to review: [{"id": ..., "kind": "user" | "group"}] (Statsig's
+    # reviewer_ids and reviewer_group_ids); any member may still review.
+    reviewers = models.JSONField(default=list, blank=True)
     status = models.CharField(
         max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
     )

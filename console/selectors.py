@@ -101,16 +101,37 @@ def _parse_day(value: str, field: str) -> date:
         raise ValidationError.for_field(field, f"'{field}' must be a date as YYYY-MM-DD.") from None
 
 
+AUDIT_SORT_KEYS = {
+    # Statsig's ``sortKey`` values and the column each sorts by.
+    "id": "id",
+    "name": "entity_name",
+    "changeLog": "action_type",
+    "actionType": "action_type",
+    "date": "created_at",
+    "time": "created_at",
+    "updatedBy": "actor_name",
+    "updatedByUserID": "actor_user_id",
+}
+
+
 def audit_log_list(
     *,
     project: Project,
     entity_id: str | None = None,
     entity_type: str | None = None,
     action_types: list[str] | None = None,
+    action_condition: Q | None = None,
+    entities: Iterable[tuple[str, str]] | None = None,
+    after_id: int | None = None,
     start_date: str | None = None,
     end_date: str | None = None,
+    sort_key: str | None = None,
+    descending: bool = True,
 ) -> QuerySet[AuditLog]:
-    """Newest first. Dates are inclusive calendar days in UTC."""
+    """Newest first unless ``sort_key`` (one of ``AUDIT_SORT_KEYS``) says otherwise. Dates are
+    inclusive calendar days in UTC; ``action_condition`` selects by action (Statsig's names,
+    ``console.services.audit.statsig_action_filter``); ``entities`` keeps the entries of those
+    ``(entity_type, entity_id)``; ``after_id`` the entries written after that one."""
     logs = AuditLog.objects.filter(project=project).select_related("actor_user")
     if entity_id:
         logs = logs.filter(entity_id=entity_id)
@@ -118,13 +139,24 @@ def audit_log_list(
         logs = logs.filter(entity_type=entity_type)
     if action_types:
         logs = logs.filter(action_type__in=action_types)
+    if action_condition is not None:
+        logs = logs.filter(action_condition)
+    if entities is not None:
+        refs = Q(pk__in=[])
+        for kind, identifier in entities:
+            refs |= Q(entity_type=kind, entity_id=identifier)
+        logs = logs.filter(refs)
+    if after_id is not None:
+        logs = logs.filter(pk__gt=after_id)
     if start_date:
         start = datetime.combine(_parse_day(start_date, "startDate"), time.min, tzinfo=UTC)
         logs = logs.filter(created_at__gte=start)
     if end_date:
         end = datetime.combine(_parse_day(end_date, "endDate"), time.max, tzinfo=UTC)
         logs = logs.filter(created_at__lte=end)
-    return logs.order_by("-created_at", "-id")
+    column = AUDIT_SORT_KEYS.get(sort_key or "date", "created_at")
+    sign = "-" if descending else ""
+    return logs.order_by(f"{sign}{column}", f"{sign}id")
 
 
 def audit_log_get(*, project: Project, entry_id: int) -> AuditLog:

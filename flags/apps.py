@@ -10,14 +10,12 @@ class FlagsConfig(AppConfig):
         # The change types of every entity kind, so that any process (a worker, a shell) can
         # commit a review of any of them without loading the URLs; and the eraser the user-data
         # deletion job runs for this app's stores.
-        from flags import erasers  # noqa: F401
-        from flags.services import configs, experiments, gates, holdouts, kernel, layers
+        from console.services.audit import register_tag_source
+        from flags import erasers, selectors  # noqa: F401
+        from flags.services import kernel
+        from flags.services.kinds import FLAG_KINDS
 
-        for kind in (
-            gates.GATES,
-            configs.DYNAMIC_CONFIGS,
-            experiments.EXPERIMENTS,
-            layers.LAYERS,
-            holdouts.HOLDOUTS,
-        ):
+        for kind in FLAG_KINDS:
             kernel.register_kind(kind)
+        # Audit entries of gates, configs, experiments, layers and holdouts carry their tags.
+        register_tag_source(selectors.tagged_entities)

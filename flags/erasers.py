@@ -15,7 +15,8 @@ from typing import Any
 from django.db import transaction
 
 from flags.models import EntityVersion
-from flags.services import kernel, versions
+from flags.services import versions
+from flags.services.kinds import FLAG_KINDS
 from privacy.erasers import is_user_id_type, register_eraser
 from ruleset import store as ruleset_store
 
@@ -97,7 +98,7 @@ def erase_entity_ids(*, project_id: int, unit_type: str, ids: list[str]) -> int:
     erased = set(ids)
     touched = 0
     with transaction.atomic():
-        for kind in kernel.registered_kinds():
+        for kind in FLAG_KINDS:
             for entity in kind.model.objects.select_for_update().filter(project_id=project_id):
                 fields = {
                     name: getattr(entity, name)
@@ -107,9 +108,7 @@ def erase_entity_ids(*, project_id: int, unit_type: str, ids: list[str]) -> int:
                 if _scrub(fields, unit_type, erased):
                     for name, value in fields.items():
                         setattr(entity, name, value)
-                    entity.version += 1
-                    entity.save(update_fields=[*fields, "version", kind.ownership.modified_at])
-                    versions.record_version(kind, entity)
+                    versions.save_erased(kind, entity, list(fields))
                     touched += 1
         for version in EntityVersion.objects.select_for_update().filter(project_id=project_id):
             if isinstance(version.snapshot, dict) and _scrub(version.snapshot, unit_type, erased):

@@ -21,7 +21,6 @@ from flags.models import (
     DynamicConfig,
     EntityVersion,
     Experiment,
-    FlagEntity,
     Gate,
     Holdout,
     Layer,
@@ -328,13 +327,15 @@ def segment_referrers(*, project: Project, segment_id: str) -> list[tuple[str, s
 # -- versions -----------------------------------------------------------------------------------
 
 
-def _versions(
-    model: type[FlagEntity], entity_type: str, *, project: Project, slug: str, label: str
-):
-    """The entity at each of its versions, newest first, as unsaved model instances."""
-    current = _get(model, project=project, slug=slug, label=label)
+def entity_versions(
+    *, project: Project, entity: models.Model, entity_type: str, entity_id: str
+) -> list[Any]:
+    """The entity at each of its stored versions (``flags.services.versions.record_version``),
+    newest first, as unsaved instances of its model: what ``GET /gates/{id}/versions`` lists and
+    what a history screen shows. ``entity_type`` and ``entity_id`` name it as its kind does."""
+    model = type(entity)
     rows = EntityVersion.objects.filter(
-        project=project, entity_type=entity_type, entity_id=current.slug
+        project=project, entity_type=entity_type, entity_id=entity_id
     ).order_by("-version")
     fields = {field.attname: field for field in model._meta.concrete_fields}
     versions = []
@@ -351,16 +352,36 @@ def _versions(
 
 
 def gate_versions(*, project: Project, gate_id: str) -> list[Gate]:
-    return _versions(Gate, "gate", project=project, slug=gate_id, label="Gate")
+    gate = _get(Gate, project=project, slug=gate_id, label="Gate")
+    return entity_versions(project=project, entity=gate, entity_type="gate", entity_id=gate.slug)
 
 
 def dynamic_config_versions(*, project: Project, config_id: str) -> list[DynamicConfig]:
-    return _versions(
-        DynamicConfig, "dynamic_config", project=project, slug=config_id, label="Dynamic config"
+    config = _get(DynamicConfig, project=project, slug=config_id, label="Dynamic config")
+    return entity_versions(
+        project=project, entity=config, entity_type="dynamic_config", entity_id=config.slug
     )
 
 
 # -- tags ---------------------------------------------------------------------------------------
+
+
+TAGGED_KINDS = (
+    (Gate, "gate"),
+    (DynamicConfig, "dynamic_config"),
+    (Experiment, "experiment"),
+    (Layer, "layer"),
+    (Holdout, "holdout"),
+)
+
+
+def tagged_entities(project: Project) -> dict[tuple[str, str], list[str]]:
+    """``{(entity_type, id): tags}`` of the project's tagged entities (one query per kind)."""
+    found: dict[tuple[str, str], list[str]] = {}
+    for model, entity_type in TAGGED_KINDS:
+        rows = model.objects.filter(project=project).exclude(tags=[]).values_list("slug", "tags")
+        found.update({(entity_type, slug): list(tags) for slug, tags in rows if tags})
+    return found
 
 
 def tag_list(*, project: Project) -> QuerySet[Tag]:
@@ -368,7 +389,9 @@ def tag_list(*, project: Project) -> QuerySet[Tag]:
 
 
 def tag_get(*, project: Project, tag_id: str) -> Tag:
-    tag = Tag.objects.filter(project=project, public_id=tag_id).first()
+    """By name (case-insensitive, as Statsig addresses tags) or by the id it was listed with."""
+    tags = Tag.objects.filter(project=project)
+    tag = tags.filter(name__iexact=tag_id).first() or tags.filter(public_id=tag_id).first()
     if tag is None:
         raise NotFound("Tag not found.")
     return tag

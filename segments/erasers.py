@@ -1,5 +1,6 @@
 """The privacy eraser for segments (see ``privacy.erasers``): erased ids leave every ID list of
-the unit type (members, counts) and every id-list file, and rule-based segments' id conditions.
+the unit type (members, counts) and every id-list file, and rule-based segments' id conditions
+(a scrubbed segment gets a new version, as every change does; its stored versions are scrubbed).
 
 A file is an append-only log, so an appended ``-hash`` would leave the ``+hash`` line in it:
 each affected list instead gets a new file with only its remaining members (SDKs reload it,
@@ -12,12 +13,15 @@ import logging
 
 from django.db import transaction
 
+from flags.models import EntityVersion
+from flags.services import versions
 from privacy.erasers import chunked, is_user_id_type, register_eraser
 from ruleset.store import rebuild_forgetting_history
 from segments import members
 from segments.models import Segment, SegmentType
 from segments.services.common import after_change
 from segments.services.id_lists import segment_list_file_rewrite
+from segments.services.kind import SEGMENTS
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +60,23 @@ def _scrub_rules(rules: list[dict], unit_type: str, erased: set[str], id_type: s
     return removed
 
 
+def _scrub_stored_versions(segment: Segment, unit_type: str, erased: set[str]) -> int:
+    """Drops the ids from the rules of the segment's stored versions (its history)."""
+    removed = 0
+    stored = EntityVersion.objects.select_for_update().filter(
+        project_id=segment.project_id, entity_type=SEGMENTS.entity_type, entity_id=segment.key
+    )
+    for version in stored:
+        rules = version.snapshot.get("rules") if isinstance(version.snapshot, dict) else None
+        if not isinstance(rules, list):
+            continue
+        scrubbed = _scrub_rules(rules, unit_type, erased, segment.id_type)
+        if scrubbed:
+            version.save(update_fields=["snapshot"])
+            removed += scrubbed
+    return removed
+
+
 def erase_segment_ids(*, project_id: int, unit_type: str, ids: list[str]) -> int:
     erased_rows = 0
     ruleset_changed = False
@@ -79,11 +100,11 @@ def erase_segment_ids(*, project_id: int, unit_type: str, ids: list[str]) -> int
                 removed = _scrub_rules(rules, unit_type, set(ids), segment.id_type)
                 if removed:
                     segment.rules = rules
-                    segment.version += 1
-                    segment.save(update_fields=["rules", "version", "updated_at"])
+                    versions.save_erased(SEGMENTS, segment, ["rules"])
                     after_change(project_id, ruleset=True)
                     erased_rows += removed
                     ruleset_changed = True
+                erased_rows += _scrub_stored_versions(segment, unit_type, set(ids))
     if ruleset_changed:
         # Compiled rulesets hold rules and inline small id lists: every older version still
         # names the erased ids.
@@ -94,5 +115,10 @@ def erase_segment_ids(*, project_id: int, unit_type: str, ids: list[str]) -> int
 def register() -> None:
     register_eraser(
         ERASER_NAME,
-        covers=["segments.Segment", "segments.SegmentMember", "segments.IdListFileChunk"],
+        covers=[
+            "segments.Segment",
+            "segments.SegmentMember",
+            "segments.IdListFileChunk",
+            "flags.EntityVersion",
+        ],
     )(erase_segment_ids)

@@ -23,6 +23,8 @@ NAME_MAX_LENGTH = 100
 DESCRIPTION_MAX_LENGTH = 1000
 UNIT_ID_MAX_LENGTH = 256
 DEFAULT_ID_TYPE = "userID"
+# How reviews, audit entries and stored versions name a segment.
+ENTITY_TYPE = "segment"
 
 
 class SegmentType(models.TextChoices):

@@ -119,29 +119,20 @@ def segment_specs(*, project: Project | int) -> list[dict[str, Any]]:
                 )
                 for rule in segment.rules
             ]
-        elif uses_id_list_file(segment):
-            rules = [
-                _rule(
-                    rule_id=f"{segment.key}:id_list",
-                    name="id_list",
-                    salt="",
-                    pass_percentage=100,
-                    conditions=[_unit_condition("in_segment_list", segment.key, segment.id_type)],
-                    id_type=segment.id_type,
-                )
-            ]
         else:
+            # An ID list: one rule, naming the SDK file, or the members inline when few.
+            membership = (
+                _unit_condition("in_segment_list", segment.key, segment.id_type)
+                if uses_id_list_file(segment)
+                else _unit_condition("any_case_sensitive", inline_ids[segment.pk], segment.id_type)
+            )
             rules = [
                 _rule(
                     rule_id=f"{segment.key}:id_list",
                     name="id_list",
                     salt="",
                     pass_percentage=100,
-                    conditions=[
-                        _unit_condition(
-                            "any_case_sensitive", inline_ids[segment.pk], segment.id_type
-                        )
-                    ],
+                    conditions=[membership],
                     id_type=segment.id_type,
                 )
             ]

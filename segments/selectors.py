@@ -13,7 +13,7 @@ from console.selectors import with_any_tag
 from flags import selectors as flag_selectors
 from ruleset.conditions import referenced_ids
 from segments import members
-from segments.models import Segment, SegmentMember, SegmentType
+from segments.models import ENTITY_TYPE, Segment, SegmentMember, SegmentType
 
 
 def segment_list(
@@ -48,6 +48,17 @@ def segment_get(*, project: Project, segment_id: str) -> Segment:
     if segment is None:
         raise NotFound("Segment not found.")
     return segment
+
+
+def segment_versions(*, project: Project, segment_id: str) -> list[Segment]:
+    """The segment's definition at each of its versions, newest first (``version``, the
+    fields, ``last_modifier_name`` / ``updated_at`` of who made it and when), as unsaved
+    ``Segment`` instances: the same reader as ``flags.selectors.gate_versions``. 404 for a
+    segment the project does not have."""
+    segment = segment_get(project=project, segment_id=segment_id)
+    return flag_selectors.entity_versions(
+        project=project, entity=segment, entity_type=ENTITY_TYPE, entity_id=segment.key
+    )
 
 
 def segment_is_member(*, segment: Segment, unit_id: str) -> bool:
@@ -133,21 +144,25 @@ class IdListState:
     version: int
 
 
+# The columns of an ``IdListState``, in its order.
+_ID_LIST_STATE_FIELDS = (
+    "pk",
+    "key",
+    "id_count",
+    "list_file_id",
+    "list_file_size",
+    "list_file_created_ms",
+    "list_version",
+)
+
+
 def id_list_states(*, project_id: int) -> list[IdListState]:
     """Every ID-list segment of the project with its SDK file (one query)."""
     return [
         IdListState(*row)
         for row in Segment.objects.filter(project_id=project_id, type=SegmentType.ID_LIST)
         .order_by("key")
-        .values_list(
-            "pk",
-            "key",
-            "id_count",
-            "list_file_id",
-            "list_file_size",
-            "list_file_created_ms",
-            "list_version",
-        )
+        .values_list(*_ID_LIST_STATE_FIELDS)
     ]
 
 
@@ -156,15 +171,7 @@ def id_list_state_by_file(*, project_id: int, file_id: str) -> IdListState | Non
         Segment.objects.filter(
             project_id=project_id, type=SegmentType.ID_LIST, list_file_id=file_id
         )
-        .values_list(
-            "pk",
-            "key",
-            "id_count",
-            "list_file_id",
-            "list_file_size",
-            "list_file_created_ms",
-            "list_version",
-        )
+        .values_list(*_ID_LIST_STATE_FIELDS)
         .first()
     )
     return IdListState(*row) if row else None

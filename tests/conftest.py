@@ -25,6 +25,9 @@ from ruleset import load as ruleset_load
 from tests.events.rulesets import payload as ruleset_payload
 from tests.wire_client import WireClient
 
+# The session-wide headless Chromium (`browser`), shared by tests/browser and tests/sdks.
+pytest_plugins = ["tests.chromium"]
+
 PASSWORD = "correct-horse-battery"
 
 

@@ -7,7 +7,16 @@ from typing import Any
 
 from rest_framework import serializers
 
-from console.models import Review
+from console.models import Review, ReviewStatus
+
+# Statsig's review statuses; ours differ in name only where Statsig says "accepted". Statsig has
+# no cancelled review (it deletes it); this console keeps it, as "cancelled".
+STATSIG_STATUSES = {ReviewStatus.APPROVED: "accepted"}
+REVIEW_STATUSES = ["pending", "accepted", "rejected", "committed", "cancelled"]
+
+
+def statsig_status(status: str) -> str:
+    return STATSIG_STATUSES.get(status, status)
 
 
 class ReviewAuthorSerializer(serializers.Serializer):
@@ -23,9 +32,14 @@ class ReviewDecisionSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+class RequestedReviewerSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["user", "group"])
+
+
 class ReviewSerializer(serializers.Serializer):
     review_id = serializers.CharField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=REVIEW_STATUSES)
     type = serializers.CharField()
     entity_type = serializers.CharField()
     entity_id = serializers.CharField()
@@ -34,7 +48,7 @@ class ReviewSerializer(serializers.Serializer):
     base_version = serializers.IntegerField(allow_null=True)
     author = ReviewAuthorSerializer()
     decisions = ReviewDecisionSerializer(many=True)
-    reviewers = serializers.ListField(child=serializers.CharField())
+    reviewers = RequestedReviewerSerializer(many=True)
     created_at = serializers.DateTimeField()
     committed_at = serializers.DateTimeField(allow_null=True)
 
@@ -42,7 +56,7 @@ class ReviewSerializer(serializers.Serializer):
 def review_output(review: Review) -> dict[str, Any]:
     return {
         "review_id": review.public_id,
-        "status": review.status,
+        "status": statsig_status(review.status),
         "type": review.change_type,
         "entity_type": review.entity_type,
         "entity_id": review.entity_id,
@@ -65,7 +79,7 @@ def review_output(review: Review) -> dict[str, Any]:
             }
             for decision in review.decisions.all()
         ],
-        "reviewers": [],
+        "reviewers": list(review.reviewers),
         "created_at": review.created_at.isoformat(),
         "committed_at": review.committed_at.isoformat() if review.committed_at else None,
     }

@@ -12,9 +12,9 @@ from rest_framework import serializers
 
 from console import selectors
 from console.api.base import ConsoleAPIView
-from console.api.review_shape import ReviewSerializer, review_output
+from console.api.review_shape import ReviewSerializer, review_output, statsig_status
 from console.api.schema import PAGE_PARAMETERS, envelope, responses
-from console.errors import NotFound
+from console.errors import NotFound, ValidationError
 from console.models import Review
 from console.services import reviews as review_services
 
@@ -25,7 +25,7 @@ def active_review_output(review: Review | None) -> dict[str, Any] | None:
         return None
     return {
         "reviewID": review.public_id,
-        "reviewStatus": review.status,
+        "reviewStatus": statsig_status(review.status),
         "description": review.description,
     }
 
@@ -65,11 +65,108 @@ class ReviewListView(_ReviewView):
         )
 
 
+REVIEW_DESCRIPTION_MAX = 2000
+
+
+def reviewers_from(data: dict[str, Any]) -> list[dict[str, str]] | None:
+    """Statsig's ``reviewer_ids`` and ``reviewer_group_ids`` as one list (None: neither sent)."""
+    if "reviewer_ids" not in data and "reviewer_group_ids" not in data:
+        return None
+    return [{"id": user, "kind": "user"} for user in data.get("reviewer_ids", [])] + [
+        {"id": group, "kind": "group"} for group in data.get("reviewer_group_ids", [])
+    ]
+
+
+class ReviewRequestSerializer(serializers.Serializer):
+    """What every review request carries besides its change."""
+
+    description = serializers.CharField(max_length=REVIEW_DESCRIPTION_MAX)
+    reviewer_ids = serializers.ListField(
+        child=serializers.CharField(max_length=100),
+        required=False,
+        max_length=50,
+        help_text="Members asked to review; listed on the review (any member may review).",
+    )
+    reviewer_group_ids = serializers.ListField(
+        child=serializers.CharField(max_length=100),
+        required=False,
+        max_length=50,
+        help_text="Review groups asked to review; listed on the review.",
+    )
+
+
+# Change kinds Statsig's gate and config reviews accept that name features this console does not
+# have (teams, release pipelines, target apps, owners, allowed reviewers): refused, by name.
+UNSUPPORTED_CHANGES = (
+    "team_id",
+    "release_pipeline_id",
+    "allow_self_approval",
+    "target_app_ids",
+    "owners",
+    "allowed_reviewers",
+)
+
+
+class ChangeSerializer(serializers.Serializer):
+    """Statsig's review ``change``: exactly one of the fields. A kind Statsig accepts that this
+    console has no feature for is refused naming it, an unknown one likewise."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            for key in data:
+                if key in UNSUPPORTED_CHANGES:
+                    raise serializers.ValidationError(
+                        {key: f"This console has no {key.replace('_', ' ')}; not supported."}
+                    )
+                if key not in self.fields:
+                    raise serializers.ValidationError({key: "Unknown change."})
+        return super().to_internal_value(data)
+
+    def validate(self, attrs):
+        one_change(attrs)
+        return attrs
+
+
+def one_change(change: dict[str, Any]) -> tuple[str, Any]:
+    if len(change) != 1:
+        raise serializers.ValidationError("Send exactly one kind of change.")
+    return next(iter(change.items()))
+
+
+def refuse_false(kind: str, value: bool) -> None:
+    """A change kind sent as ``false`` where only ``true`` means anything (``delete: false``)."""
+    if not value:
+        raise ValidationError.for_field(f"change.{kind}", f"Send {kind}: true to review it.")
+
+
 class ReviewDetailView(_ReviewView):
+    class InputSerializer(ReviewRequestSerializer):
+        description = serializers.CharField(max_length=REVIEW_DESCRIPTION_MAX, required=False)
+
     @extend_schema(responses=REVIEW_RESPONSES)
     def get(self, request, entity_id: str, review_id: str):
         review = self.get_review(entity_id, review_id)
         return self.respond(f"{self.entity_label} review read successfully.", review_output(review))
+
+    @extend_schema(
+        request=InputSerializer,
+        responses=REVIEW_RESPONSES,
+        description="Edits an open review's description or the reviewers asked (the author or "
+        "an admin); the change under review stays as filed.",
+    )
+    def put(self, request, entity_id: str, review_id: str):
+        data = self.validated(self.InputSerializer)
+        self.get_review(entity_id, review_id)
+        review = review_services.review_edit(
+            project=self.project,
+            actor=self.actor,
+            review_id=review_id,
+            description=data.get("description"),
+            reviewers=reviewers_from(data),
+        )
+        return self.respond(
+            f"{self.entity_label} review updated successfully.", review_output(review)
+        )
 
     @extend_schema(responses=REVIEW_RESPONSES)
     def delete(self, request, entity_id: str, review_id: str):

@@ -102,3 +102,152 @@ class ConsoleAutoSchema(AutoSchema):
         entity = getattr(self.view, "entity_type", "")
         prefix = f"{entity}_" if entity else ""
         return f"{prefix}{self._view_name()}_{self.method.lower()}"
+
+
+# -- the document as Statsig's reads: {id} parameters, its tags, a summary on every operation ----
+
+API_PREFIX = "/console/v1/"
+# Route keywords renamed in the document to Statsig's names; the entity's own id (the first
+# parameter after the resource, whatever our view calls it) is always ``id``.
+PARAMETER_NAMES = {"rule_id": "ruleID", "review_id": "reviewID"}
+SINGULAR = {
+    "gates": "Gate",
+    "dynamic_configs": "Dynamic Config",
+    "experiments": "Experiment",
+    "layers": "Layer",
+    "holdouts": "Holdout",
+    "segments": "Segment",
+    "keys": "Key",
+    "tags": "Tag",
+}
+COLLECTION_SUMMARIES = {"get": "List {plural}", "post": "Create {singular}"}
+ENTITY_SUMMARIES = {
+    "get": "Read {singular}",
+    "post": "Fully Update {singular}",
+    "patch": "Partially Update {singular}",
+    "put": "Edit {singular}",
+    "delete": "Delete {singular}",
+}
+PART_SUMMARIES = {
+    "get": "Get {singular} {part}",
+    "post": "Set {singular} {part}",
+    "put": "Edit {singular} {part}",
+    "patch": "Update {singular} {part}",
+    "delete": "Delete {singular} {part}",
+}
+
+
+def _title(segment: str) -> str:
+    return segment.replace("_", " ").title()
+
+
+def statsig_path(path: str) -> tuple[str, dict[str, str]]:
+    """``/console/v1/gates/{gate_id}/rules/{rule_id}`` → ``/console/v1/gates/{id}/rules/{ruleID}``
+    and the renames made (``{"gate_id": "id", "rule_id": "ruleID"}``)."""
+    segments = path.removeprefix(API_PREFIX).split("/")
+    renames: dict[str, str] = {}
+    for index, segment in enumerate(segments):
+        if segment.startswith("{") and segment.endswith("}"):
+            name = segment[1:-1]
+            renames[name] = "id" if index == 1 else PARAMETER_NAMES.get(name, name)
+            segments[index] = "{" + renames[name] + "}"
+    return API_PREFIX + "/".join(segments), renames
+
+
+def operation_summary(method: str, path: str, methods: set[str]) -> str:
+    """A summary in the words of Statsig's reference ("Partially Update Gate", "Enable Gate",
+    "Approve Gate Review") for an operation whose view gives none."""
+    segments = path.removeprefix(API_PREFIX).split("/")
+    resource = segments[0]
+    literal = [s for s in segments[1:] if not s.startswith("{")]
+    singular = SINGULAR.get(resource, _title(resource))
+    if "reviews" in literal:
+        singular = f"{singular} Review"
+        literal = literal[literal.index("reviews") + 1 :]
+        if not literal:
+            nested = segments[-1].startswith("{")
+            words = (
+                {**ENTITY_SUMMARIES, "delete": "Cancel {singular}"}
+                if nested
+                else COLLECTION_SUMMARIES
+            )
+            return words[method].format(singular=singular, plural=f"{singular}s")
+    if len(segments) == 1:
+        return COLLECTION_SUMMARIES.get(method, ENTITY_SUMMARIES[method]).format(
+            singular=singular, plural=_title(resource)
+        )
+    if not literal:
+        return ENTITY_SUMMARIES[method].format(singular=singular)
+    if "get" not in methods and len(methods) == 1 and not segments[-1].startswith("{"):
+        # An action path (``/enable``, ``/make_decision``, ``/id_list/reset``): its verb first.
+        if literal == ["rule"]:
+            return f"Add {singular} Rule"
+        words = literal[-1].split("_") + " ".join(literal[:-1]).split("_")
+        verb, rest = words[0], [w for w in words[1:] if w]
+        return " ".join([verb.title(), singular, *(w.title() for w in rest)])
+    part = " ".join(_title(s) for s in literal)
+    if segments[-1].startswith("{"):
+        part = part.removesuffix("s")  # one rule of the list
+    return PART_SUMMARIES[method].format(singular=singular, part=part)
+
+
+# Where Statsig documents no behaviour, this console keeps its own; the document says which.
+UNDOCUMENTED_BEHAVIOUR = """
+
+## Where Statsig's behaviour is undocumented
+
+This console answers Statsig's requests with Statsig's shapes. Where Statsig's reference says
+nothing, it keeps its own behaviour:
+
+- **Lifecycle edge cases.** An action the entity's state does not allow (starting an experiment
+  that already started, enabling an archived gate) is refused with 400 naming `status`.
+- **Rule ids.** A rule's `id` is an opaque string made by this console; send it back unchanged to
+  keep a rule, or leave it out for a new rule.
+- **Environments.** `POST /environments` replaces the list; an environment's `id` is its name,
+  so renaming one is refused, and so is removing one that an API key is limited to.
+  `requiresReleasePipeline` and `requiredReviewGroupID` are kept but act on nothing (this console
+  has no release pipelines or review groups).
+- **Review settings.** Every flag is kept and returned; only `is_config_review_required` acts.
+- **Tags.** `/tags/{id}` takes the tag's name (any case) or the `id` it is listed with.
+- **Reviews.** A change filed for review answers 202 with the review; `x-respect-review-settings`
+  files it when the project, or the entity, requires review and the change touches an
+  environment that requires it (or the entity as a whole).
+- **Audit logs.** `actionType` uses Statsig's names where Statsig has one for the change
+  (`gate_create`, `config_conditions_update`, ...); changes Statsig names nothing for keep this
+  console's names (`segment_archive`, `member_invite`).
+- **Unknown paths and methods** under `/console/v1/` answer 404 and 405 in the error envelope.
+"""
+
+
+def statsig_document(result: dict, generator, request, public) -> dict:
+    """drf-spectacular post-processing hook: Statsig's ``{id}`` path parameters, its tags
+    ("Gates", "Dynamic Configs", "Audit Logs") and a summary on every operation."""
+    paths: dict[str, dict] = {}
+    for path, operations in result.get("paths", {}).items():
+        new_path, renames = statsig_path(path)
+        methods = {m for m in operations if m in ENTITY_SUMMARIES}
+        for method, operation in operations.items():
+            if method not in ENTITY_SUMMARIES:
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "path" and parameter["name"] in renames:
+                    parameter["name"] = renames[parameter["name"]]
+            resource = new_path.removeprefix(API_PREFIX).split("/")[0]
+            operation["tags"] = [_title(resource)]
+            operation.setdefault("summary", operation_summary(method, path, methods))
+        paths[new_path] = operations
+    result["paths"] = paths
+    info = result.setdefault("info", {})
+    info["description"] = info.get("description", "") + UNDOCUMENTED_BEHAVIOUR
+    result["tags"] = [
+        {"name": name}
+        for name in sorted(
+            {
+                op["tags"][0]
+                for ops in paths.values()
+                for op in ops.values()
+                if isinstance(op, dict) and "tags" in op
+            }
+        )
+    ]
+    return result

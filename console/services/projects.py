@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.text import slugify
@@ -44,6 +46,7 @@ def project_create(*, name: str, owner=None) -> tuple[Project, dict[str, tuple[A
                 name=env_name,
                 position=position,
                 requires_review=env_name == PRODUCTION,
+                is_production=env_name == PRODUCTION,
             )
         if owner is not None:
             Membership.objects.create(user=owner, project=project, role=Role.ADMIN)
@@ -74,11 +77,7 @@ def environment_create(
 ) -> Environment:
     if not actor.has_role(Role.ADMIN):
         raise PermissionDenied("Only admins manage environments.")
-    name = name.strip().lower()
-    if not name or len(name) > 64 or not slugify(name) == name.replace("_", "-"):
-        raise ValidationError.for_field(
-            "name", "Environment names are 1–64 lowercase letters, digits, - or _."
-        )
+    name = _environment_name(name, "name")
     with transaction.atomic():
         if Environment.objects.filter(project=project, name=name).exists():
             raise ValidationError.for_field("name", "Name is already in use")
@@ -88,6 +87,7 @@ def environment_create(
             name=name,
             position=position,
             requires_review=requires_review or name == PRODUCTION,
+            is_production=name == PRODUCTION,
         )
         audit_record(
             project=project,
@@ -100,20 +100,111 @@ def environment_create(
     return environment
 
 
+def _environment_name(value: str, field: str) -> str:
+    name = value.strip().lower()
+    if not name or len(name) > 64 or not slugify(name) == name.replace("_", "-"):
+        raise ValidationError.for_field(
+            field, "Environment names are 1–64 lowercase letters, digits, - or _."
+        )
+    return name
+
+
+ENVIRONMENT_FLAGS = ("is_production", "requires_review", "requires_release_pipeline")
+
+
+def environments_replace(
+    *, project: Project, actor: Actor, environments: list[dict[str, Any]]
+) -> list[Environment]:
+    """Statsig's ``POST /environments``: the list sent becomes the project's environments, in
+    its order. An entry with an ``id`` (the environment's name) updates that environment; one
+    without is new; an environment left out is deleted. Each entry carries ``name`` and the
+    ``ENVIRONMENT_FLAGS``. Renaming is refused (rules and keys name environments), and so is
+    deleting one that an API key is limited to."""
+    if not actor.has_role(Role.ADMIN):
+        raise PermissionDenied("Only admins manage environments.")
+    if not environments:
+        raise ValidationError.for_field("environments", "A project keeps at least one environment.")
+    with transaction.atomic():
+        current = {
+            env.name: env for env in Environment.objects.select_for_update().filter(project=project)
+        }
+        wanted: dict[str, dict[str, Any]] = {}
+        for index, entry in enumerate(environments):
+            name = _environment_name(entry["name"], f"environments[{index}].name")
+            if entry.get("id") and entry["id"] != name:
+                raise ValidationError.for_field(
+                    f"environments[{index}].name",
+                    f"Environment '{entry['id']}' cannot be renamed to '{name}'.",
+                )
+            if entry.get("id") and entry["id"] not in current:
+                raise ValidationError.for_field(
+                    f"environments[{index}].id", f"Unknown environment '{entry['id']}'."
+                )
+            if name in wanted:
+                raise ValidationError.for_field(
+                    f"environments[{index}].name", f"Environment '{name}' is listed twice."
+                )
+            wanted[name] = {flag: bool(entry[flag]) for flag in ENVIRONMENT_FLAGS} | {
+                "position": index
+            }
+        removed = sorted(set(current) - set(wanted))
+        for key in ApiKey.objects.filter(project=project).only("environments"):
+            still_used = sorted(set(key.environments or []) & set(removed))
+            if still_used:
+                raise ValidationError.for_field(
+                    "environments",
+                    f"Environment '{still_used[0]}' cannot be removed: an API key is limited to it.",
+                )
+        Environment.objects.filter(project=project, name__in=removed).delete()
+        changes: dict[str, Any] = {
+            name: {"old": {f: getattr(current[name], f) for f in ENVIRONMENT_FLAGS}, "new": None}
+            for name in removed
+        }
+        for name, values in wanted.items():
+            env = current.get(name)
+            before = {} if env is None else {f: getattr(env, f) for f in ENVIRONMENT_FLAGS}
+            if env is None:
+                Environment.objects.create(project=project, name=name, **values)
+            else:
+                Environment.objects.filter(pk=env.pk).update(**values)
+            flags = {f: values[f] for f in ENVIRONMENT_FLAGS}
+            if before != flags:
+                changes[name] = {"old": before or None, "new": flags}
+        if changes:
+            audit_record(
+                project=project,
+                actor=actor,
+                action_type="company_environments_edit",
+                entity_type="project",
+                entity_id=project.slug,
+                entity_name=project.name,
+                changes=changes,
+            )
+    return list(Environment.objects.filter(project=project).order_by("position", "name"))
+
+
 def project_review_settings_update(
-    *, project: Project, actor: Actor, is_config_review_required: bool
+    *,
+    project: Project,
+    actor: Actor,
+    is_config_review_required: bool,
+    other_flags: dict[str, bool] | None = None,
 ) -> Project:
+    """``is_config_review_required`` is the one that acts; ``other_flags`` (Statsig's metric and
+    warehouse-native review flags) are kept as sent, merged over the ones kept before."""
     if not actor.has_role(Role.ADMIN):
         raise PermissionDenied("Only admins change project settings.")
     with transaction.atomic():
         locked = Project.objects.select_for_update().get(pk=project.pk)
+        flags = {**locked.review_flags, **(other_flags or {})}
         changes = field_changes(
-            {"is_config_review_required": locked.requires_review},
-            {"is_config_review_required": is_config_review_required},
+            {"is_config_review_required": locked.requires_review, **locked.review_flags},
+            {"is_config_review_required": is_config_review_required, **flags},
         )
         if changes:
             locked.requires_review = is_config_review_required
-            locked.save(update_fields=["requires_review"])
+            locked.review_flags = flags
+            locked.save(update_fields=["requires_review", "review_flags"])
             audit_record(
                 project=locked,
                 actor=actor,
@@ -124,6 +215,7 @@ def project_review_settings_update(
                 changes=changes,
             )
     project.requires_review = locked.requires_review
+    project.review_flags = locked.review_flags
     return locked
 
 

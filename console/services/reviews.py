@@ -11,8 +11,10 @@ function against the entity as it is then (so it is re-validated), inside one tr
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from django.db import transaction
@@ -31,7 +33,7 @@ from console.models import (
     Role,
 )
 from console.services.api_keys import require_live_key
-from console.services.audit import audit_record
+from console.services.audit import audit_record, field_changes
 
 
 class ApplyChange(Protocol):
@@ -84,7 +86,9 @@ def change_needs_review(
 ) -> bool:
     """Statsig's rule: review is needed when the project or the entity requires it and the change
     touches an environment that requires review (production always), or the entity as a whole
-    (``environments=None``)."""
+    (``environments=None``). A change that touches no environment (a description, tags) is
+    filed for a console API client that sent ``x-respect-review-settings`` when the project
+    requires reviews (Statsig reviews any change then); the browser applies it."""
     if not actor.respects_reviews:
         return False
     if not (project.requires_review or entity_requires_review):
@@ -92,6 +96,8 @@ def change_needs_review(
     if environments is None:
         return True
     touched = set(environments)
+    if not touched:
+        return project.requires_review and actor.api_key is not None
     return Environment.objects.filter(
         project=project, name__in=touched, requires_review=True
     ).exists()
@@ -107,6 +113,33 @@ class ChangeOutcome:
     @property
     def submitted_for_review(self) -> bool:
         return self.review is not None
+
+
+@dataclass(frozen=True, slots=True)
+class ForcedReview:
+    description: str = ""
+    reviewers: list[dict[str, str]] = field(default_factory=list)
+
+
+_forced_review: ContextVar[ForcedReview | None] = ContextVar("forced_review", default=None)
+
+
+@contextmanager
+def review_forced(
+    description: str = "", reviewers: Iterable[dict[str, str]] = ()
+) -> Iterator[None]:
+    """Inside this block every change a service would apply is filed as a review instead,
+    whatever the review settings (Statsig's explicit ``POST /<entities>/{id}/reviews``)::
+
+        with review_forced("Ship it to everyone", [{"id": "u1", "kind": "user"}]):
+            outcome = gate_update(project=..., actor=..., gate_id="x", rules=[...])
+        outcome.review  # the pending review; the gate is unchanged
+    """
+    token = _forced_review.set(ForcedReview(description, list(reviewers)))
+    try:
+        yield
+    finally:
+        _forced_review.reset(token)
 
 
 def open_review_for(*, project: Project, entity_type: str, entity_id: str) -> Review | None:
@@ -134,6 +167,12 @@ def submit_or_apply(
     description: str = "",
 ) -> ChangeOutcome:
     kind = change_kind(change_type)
+    forced = _forced_review.get()
+    reviewers: list[dict[str, str]] = []
+    if forced is not None:
+        needs_review = True
+        description = forced.description or description
+        reviewers = forced.reviewers
     if not needs_review:
         with transaction.atomic():
             return ChangeOutcome(
@@ -150,6 +189,7 @@ def submit_or_apply(
             change=change,
             base_version=kind.current_version(project, entity_id),
             description=description or f"{change_type.replace('_', ' ')} of {entity_id}",
+            reviewers=reviewers,
             author_type=actor.type,
             author_user=actor.user,
             author_key=actor.api_key,
@@ -310,6 +350,47 @@ def review_commit(*, project: Project, actor: Actor, review_id: str) -> tuple[Re
             review=review,
         )
     return review, result
+
+
+def review_edit(
+    *,
+    project: Project,
+    actor: Actor,
+    review_id: str,
+    description: str | None = None,
+    reviewers: list[dict[str, str]] | None = None,
+) -> Review:
+    """Statsig's "edit review": the author (or an admin) changes an open review's description or
+    the reviewers asked; the change under review stays as filed."""
+    with transaction.atomic():
+        review = _locked_review(project=project, review_id=review_id)
+        if not (_is_author(review, actor) or actor.has_role(Role.ADMIN)):
+            raise PermissionDenied("Only the author or an admin may edit a review.")
+        if review.status not in OPEN_REVIEW_STATUSES:
+            raise ValidationError.for_field(
+                "status", f"Review is {review.status}; only open reviews can be edited."
+            )
+        before = {"description": review.description, "reviewers": review.reviewers}
+        if description is not None:
+            review.description = description
+        if reviewers is not None:
+            review.reviewers = reviewers
+        changes = field_changes(
+            before, {"description": review.description, "reviewers": review.reviewers}
+        )
+        if changes:
+            review.save(update_fields=["description", "reviewers", "updated_at"])
+            audit_record(
+                project=project,
+                actor=actor,
+                action_type=f"{review.entity_type}_review_update",
+                entity_type=review.entity_type,
+                entity_id=review.entity_id,
+                entity_name=review.entity_name,
+                changes=changes,
+                review=review,
+            )
+    return review
 
 
 def review_cancel(*, project: Project, actor: Actor, review_id: str) -> Review:

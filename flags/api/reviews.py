@@ -12,17 +12,22 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 
 from console.api.review_shape import ReviewSerializer, review_output
-from console.api.reviews import ReviewListView, review_urlpatterns
+from console.api.reviews import (
+    ChangeSerializer,
+    ReviewListView,
+    ReviewRequestSerializer,
+    one_change,
+    refuse_false,
+    review_urlpatterns,
+    reviewers_from,
+)
 from console.api.schema import PAGE_PARAMETERS, envelope, responses
 from console.errors import ValidationError
-from console.services.reviews import ChangeOutcome
+from console.services.reviews import ChangeOutcome, review_forced
 from flags import selectors
 from flags.api.inputs import DESCRIPTION_MAX, NAME_MAX, FlagRuleInputSerializer, TypeField, plain
 from flags.api.outputs import DYNAMIC_CONFIG, EXPERIMENT, GATE, LAYER, LayerParameterSerializer
 from flags.services import configs, experiments, gates, layers
-from flags.services.kernel import review_forced
-
-REVIEW_DESCRIPTION_MAX = 2000
 
 
 class _EntityReviewListView(ReviewListView):
@@ -50,52 +55,38 @@ class _EntityReviewListView(ReviewListView):
     def post(self, request, entity_id: str):
         data = self.validated(self.InputSerializer)
         self.get_entity(entity_id)
-        with review_forced(data["description"]):
+        with review_forced(data["description"], reviewers_from(data) or []):
             outcome = self.file(entity_id, data)
         return self.respond(
             f"{self.entity_label} review created successfully.", review_output(outcome.review), 201
         )
 
 
-def _one_change(change: dict[str, Any]) -> tuple[str, Any]:
-    if len(change) != 1:
-        raise serializers.ValidationError("Send exactly one kind of change.")
-    return next(iter(change.items()))
-
-
-class RulesChangeSerializer(serializers.Serializer):
-    """Exactly one of these (Statsig's review ``change``)."""
-
+class RulesChangeSerializer(ChangeSerializer):
     rules = FlagRuleInputSerializer(many=True, required=False)
     is_enabled = serializers.BooleanField(required=False)
     is_archived = serializers.BooleanField(required=False)
     delete = serializers.BooleanField(required=False)
-
-    def validate(self, attrs):
-        _one_change(attrs)
-        return attrs
-
-
-class ReviewRequestSerializer(serializers.Serializer):
-    description = serializers.CharField(max_length=REVIEW_DESCRIPTION_MAX)
-    reviewer_ids = serializers.ListField(child=serializers.CharField(), required=False)
-    reviewer_group_ids = serializers.ListField(child=serializers.CharField(), required=False)
-
-
-def _refuse_delete_false(value: bool) -> None:
-    if not value:
-        raise ValidationError.for_field("change.delete", "Send delete: true to review a delete.")
+    id_type = serializers.CharField(max_length=NAME_MAX, required=False)
+    disable_reviews_locally = serializers.BooleanField(
+        required=False, help_text="true: the entity itself no longer requires review."
+    )
 
 
 class GateReviewListView(_EntityReviewListView):
     class InputSerializer(ReviewRequestSerializer):
-        change = RulesChangeSerializer()
+        class GateChangeSerializer(RulesChangeSerializer):
+            resalt = serializers.BooleanField(
+                required=False, help_text="true: new salts for every rule."
+            )
+
+        change = GateChangeSerializer()
 
     def get_entity(self, entity_id: str):
         return selectors.gate_get(project=self.project, gate_id=entity_id)
 
     def file(self, entity_id: str, data: dict[str, Any]) -> ChangeOutcome:
-        kind, value = _one_change(data["change"])
+        kind, value = one_change(data["change"])
         common = {"project": self.project, "actor": self.actor, "gate_id": entity_id}
         if kind == "rules":
             return gates.gate_rules_replace(**common, rules=plain(value))
@@ -103,7 +94,13 @@ class GateReviewListView(_EntityReviewListView):
             return (gates.gate_enable if value else gates.gate_disable)(**common)
         if kind == "is_archived":
             return (gates.gate_archive if value else gates.gate_unarchive)(**common)
-        _refuse_delete_false(value)
+        if kind == "id_type":
+            return gates.gate_update(**common, id_type=value)
+        if kind == "disable_reviews_locally":
+            return gates.gate_update(**common, review_required=not value)
+        refuse_false(kind, value)
+        if kind == "resalt":
+            return gates.gate_resalt(**common)
         return gates.gate_delete(**common)
 
     @extend_schema(
@@ -125,7 +122,7 @@ class ConfigReviewListView(_EntityReviewListView):
         return selectors.dynamic_config_get(project=self.project, config_id=entity_id)
 
     def file(self, entity_id: str, data: dict[str, Any]) -> ChangeOutcome:
-        kind, value = _one_change(data["change"])
+        kind, value = one_change(data["change"])
         common = {"project": self.project, "actor": self.actor, "config_id": entity_id}
         if kind == "rules":
             return configs.dynamic_config_rules_replace(**common, rules=plain(value))
@@ -138,7 +135,11 @@ class ConfigReviewListView(_EntityReviewListView):
         if kind == "is_archived":
             archive = configs.dynamic_config_archive if value else configs.dynamic_config_unarchive
             return archive(**common)
-        _refuse_delete_false(value)
+        if kind == "id_type":
+            return configs.dynamic_config_update(**common, id_type=value)
+        if kind == "disable_reviews_locally":
+            return configs.dynamic_config_update(**common, review_required=not value)
+        refuse_false(kind, value)
         return configs.dynamic_config_delete(**common)
 
     @extend_schema(
@@ -149,24 +150,64 @@ class ConfigReviewListView(_EntityReviewListView):
         return super().post(request, entity_id)
 
 
+EXPERIMENT_REVIEW_TYPES = [
+    "start",
+    "make_decision",
+    "abandon",
+    "restart",
+    "archive",
+    "unarchive",
+    "delete",
+    "scheduled_start",
+    "change_enabled_groups",
+    "disable_reviews_locally",
+]
+# Statsig's other experiment review types name features this console does not have.
+UNSUPPORTED_EXPERIMENT_TYPES = (
+    "stop",
+    "pause",
+    "update_settings",
+    "update_overrides",
+    "update_target_applications",
+    "update_allowed_reviewers",
+    "update_default_impact_multiplier",
+    "scheduled_start_edit",
+    "rollout",
+    "schedule_rollout",
+    "reallocate",
+    "update_owners",
+    "update_team",
+)
+
+
 class ExperimentReviewListView(_EntityReviewListView):
     class InputSerializer(ReviewRequestSerializer):
         """Statsig's experiment review: ``type`` names the change."""
 
-        type = TypeField(
-            [
-                "start",
-                "make_decision",
-                "abandon",
-                "restart",
-                "archive",
-                "unarchive",
-                "delete",
-            ]
-        )
+        type = TypeField(EXPERIMENT_REVIEW_TYPES)
         winning_group_id = serializers.CharField(max_length=NAME_MAX, required=False)
-        reason = serializers.CharField(max_length=DESCRIPTION_MAX, required=False, default="")
+        reason = serializers.CharField(
+            max_length=DESCRIPTION_MAX, required=False, allow_blank=True, default=""
+        )
         remove_targeting = serializers.BooleanField(required=False, default=False)
+        start_date = serializers.IntegerField(
+            required=False, min_value=1, help_text="scheduled_start: epoch milliseconds."
+        )
+        group_ids = serializers.ListField(
+            child=serializers.CharField(max_length=NAME_MAX),
+            required=False,
+            help_text="change_enabled_groups: the groups (by name) to enable or disable.",
+        )
+        enabled = serializers.BooleanField(
+            required=False, default=True, help_text="change_enabled_groups: enable (true)."
+        )
+
+        def to_internal_value(self, data):
+            if isinstance(data, dict) and data.get("type") in UNSUPPORTED_EXPERIMENT_TYPES:
+                raise serializers.ValidationError(
+                    {"type": f"'{data['type']}' is not supported by this console."}
+                )
+            return super().to_internal_value(data)
 
     def get_entity(self, entity_id: str):
         return selectors.experiment_get(project=self.project, experiment_id=entity_id)
@@ -174,11 +215,11 @@ class ExperimentReviewListView(_EntityReviewListView):
     def file(self, entity_id: str, data: dict[str, Any]) -> ChangeOutcome:
         common = {"project": self.project, "actor": self.actor, "experiment_id": entity_id}
         kind = data["type"]
+        required = {"make_decision": "winning_group_id", "scheduled_start": "start_date"}
+        required["change_enabled_groups"] = "group_ids"
+        if kind in required and not data.get(required[kind]):
+            raise ValidationError.for_field(required[kind], f"A {kind} review names it.")
         if kind == "make_decision":
-            if not data.get("winning_group_id"):
-                raise ValidationError.for_field(
-                    "winning_group_id", "A decision names the group to ship."
-                )
             return experiments.experiment_make_decision(
                 **common,
                 group_id=data["winning_group_id"],
@@ -191,6 +232,16 @@ class ExperimentReviewListView(_EntityReviewListView):
             )
         if kind == "archive":
             return experiments.experiment_archive(**common, archive_reason=data["reason"])
+        if kind == "scheduled_start":
+            return experiments.experiment_schedule_start(
+                **common, scheduled_time=data["start_date"]
+            )
+        if kind == "change_enabled_groups":
+            return experiments.experiment_groups_set_enabled(
+                **common, group_names=data["group_ids"], enabled=data["enabled"]
+            )
+        if kind == "disable_reviews_locally":
+            return experiments.experiment_update(**common, review_required=False)
         service = {
             "start": experiments.experiment_start,
             "restart": experiments.experiment_reset,
@@ -209,13 +260,9 @@ class ExperimentReviewListView(_EntityReviewListView):
 
 class LayerReviewListView(_EntityReviewListView):
     class InputSerializer(ReviewRequestSerializer):
-        class LayerChangeSerializer(serializers.Serializer):
+        class LayerChangeSerializer(ChangeSerializer):
             parameters = LayerParameterSerializer(many=True, required=False)
             delete = serializers.BooleanField(required=False)
-
-            def validate(self, attrs):
-                _one_change(attrs)
-                return attrs
 
         change = LayerChangeSerializer()
 
@@ -223,11 +270,11 @@ class LayerReviewListView(_EntityReviewListView):
         return selectors.layer_get(project=self.project, layer_id=entity_id)
 
     def file(self, entity_id: str, data: dict[str, Any]) -> ChangeOutcome:
-        kind, value = _one_change(data["change"])
+        kind, value = one_change(data["change"])
         common = {"project": self.project, "actor": self.actor, "layer_id": entity_id}
         if kind == "parameters":
             return layers.layer_update(**common, parameters=plain(value))
-        _refuse_delete_false(value)
+        refuse_false(kind, value)
         return layers.layer_delete(**common)
 
     @extend_schema(

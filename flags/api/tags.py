@@ -1,5 +1,6 @@
 """``/console/v1/tags``: a project's tags (``TagDto``). Creates answer 200 and the messages have
-no final period, as Statsig's do."""
+no final period, as Statsig's do. ``/tags/{id}`` takes the tag's name (case-insensitive), as
+Statsig's does, or the ``id`` it is listed with."""
 
 from __future__ import annotations
 
@@ -35,13 +36,16 @@ class TagListCreateView(_TagView):
         **reading(
             {200: envelope("TagList", TagOutputSerializer, many=True, paginated=True)},
             parameters=PAGE_PARAMETERS,
+            summary="List Tags",
         )
     )
     def get(self, request):
         tags = selectors.tag_list(project=self.project)
         return self.respond_entities("Tags listed successfully", tags)
 
-    @extend_schema(**mutation(InputSerializer, {200: TAG_RESPONSE}, reviewable=False))
+    @extend_schema(
+        **mutation(InputSerializer, {200: TAG_RESPONSE}, reviewable=False, summary="Create Tag")
+    )
     def post(self, request):
         data = self.validated(self.InputSerializer)
         tag = tag_services.tag_create(
@@ -62,24 +66,29 @@ class TagDetailView(_TagView):
         )
         isCore = serializers.BooleanField(required=False)
 
-    @extend_schema(**reading({200: TAG_RESPONSE}))
+    @extend_schema(**reading({200: TAG_RESPONSE}, summary="Read Tag"))
     def get(self, request, tag_id: str):
         tag = selectors.tag_get(project=self.project, tag_id=tag_id)
         return self.respond("Tag read successfully", self.render(tag))
 
-    @extend_schema(**mutation(InputSerializer, {200: TAG_RESPONSE}, reviewable=False))
+    @extend_schema(
+        **mutation(InputSerializer, {200: TAG_RESPONSE}, reviewable=False, summary="Update Tag")
+    )
     def patch(self, request, tag_id: str):
         data = self.validated(self.InputSerializer)
         names = {"name": "name", "description": "description", "isCore": "is_core"}
         tag = tag_services.tag_update(
             project=self.project,
             actor=self.actor,
-            tag_id=tag_id,
+            tag_id=selectors.tag_get(project=self.project, tag_id=tag_id).public_id,
             **{keyword: data[wire] for wire, keyword in names.items() if wire in data},
         )
         return self.respond("Tag updated successfully", self.render(tag))
 
-    @extend_schema(**mutation(None, {200: MessageSerializer}, reviewable=False))
+    @extend_schema(
+        **mutation(None, {200: MessageSerializer}, reviewable=False, summary="Delete Tag")
+    )
     def delete(self, request, tag_id: str):
-        tag_services.tag_delete(project=self.project, actor=self.actor, tag_id=tag_id)
+        tag = selectors.tag_get(project=self.project, tag_id=tag_id)
+        tag_services.tag_delete(project=self.project, actor=self.actor, tag_id=tag.public_id)
         return self.respond("Tag deleted successfully")

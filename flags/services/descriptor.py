@@ -1,12 +1,13 @@
 """The ``EntityKind`` descriptor and its parts: everything that differs between the kinds of
-flags entity (gates, dynamic configs, experiments, layers, holdouts), read by the generic core in
-``flags.services.kernel``.
+entity (gates, dynamic configs, experiments, layers, holdouts, and segments in
+``segments.services.kind``), read by the generic core in ``flags.services.kernel``.
 
 A descriptor says (in the spirit of PostHog's approval actions): the model and where it keeps its
 id, its owners and its version; the label its messages use; how each field is validated and which
 changes need review; the lifecycle table; what may not be deleted while something refers to it;
-what happens on create (joining global holdouts); and how overrides are checked and merged.
-Adding a kind is writing a descriptor, registering it in ``FlagsConfig.ready()`` and writing its
+what happens on create (joining global holdouts) and on delete; how overrides are checked and
+merged; which fields a stored version may bring back.
+Adding a kind is writing a descriptor, registering it in its ``AppConfig.ready()`` and writing its
 thin named services; see docs/ARCHITECTURE.md, "Entity core".
 """
 
@@ -179,6 +180,16 @@ def current_attribute(entity: Any, key: str) -> Any:
     return getattr(entity, key)
 
 
+def refused_while_referenced(
+    kind: EntityKind, entity: Any, referrers: list[Any]
+) -> ValidationError:
+    """The default refusal of a delete while other entities refer to the entity."""
+    return ValidationError.for_field(
+        "id",
+        f"{kind.label} is used by {', '.join(map(str, referrers))}; remove those references first.",
+    )
+
+
 def field_review_scope(kind: EntityKind, entity: Any, fields: Mapping[str, Any]) -> ReviewScope:
     """The default review rule: ``kind.review_scopes[field](old, new)`` for fields with their own
     rule (rules: the environments they touch), the whole entity for a changed
@@ -222,8 +233,21 @@ class EntityKind:
     review_scope: Callable[[EntityKind, Any, Mapping[str, Any]], ReviewScope] = field_review_scope
     lifecycle: Lifecycle | None = None
     overrides: OverridesRule | None = None
-    # What refers to an entity ("experiment 'x'"): deleting it is refused while any does.
-    referrers: Callable[[Project, Any], list[str]] | None = None
+    # What refers to an entity ("experiment 'x'"): deleting it is refused while any does, with
+    # the error ``referenced_error`` makes of them.
+    referrers: Callable[[Project, Any], list[Any]] | None = None
+    referenced_error: Callable[[EntityKind, Any, list[Any]], ValidationError] = (
+        refused_while_referenced
+    )
+    # Delete hooks: the audit entry of a delete, and what goes with the entity (run before the
+    # row is deleted, in the same transaction).
+    deleted_audit: Callable[[Any], dict[str, Any]] = lambda entity: {
+        "name": {"old": entity.name, "new": None}
+    }
+    before_delete: Callable[[Project, Any], None] | None = None
+    # The fields a stored version may bring back (``kernel.restore_version``); none: the kind
+    # has no restore.
+    restorable_fields: tuple[str, ...] = ()
     # The relation of ``Holdout`` that a new entity joins for each global holdout of its id type.
     global_holdout_relation: str | None = None
     # The audit entry of a create: {field: value} of the new entity.
@@ -255,6 +279,10 @@ class EntityKind:
     @property
     def delete_action(self) -> str:
         return f"{self.action_prefix}_delete"
+
+    @property
+    def restore_action(self) -> str:
+        return f"{self.action_prefix}_restore"
 
     def id_of(self, entity: Any) -> str:
         return getattr(entity, self.id_field)

@@ -3,20 +3,20 @@
 ``submit`` a field change (applied now or filed for review) and ``apply_fields`` (the same change
 applied directly or when its review is committed); ``create``; ``delete`` (refused while
 referenced); ``overrides_set`` / ``overrides_change``; ``submit_transition`` /
-``apply_transition`` for the kind's lifecycle table (version snapshots: ``flags.services.versions``).
+``apply_transition`` for the kind's lifecycle table (version snapshots: ``flags.services.versions``;
+restoring one: ``flags.services.history``). Segments are a kind too (``segments.services.kind``).
 
 The named services (``flags.services.gates.gate_update`` ...) are thin typed functions over these.
-``register_kind``, called from ``FlagsConfig.ready()``, registers every change type of a kind with
-``console.services.reviews``, so any process can commit any review. A field change is stored as
+``register_kind``, called from ``FlagsConfig.ready()`` and ``SegmentsConfig.ready()``, registers
+every change type of a kind with ``console.services.reviews``, so any process can commit any
+review. A field change is stored as
 ``{"action": <change type>, "fields": {<model field>: value}, "expected_version": n}``; an effect
 transition as ``{"action": ..., <its parameters>}``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
@@ -56,7 +56,7 @@ _KINDS: dict[str, EntityKind] = {}
 
 
 def register_kind(kind: EntityKind) -> None:
-    """Registers the kind and its change types (``FlagsConfig.ready()``): a review of any of
+    """Registers the kind and its change types (its app's ``AppConfig.ready()``): a review of any of
     them can then be committed by any process, whatever it imported."""
     _KINDS[kind.entity_type] = kind
     version = current_version(kind)
@@ -73,6 +73,8 @@ def change_types(kind: EntityKind) -> list[tuple[str, Callable[..., Any]]]:
     found: list[tuple[str, Callable[..., Any]]] = [
         (action, partial(apply_fields, kind)) for action in kind.update_actions
     ]
+    if kind.restorable_fields:
+        found.append((kind.restore_action, partial(apply_fields, kind)))
     for transition in kind.lifecycle.transitions if kind.lifecycle else ():
         apply = apply_fields if transition.effect is None else apply_transition
         found.append((transition.action, partial(apply, kind)))
@@ -156,31 +158,10 @@ def validated_fields(
 def refuse_if_referenced(kind: EntityKind, project: Project, entity: Any) -> None:
     referrers = kind.referrers(project, entity) if kind.referrers else []
     if referrers:
-        raise ValidationError.for_field(
-            "id",
-            f"{kind.label} is used by {', '.join(referrers)}; remove those references first.",
-        )
+        raise kind.referenced_error(kind, entity, referrers)
 
 
 # -- reviews ----------------------------------------------------------------------------------
-
-_forced_review: ContextVar[str | None] = ContextVar("flags_forced_review", default=None)
-
-
-@contextmanager
-def review_forced(description: str = "") -> Iterator[None]:
-    """Inside this block every change a flags service would apply is filed as a review instead,
-    whatever the review settings (Statsig's explicit ``POST /<entities>/{id}/reviews``)::
-
-        with review_forced("Ship it to everyone"):
-            outcome = gate_update(project=..., actor=..., gate_id="x", rules=[...])
-        outcome.review  # the pending review; the gate is unchanged
-    """
-    token = _forced_review.set(description)
-    try:
-        yield
-    finally:
-        _forced_review.reset(token)
 
 
 def submit_change(
@@ -196,17 +177,13 @@ def submit_change(
     """Apply a validated change (``change["action"]`` names its change type) now, or file it for
     review when the entity, the project and the touched environments say so (``scope``:
     ``NO_REVIEW``, ``None`` for the whole entity, or a set of environment names)."""
-    forced = _forced_review.get()
-    if forced is not None:
-        needs_review = True
-        description = forced or description
-    else:
-        needs_review = scope is not NO_REVIEW and change_needs_review(
-            project=project,
-            actor=actor,
-            entity_requires_review=entity.review_required,
-            environments=None if scope is None else sorted(scope),
-        )
+    # A forced review (``console.services.reviews.review_forced``) is filed whatever this says.
+    needs_review = change_needs_review(
+        project=project,
+        actor=actor,
+        entity_requires_review=entity.review_required,
+        environments=None if scope is None else [] if scope is NO_REVIEW else sorted(scope),
+    )
     return submit_or_apply(
         project=project,
         actor=actor,
@@ -254,6 +231,21 @@ def submit(
     )
 
 
+@transaction.atomic
+def submit_fields(
+    kind: EntityKind,
+    *,
+    project: Project,
+    actor: Actor,
+    entity_id: str,
+    fields: Mapping[str, Any],
+    action: str | None = None,
+) -> ChangeOutcome:
+    """``submit`` of fields that do not depend on the entity's current values: locks it first."""
+    entity = locked(kind, project=project, actor=actor, entity_id=entity_id)
+    return submit(kind, project=project, actor=actor, entity=entity, fields=fields, action=action)
+
+
 def _set_relations(kind: EntityKind, project: Project, entity: Any, fields: Mapping) -> None:
     for key, (model, relation) in kind.relations.items():
         if key in fields:
@@ -278,6 +270,29 @@ def _store(
     save_unique(entity)
     _set_relations(kind, project, entity, fields)
     record_version(kind, entity)
+    audit(
+        kind,
+        project=project,
+        actor=actor,
+        entity=entity,
+        action_type=action_type,
+        changes=changes(),
+        review=review,
+    )
+    ruleset_changes.schedule_rebuild(project.id)
+
+
+def audit(
+    kind: EntityKind,
+    *,
+    project: Project,
+    actor: Actor,
+    entity: Any,
+    action_type: str,
+    changes: dict[str, Any],
+    review: Review | None = None,
+) -> None:
+    """The audit entry of a change to the entity, named as its kind names it."""
     audit_record(
         project=project,
         actor=actor,
@@ -285,10 +300,9 @@ def _store(
         entity_type=kind.entity_type,
         entity_id=kind.id_of(entity),
         entity_name=entity.name,
-        changes=changes(),
+        changes=changes,
         review=review,
     )
-    ruleset_changes.schedule_rebuild(project.id)
 
 
 def save_fields(
@@ -408,6 +422,20 @@ def store_created(
 ) -> None:
     """Stores an entity an effect built (restart as new) as created by ``actor``."""
     stamp_created(kind, entity, actor)
+    store_new(kind, project=project, actor=actor, entity=entity, changes=changes, review=review)
+
+
+def store_new(
+    kind: EntityKind,
+    *,
+    project: Project,
+    actor: Actor,
+    entity: Any,
+    changes: dict[str, Any],
+    review: Review | None = None,
+) -> None:
+    """Stores a new entity whose owners are already stamped (``versions.stamp_created``, then
+    whatever the caller was given), with its first version and its create audit entry."""
     _store(
         kind,
         project=project,
@@ -555,18 +583,19 @@ def apply_delete(
     """Returns the deleted entity (``pk`` None)."""
     entity = get(kind, project=project, entity_id=entity_id, lock=True)
     refuse_if_referenced(kind, project, entity)
-    audit_record(
+    audit(
+        kind,
         project=project,
         actor=actor,
+        entity=entity,
         action_type=kind.delete_action,
-        entity_type=kind.entity_type,
-        entity_id=kind.id_of(entity),
-        entity_name=entity.name,
-        changes={"name": {"old": entity.name, "new": None}},
+        changes=kind.deleted_audit(entity),
         review=review,
     )
     if kind.versioned:
         forget_versions(kind, entity)
+    if kind.before_delete is not None:
+        kind.before_delete(project, entity)
     entity.delete()
     ruleset_changes.schedule_rebuild(project.id)
     return entity
@@ -591,16 +620,16 @@ def overrides_set(
 ) -> ChangeOutcome:
     """Replaces the entity's overrides (reviewed as a change of the whole entity)."""
     rule = _overrides_rule(kind)
-    entity = locked(kind, project=project, actor=actor, entity_id=entity_id)
     if rule.as_field:
-        return submit(
+        return submit_fields(
             kind,
             project=project,
             actor=actor,
-            entity=entity,
+            entity_id=entity_id,
             fields={"overrides": overrides},
             action=rule.action,
         )
+    entity = locked(kind, project=project, actor=actor, entity_id=entity_id)
     return submit_transition(
         kind,
         project=project,

@@ -194,6 +194,24 @@ def gate_dependencies(rules: list[dict[str, Any]]) -> set[str]:
     return conditions.referenced_ids(rules, "gate")
 
 
+def reference_path(
+    graph: Mapping[str, Collection[str]], source: str, target: str
+) -> list[str] | None:
+    """A path ``source → … → target`` through a graph of references (``{id: ids it references}``:
+    gates through ``passes_gate`` conditions, segments through segment conditions), if any."""
+    stack: list[tuple[str, list[str]]] = [(source, [source])]
+    seen: set[str] = set()
+    while stack:
+        node, trail = stack.pop()
+        if node == target:
+            return trail
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.extend((nxt, [*trail, nxt]) for nxt in sorted(graph.get(node, ())))
+    return None
+
+
 def refuse_gate_cycle(
     *,
     project: Project,
@@ -211,27 +229,13 @@ def refuse_gate_cycle(
             )
         }
     graph = {**graph, gate_id: gate_dependencies(rules)}
-
-    def reaches_self(start: str) -> list[str] | None:
-        stack: list[tuple[str, list[str]]] = [(start, [start])]
-        seen: set[str] = set()
-        while stack:
-            node, trail = stack.pop()
-            if node == gate_id:
-                return trail
-            if node in seen:
-                continue
-            seen.add(node)
-            stack.extend((nxt, [*trail, nxt]) for nxt in sorted(graph.get(node, ())))
-        return None
-
     errors: list[FieldError] = []
     for rule_index_, rule in enumerate(rules):
         for condition_index, condition in enumerate(rule.get("conditions", [])):
             spec = conditions.CONDITION_TYPES[condition["type"]]
             if spec.reference != "gate":
                 continue
-            trail = reaches_self(condition["targetValue"])
+            trail = reference_path(graph, condition["targetValue"], gate_id)
             if trail is not None:
                 chain = " -> ".join([gate_id, *trail])
                 errors.append(

@@ -23,10 +23,25 @@ def stamp_created(kind: EntityKind, entity: Any, actor: Actor) -> None:
     _stamp(entity, kind.ownership.modifier, actor)
 
 
+def stamp_modified(kind: EntityKind, entity: Any, actor: Actor) -> None:
+    """The modifier of a change that is no new version of the definition (an ID list's
+    members)."""
+    _stamp(entity, kind.ownership.modifier, actor)
+
+
 def bump(kind: EntityKind, entity: Any, actor: Actor) -> None:
     """Every applied change: a new version and the modifier."""
     entity.version += 1
-    _stamp(entity, kind.ownership.modifier, actor)
+    stamp_modified(kind, entity, actor)
+
+
+def save_erased(kind: EntityKind, entity: Any, fields: list[str]) -> None:
+    """Saves the ``fields`` a user-data eraser changed as a new version with its snapshot, as
+    every change is (an open review of the old version is then stale, so it cannot bring the
+    erased ids back); no one is its modifier."""
+    entity.version += 1
+    entity.save(update_fields=[*fields, "version", kind.ownership.modified_at])
+    record_version(kind, entity)
 
 
 def record_version(kind: EntityKind, entity: Any) -> None:
@@ -44,6 +59,20 @@ def record_version(kind: EntityKind, entity: Any) -> None:
         entity_id=kind.id_of(entity),
         version=entity.version,
         defaults={"snapshot": snapshot},
+    )
+
+
+def stored_snapshot(kind: EntityKind, entity: Any, version: int) -> dict[str, Any] | None:
+    """The entity's fields as stored under ``version`` (model attribute names), if stored."""
+    return (
+        EntityVersion.objects.filter(
+            project_id=entity.project_id,
+            entity_type=kind.entity_type,
+            entity_id=kind.id_of(entity),
+            version=version,
+        )
+        .values_list("snapshot", flat=True)
+        .first()
     )
 
 

@@ -4,7 +4,7 @@ from django.urls import path
 
 from console.api.reviews import review_urlpatterns
 from segments import services
-from segments.api import views
+from segments.api import reviews, views
 
 urlpatterns = [
     path("segments", views.SegmentListCreateView.as_view(), name="capi-segments"),
@@ -38,6 +38,6 @@ urlpatterns = [
         "segments",
         entity_type=services.ENTITY_TYPE,
         entity_label="Segment",
-        list_view=views.SegmentReviewListView,
+        list_view=reviews.SegmentReviewListView,
     ),
 ]

@@ -1,22 +1,24 @@
-"""Segment writes. Every change runs in one transaction with its audit entry, schedules the
-ruleset rebuild (``ruleset.changes.schedule_rebuild``) and, for ID lists, tells every process
-that the project's lists changed (``segments.idlists.notify_changed`` on commit).
+"""Segment writes, on the entity core (``flags.services.kernel`` with the ``SEGMENTS`` kind of
+``segments.services.kind``): every definition change is validated, applied or filed for review
+(``console.services.reviews``), versioned (``flags.services.versions``: the snapshot a history
+lists and a restore brings back), audited and followed by the ruleset rebuild in one
+transaction; the kind's change types are registered in ``SegmentsConfig.ready()``.
 
-Changes that may need review are registered with ``console.services.reviews.register_change``
-and go through ``submit_or_apply``: the registered function is the only code path that applies
-them, directly or when an approved review is committed.
-
-By sub-domain: ``definitions`` (create, metadata, archive, delete), ``rules`` (the rules of
-rule-based segments), ``id_lists`` (members and the SDK id-list file), on ``common``. The names
+By sub-domain: ``definitions`` (create, metadata, rules, archive, restore a version, delete),
+``rules`` (validating the rules of rule-based segments), ``id_lists`` (members and the SDK
+id-list file: changes that are no new version of the definition), on ``common``. The names
 callers use are gathered here.
 """
 
-from segments.services.common import ENTITY_TYPE, ChangeType, require_type
+from segments.models import ENTITY_TYPE
+from segments.services.common import ChangeType, require_type
 from segments.services.definitions import (
     segment_archive,
     segment_create,
     segment_delete,
     segment_update,
+    segment_update_rules,
+    segment_version_restore,
 )
 from segments.services.id_lists import (
     IdListChange,
@@ -25,10 +27,11 @@ from segments.services.id_lists import (
     segment_ids_reset,
     segment_list_file_rewrite,
 )
-from segments.services.rules import segment_update_rules
+from segments.services.kind import SEGMENTS
 
 __all__ = [
     "ENTITY_TYPE",
+    "SEGMENTS",
     "ChangeType",
     "IdListChange",
     "require_type",
@@ -41,4 +44,5 @@ __all__ = [
     "segment_list_file_rewrite",
     "segment_update",
     "segment_update_rules",
+    "segment_version_restore",
 ]

@@ -1,56 +1,30 @@
-"""A segment's definition: creating it, changing its metadata, archiving and deleting it.
+"""A segment's definition: creating it, changing its metadata and rules, archiving, restoring
+a stored version and deleting it, each a thin call to the entity core (``flags.services.kernel``
+with the ``SEGMENTS`` kind): validated there, applied or filed for review, versioned, audited.
 Values are checked with ``console.validation``, the primitives every app shares."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db import transaction
 
 from console.actors import Actor
-from console.errors import FieldError, ValidationError
-from console.models import Project, Review
+from console.errors import ValidationError
+from console.models import Project
 from console.services.audit import field_changes
-from console.services.reviews import ChangeOutcome, register_change
-from console.validation import (
-    NAME_MAX,
-    NAME_MIN,
-    FieldErrors,
-    new_entity_id,
-    validate_bool,
-    validate_id_type,
-    validate_tags,
-    validate_text,
-)
-from segments import listfile, members, selectors
-from segments.models import DEFAULT_ID_TYPE, DESCRIPTION_MAX_LENGTH, Segment, SegmentType
-from segments.services.common import (
-    ENTITY_TYPE,
-    ChangeType,
-    after_change,
-    audit,
-    definition_version,
-    locked,
-    require_editor,
-    snapshot,
-    submit,
-    touch,
-)
+from console.services.reviews import ChangeOutcome
+from console.validation import FieldErrors, new_entity_id, validate_id_type, validate_tags
+from flags.services import history, kernel, versions
+from flags.services.descriptor import NAME_IN_USE
+from segments import listfile
+from segments.models import DEFAULT_ID_TYPE, Segment, SegmentType
+from segments.services.common import ChangeType, after_change, snapshot
+from segments.services.kind import SEGMENTS, validate_segment_name, validate_segment_text
 from segments.services.rules import normalise_rules
 
-NAME_IN_USE = "Name is already in use"
-# Free-text fields: their wire name and longest value.
-TEXT_LIMITS = {
-    "description": DESCRIPTION_MAX_LENGTH,
-    "creatorID": 100,
-    "creatorEmail": 254,
-    "team": 200,
-    "teamID": 100,
-}
-# What ``segment_update`` may change: wire name -> model field.
+# What ``segment_update`` may change: API name -> model field.
 UPDATABLE = {
     "name": "name",
     "description": "description",
@@ -60,15 +34,6 @@ UPDATABLE = {
     "teamID": "team_id",
     "idType": "id_type",
 }
-
-
-def _name(value: Any) -> str:
-    # Segment names, unlike gate names, may hold any character ("Enterprise (EU)!").
-    return validate_text(value, "name", min_length=NAME_MIN, max_length=NAME_MAX, strip=True)
-
-
-def _text(value: Any, path: str) -> str:
-    return validate_text(value, path, max_length=TEXT_LIMITS[path], strip=True)
 
 
 # -- create --------------------------------------------------------------------------------
@@ -94,21 +59,21 @@ def segment_create(
 ) -> Segment:
     """Creates a segment (the body of ``POST /console/v1/segments``); every field is validated
     and every problem reported at once. Creation never needs review."""
-    require_editor(actor)
+    kernel.require_editor(actor, SEGMENTS.plural)
     errors = FieldErrors()
-    clean_name = errors.check(_name, name)
+    clean_name = errors.check(validate_segment_name, name)
     if type not in SegmentType.values:
         errors.add("type", f"type must be one of: {', '.join(SegmentType.values)}.")
     key = None
     if clean_name is not None or id not in (None, ""):
         key = errors.check(new_entity_id, id, name=clean_name or "")
-    clean_description = errors.check(_text, description, "description")
+    clean_description = errors.check(validate_segment_text, description, "description")
     clean_id_type = errors.check(validate_id_type, DEFAULT_ID_TYPE if id_type is None else id_type)
     clean_tags = errors.check(validate_tags, tags)
-    clean_creator_id = errors.check(_text, creator_id, "creatorID")
-    clean_creator_email = errors.check(_text, creator_email, "creatorEmail")
-    clean_team = errors.check(_text, team, "team")
-    clean_team_id = errors.check(_text, team_id, "teamID")
+    clean_creator_id = errors.check(validate_segment_text, creator_id, "creatorID")
+    clean_creator_email = errors.check(validate_segment_text, creator_email, "creatorEmail")
+    clean_team = errors.check(validate_segment_text, team, "team")
+    clean_team_id = errors.check(validate_segment_text, team_id, "teamID")
     if rules not in (None, []) and type in SegmentType.values and type != SegmentType.RULE_BASED:
         errors.add("rules", "rules can only be given for segments of type 'rule_based'.")
     errors.raise_if_any()
@@ -119,10 +84,9 @@ def segment_create(
     if type == SegmentType.RULE_BASED and rules not in (None, []):
         clean_rules = normalise_rules(project=project, segment_key=key, raw_rules=rules)
 
-    in_use_field = "id" if id else "name"
     with transaction.atomic():
         if Segment.objects.filter(project=project, key=key).exists():
-            raise ValidationError.for_field(in_use_field, NAME_IN_USE)
+            raise ValidationError.for_field("id" if id else "name", NAME_IN_USE)
         segment = Segment(
             project=project,
             key=key,
@@ -135,178 +99,100 @@ def segment_create(
             rules=clean_rules,
             salt=str(uuid.uuid4()),
             review_required=bool(review_required),
-            creator_id=clean_creator_id or actor.id,
-            creator_name=actor.name,
-            creator_email=clean_creator_email or actor.email,
             team=clean_team or "",
             team_id=clean_team_id or "",
         )
-        touch(segment, actor)
+        versions.stamp_created(SEGMENTS, segment, actor)
+        # The console API may name another creator than the caller.
+        segment.creator_id = clean_creator_id or actor.id
+        segment.creator_email = clean_creator_email or actor.email
         if segment.is_id_list:
             listfile.start_new_file(segment)
-        try:
-            with transaction.atomic():
-                segment.save()
-        except IntegrityError:  # created concurrently under the same id
-            raise ValidationError.for_field(in_use_field, NAME_IN_USE) from None
-        audit(segment, actor, "segment_create", field_changes({}, snapshot(segment)))
-        after_change(project.pk, ruleset=True, id_lists=segment.is_id_list)
+        kernel.store_new(
+            SEGMENTS,
+            project=project,
+            actor=actor,
+            entity=segment,
+            changes=field_changes({}, snapshot(segment)),
+        )
+        after_change(project.pk, ruleset=False, id_lists=segment.is_id_list)
     return segment
 
 
-# -- metadata ------------------------------------------------------------------------------
-
-
-def _clean_update(change: dict[str, Any]) -> dict[str, Any]:
-    errors = FieldErrors()
-    clean: dict[str, Any] = {}
-    for field, value in change.items():
-        if field not in UPDATABLE:
-            errors.add(field, f"'{field}' cannot be changed here.")
-        elif field == "name":
-            clean[field] = errors.check(_name, value)
-        elif field == "tags":
-            clean[field] = errors.check(validate_tags, value)
-        elif field == "isEnabled":
-            clean[field] = errors.check(validate_bool, value, "isEnabled")
-        elif field == "idType":
-            clean[field] = errors.check(validate_id_type, value)
-        else:
-            clean[field] = errors.check(_text, value, field)
-    errors.raise_if_any()
-    return clean
+# -- changes of the definition -------------------------------------------------------------
 
 
 def segment_update(
     *, project: Project, actor: Actor, segment_id: str, **change: Any
 ) -> ChangeOutcome:
     """Changes metadata: ``name, description, tags, isEnabled, team, teamID, idType``."""
-    require_editor(actor)
-    segment = selectors.segment_get(project=project, segment_id=segment_id)
-    clean = _clean_update(change)
-    return submit(
-        project=project, actor=actor, segment=segment, change_type=ChangeType.UPDATE, change=clean
+    kernel.require_editor(actor, SEGMENTS.plural)
+    errors = FieldErrors()
+    for field in change:
+        if field not in UPDATABLE:
+            errors.add(field, f"'{field}' cannot be changed here.")
+    errors.raise_if_any()
+    return kernel.submit_fields(
+        SEGMENTS,
+        project=project,
+        actor=actor,
+        entity_id=segment_id,
+        fields={UPDATABLE[field]: value for field, value in change.items()},
+        action=ChangeType.UPDATE,
     )
 
 
-@register_change(ChangeType.UPDATE, entity_type=ENTITY_TYPE, current_version=definition_version)
-def _apply_update(
-    *, project: Project, actor: Actor, entity_id: str, change: dict, review: Review | None = None
-) -> Segment:
-    clean = _clean_update(change)
-    with transaction.atomic():
-        segment = locked(project, entity_id)
-        before = snapshot(segment)
-        for field, value in clean.items():
-            setattr(segment, UPDATABLE[field], value)
-        changes = field_changes(before, snapshot(segment))
-        if changes:
-            segment.version += 1
-            touch(segment, actor)
-            segment.save()
-            audit(segment, actor, "segment_update", changes, review)
-            after_change(project.pk, ruleset=True)
-    return segment
-
-
-# -- archive -------------------------------------------------------------------------------
+def segment_update_rules(
+    *, project: Project, actor: Actor, segment_id: str, rules: Any
+) -> ChangeOutcome:
+    """Replaces the rules of a rule-based segment (``POST /segments/{id}/conditional``)."""
+    return kernel.submit_fields(
+        SEGMENTS,
+        project=project,
+        actor=actor,
+        entity_id=segment_id,
+        fields={"rules": rules},
+        action=ChangeType.CONDITIONAL,
+    )
 
 
 def segment_archive(
     *, project: Project, actor: Actor, segment_id: str, archived: bool = True
 ) -> ChangeOutcome:
     """Archives (or unarchives) a segment: hidden from pickers, still evaluated where used."""
-    require_editor(actor)
-    segment = selectors.segment_get(project=project, segment_id=segment_id)
-    return submit(
+    return kernel.submit_fields(
+        SEGMENTS,
         project=project,
         actor=actor,
-        segment=segment,
-        change_type=ChangeType.ARCHIVE if archived else ChangeType.UNARCHIVE,
-        change={},
+        entity_id=segment_id,
+        fields={"archived": archived},
+        action=ChangeType.ARCHIVE if archived else ChangeType.UNARCHIVE,
     )
 
 
-def _set_archived(archived: bool) -> Callable[..., Segment]:
-    def apply(
-        *,
-        project: Project,
-        actor: Actor,
-        entity_id: str,
-        change: dict,
-        review: Review | None = None,
-    ) -> Segment:
-        with transaction.atomic():
-            segment = locked(project, entity_id)
-            if segment.archived != archived:
-                segment.archived = archived
-                segment.archived_at = timezone.now() if archived else None
-                segment.version += 1
-                touch(segment, actor)
-                segment.save()
-                audit(
-                    segment,
-                    actor,
-                    "segment_archive" if archived else "segment_unarchive",
-                    {"archived": {"old": not archived, "new": archived}},
-                    review,
-                )
-                after_change(project.pk, ruleset=True)
-        return segment
-
-    return apply
-
-
-register_change(ChangeType.ARCHIVE, entity_type=ENTITY_TYPE, current_version=definition_version)(
-    _set_archived(True)
-)
-register_change(ChangeType.UNARCHIVE, entity_type=ENTITY_TYPE, current_version=definition_version)(
-    _set_archived(False)
-)
-
-
-# -- delete --------------------------------------------------------------------------------
-
-
-def _refuse_if_referenced(project: Project, segment: Segment) -> None:
-    referrers = selectors.segment_referrers(project=project, segment_id=segment.key)
-    if referrers:
-        names = ", ".join(str(referrer) for referrer in referrers)
-        raise ValidationError(
-            f"Segment '{segment.key}' is used by {names}. Remove it from them before deleting it.",
-            errors=[
-                FieldError("id", f"Used by {referrer.entity_type} '{referrer.entity_id}'.")
-                for referrer in referrers
-            ],
-        )
+def segment_version_restore(
+    *,
+    project: Project,
+    actor: Actor,
+    segment_id: str,
+    version: int,
+    expected_version: int | None = None,
+) -> ChangeOutcome:
+    """Brings the segment's definition (name, description, tags, enabled, team, id type, rules)
+    back to a stored version (``segments.selectors.segment_versions``), as a change of type
+    ``segment_restore``: reviewed when the segment or project asks for review, audited, and a
+    new version. 404 for a version never stored, 400 when nothing would change; a 409 when
+    ``expected_version`` (the version the user looked at) is no longer the current one."""
+    return history.restore_version(
+        SEGMENTS,
+        project=project,
+        actor=actor,
+        entity_id=segment_id,
+        version=version,
+        expected_version=expected_version,
+    )
 
 
 def segment_delete(*, project: Project, actor: Actor, segment_id: str) -> ChangeOutcome:
     """Deletes a segment with its members and id-list file; refused while anything targets it."""
-    require_editor(actor)
-    segment = selectors.segment_get(project=project, segment_id=segment_id)
-    _refuse_if_referenced(project, segment)
-    return submit(
-        project=project, actor=actor, segment=segment, change_type=ChangeType.DELETE, change={}
-    )
-
-
-@register_change(ChangeType.DELETE, entity_type=ENTITY_TYPE, current_version=definition_version)
-def _apply_delete(
-    *, project: Project, actor: Actor, entity_id: str, change: dict, review: Review | None = None
-) -> None:
-    with transaction.atomic():
-        segment = locked(project, entity_id)
-        _refuse_if_referenced(project, segment)
-        was_list = segment.is_id_list
-        audit(
-            segment,
-            actor,
-            "segment_delete",
-            {"deleted": {"old": False, "new": True}, "count": {"old": segment.id_count, "new": 0}},
-            review,
-        )
-        # One set-based DELETE per table (no per-row collection of members).
-        members.delete_all_members(segment.pk)
-        segment.delete()
-        after_change(project.pk, ruleset=True, id_lists=was_list)
+    return kernel.delete(SEGMENTS, project=project, actor=actor, entity_id=segment_id)

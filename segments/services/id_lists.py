@@ -15,21 +15,17 @@ from console.errors import FieldError, ValidationError
 from console.models import Project, Review
 from console.services.reviews import ChangeOutcome, register_change
 from console.validation import scan_ids
+from flags.services import kernel, versions
 from segments import listfile, members, selectors
-from segments.models import UNIT_ID_MAX_LENGTH, Segment, SegmentType
+from segments.models import ENTITY_TYPE, UNIT_ID_MAX_LENGTH, Segment, SegmentType
 from segments.ruleset import compiles_inline
 from segments.services.common import (
-    ENTITY_TYPE,
     ChangeType,
     after_change,
-    audit,
     exists_version,
-    locked,
-    require_editor,
     require_type,
-    submit,
-    touch,
 )
+from segments.services.kind import SEGMENTS
 
 MAX_IDS_PER_SEGMENT = 10_000_000
 BAD_IDS_REPORTED = 50
@@ -89,15 +85,16 @@ def _submit_ids(
     ids: Any,
     allow_empty: bool = False,
 ) -> ChangeOutcome:
-    require_editor(actor)
+    kernel.require_editor(actor, SEGMENTS.plural)
     clean = normalise_ids(ids, allow_empty=allow_empty)
     segment = _id_list_segment(project, segment_id)
-    return submit(
+    return kernel.submit_change(
+        SEGMENTS,
         project=project,
         actor=actor,
-        segment=segment,
-        change_type=change_type,
-        change={"ids": clean},
+        entity=segment,
+        change={"action": change_type, "ids": clean},
+        scope=None,
     )
 
 
@@ -162,15 +159,21 @@ def _finish_id_list_change(
     segment.id_count = new_count
     if changed:
         segment.list_version += 1
-    touch(segment, actor)
+    versions.stamp_modified(SEGMENTS, segment, actor)
     segment.save()
     # Counts only: audit entries never carry the ids themselves.
-    audit(
-        segment,
-        actor,
-        action_type,
-        {"count": {"old": old_count, "new": new_count}, "added": added, "removed": removed},
-        review,
+    kernel.audit(
+        SEGMENTS,
+        project=segment.project,
+        actor=actor,
+        entity=segment,
+        action_type=action_type,
+        changes={
+            "count": {"old": old_count, "new": new_count},
+            "added": added,
+            "removed": removed,
+        },
+        review=review,
     )
     if changed:
         after_change(
@@ -195,7 +198,7 @@ def _members_change(*, adding: bool) -> Callable[..., IdListChange]:
     ) -> IdListChange:
         ids = normalise_ids(change.get("ids"))
         with transaction.atomic():
-            segment = locked(project, entity_id)
+            segment = kernel.get(SEGMENTS, project=project, entity_id=entity_id, lock=True)
             require_type(segment, SegmentType.ID_LIST)
             old_count = segment.id_count
             if adding:
@@ -230,7 +233,7 @@ def _apply_ids_reset(
 ) -> IdListChange:
     ids = normalise_ids(change.get("ids"), allow_empty=True)
     with transaction.atomic():
-        segment = locked(project, entity_id)
+        segment = kernel.get(SEGMENTS, project=project, entity_id=entity_id, lock=True)
         require_type(segment, SegmentType.ID_LIST)
         old_count = segment.id_count
         members.delete_all_members(segment.pk)

@@ -14,10 +14,9 @@ import pytest
 from django.db import connection
 
 from console.models import Review, ReviewStatus, Role
-from console.services.reviews import change_kind, review_approve
+from console.services.reviews import change_kind, review_approve, review_forced
 from flags.models import Experiment, ExperimentStatus, Gate
 from flags.services import configs, experiments, gates, holdouts, kernel, layers
-from flags.services.kernel import review_forced
 
 ROOT = Path(__file__).resolve().parents[2]
 # A fresh interpreter that only sets Django up, then commits the reviews given on its command line.
@@ -54,7 +53,7 @@ def _database_url() -> str:
 
 def test_registry__every_kind__all_its_change_types_registered():
     kinds = {kind.entity_type for kind in kernel.registered_kinds()}
-    assert kinds == {"gate", "dynamic_config", "experiment", "layer", "holdout"}
+    assert kinds == {"gate", "dynamic_config", "experiment", "layer", "holdout", "segment"}
     for kind in kernel.registered_kinds():
         for change_type, _apply in kernel.change_types(kind):
             assert change_kind(change_type).entity_type == kind.entity_type

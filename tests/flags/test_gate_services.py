@@ -515,7 +515,7 @@ def test_gate_versions__every_change__state_kept_per_version(world):
 
 
 def test_review_forced__change_always_filed_as_review(world):
-    from flags.services.kernel import review_forced
+    from console.services.reviews import review_forced
 
     actor = world.actor(Role.MEMBER)
     gate_create(project=world.project, actor=actor, name="Checkout")

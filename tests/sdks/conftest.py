@@ -21,7 +21,6 @@ import requests
 from console.models import Role
 from flags.services.gates import gate_create
 from ruleset import store as ruleset_store
-from tests.browser.conftest import browser  # noqa: F401  (Chromium for the js-client test)
 from tests.sdks.world import SdkWorld, build_sdk_world
 
 NODE_DIR = Path(__file__).resolve().parent / "node"

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from events.models import Event, EventSource, Exposure
-from tests.browser.conftest import TIMEOUT_MS
+from tests.chromium import TIMEOUT_MS
 from tests.sdks.conftest import reference_answers, sdk_job, wait_for
 from tests.sdks.world import sdk_users
 

@@ -10,6 +10,16 @@ from console.models import ApiKey, ApiKeyKind
 from segments.idlists import forget_all
 
 BASE = "/console/v1"
+# The rules of a rule-based segment of the company's staff.
+STAFF_RULES = [
+    {
+        "name": "Staff",
+        "passPercentage": 100,
+        "conditions": [
+            {"type": "email", "operator": "str_ends_with_any", "targetValue": ["@example.com"]}
+        ],
+    }
+]
 
 
 @pytest.fixture(autouse=True)

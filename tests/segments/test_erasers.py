@@ -9,6 +9,7 @@ from segments import services
 from segments.erasers import ERASER_NAME, erase_segment_ids
 from segments.listfile import id_list_hash
 from segments.models import IdListFileChunk, Segment, SegmentMember
+from segments.selectors import segment_versions
 
 
 def _file_text(segment: Segment) -> str:
@@ -65,7 +66,8 @@ def test_eraser__user_ids__gone_from_members_file_and_rules(lists):
     old_file = Segment.objects.get(key="users_list").list_file_id
     erased = erase_segment_ids(project_id=project_id, unit_type="user_id", ids=["u1", "u3"])
     users = Segment.objects.get(key="users_list")
-    assert erased == 2  # member u1 and the u1 in the user_id condition
+    # Member u1, the u1 in the user_id condition, and that u1 in the version that stored it
+    assert erased == 3
     assert list(SegmentMember.objects.filter(segment=users).values_list("unit_id", flat=True)) == [
         "u2"
     ]
@@ -78,6 +80,10 @@ def test_eraser__user_ids__gone_from_members_file_and_rules(lists):
     # Other unit types are untouched
     assert rules[0]["conditions"][1]["targetValue"] == ["u1"]
     assert SegmentMember.objects.filter(segment__key="companies").count() == 1
+    # The scrubbed rules are a new version, and no stored version names the erased id
+    history = segment_versions(project=lists.project, segment_id="rules")
+    assert [version.version for version in history] == [2, 1]
+    assert [v.rules[0]["conditions"][0]["targetValue"] for v in history] == [["u9"], ["u9"]]
 
 
 def test_eraser__custom_unit_type__only_those_lists(lists):

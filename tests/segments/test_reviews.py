@@ -10,18 +10,10 @@ from console.services.projects import project_review_settings_update
 from console.services.reviews import review_approve
 from segments import services
 from segments.models import Segment, SegmentMember
-from tests.segments.conftest import create_segment, id_list
+from tests.segments.conftest import STAFF_RULES, create_segment, id_list
 
 RESPECT = {"x-respect-review-settings": "true"}
-RULES = [
-    {
-        "name": "Staff",
-        "passPercentage": 100,
-        "conditions": [
-            {"type": "email", "operator": "str_ends_with_any", "targetValue": ["@example.com"]}
-        ],
-    }
-]
+RULES = STAFF_RULES
 
 
 @pytest.fixture
@@ -50,7 +42,9 @@ def test_conditional__header_and_project_requires_review__202_then_commit_applie
     assert review["type"] == "segment_conditional_update"
     assert review["entity_type"] == "segment"
     assert review["entity_id"] == "employees"
-    assert review["change"]["rules"][0]["name"] == "Staff"
+    # Stored as the entity core stores every field change (the same shape as a gate's)
+    assert review["change"]["action"] == "segment_conditional_update"
+    assert review["change"]["fields"]["rules"][0]["name"] == "Staff"
     assert Segment.objects.get(key="employees").rules == []
     segment = capi.get("/segments/employees").json()["data"]
     assert segment["activeReview"] == {
@@ -68,7 +62,7 @@ def test_conditional__header_and_project_requires_review__202_then_commit_applie
     # Then the rules are those of the review, audited with the review
     stored = Segment.objects.get(key="employees")
     assert [r["name"] for r in stored.rules] == ["Staff"]
-    assert stored.rules[0]["id"] == review["change"]["rules"][0]["id"]
+    assert stored.rules[0]["id"] == review["change"]["fields"]["rules"][0]["id"]
     entry = AuditLog.objects.get(action_type="segment_conditional_update")
     assert entry.review.public_id == review["review_id"]
     assert capi.get("/segments/employees").json()["data"]["activeReview"] is None

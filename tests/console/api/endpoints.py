@@ -214,7 +214,26 @@ def sample_body(endpoint: Endpoint, values: dict[str, str]) -> Any:
         ("capi-tag", "patch"): {"description": "patched"},
         ("capi-keys", "post"): {"description": "k", "type": "SERVER"},
         ("capi-review-settings", "post"): {"is_config_review_required": False},
-        ("capi-environments", "post"): {"name": "qa"},
+        ("capi-environments", "post"): {
+            "environments": [
+                {
+                    "id": name,
+                    "name": name,
+                    "isProduction": name == "production",
+                    "requiresReview": name == "production",
+                    "requiresReleasePipeline": False,
+                }
+                for name in ("development", "staging", "production")
+            ]
+            + [
+                {
+                    "name": "qa",
+                    "isProduction": False,
+                    "requiresReview": False,
+                    "requiresReleasePipeline": True,
+                }
+            ]
+        },
         ("capi-segments", "post"): {"name": "New segment", "type": "id_list"},
         ("capi-segment-conditional", "post"): [RULE],
         ("capi-segment-id-list", "patch"): {"ids": ["u1"]},
@@ -230,5 +249,7 @@ def sample_body(endpoint: Endpoint, values: dict[str, str]) -> Any:
             return {"description": "please review", "type": "start"}
         if endpoint.name.startswith("layer"):
             return {"description": "please review", "change": {"delete": True}}
+        if endpoint.name.startswith("segment"):
+            return {"description": "please review", "change": {"is_archived": True}}
         return {"description": "please review", "change": {"is_enabled": False}}
     return {}

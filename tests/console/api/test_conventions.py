@@ -117,7 +117,7 @@ def test_audit_logs__filters_and_pagination(api, world):
     key = world.keys["console"]
     for description in ("a", "b", "c"):
         api.post("/console/v1/keys", {"description": description, "type": "CLIENT"}, key=key)
-    response = api.get("/console/v1/audit_logs?actionType=key_create&limit=2&page=1", key=key)
+    response = api.get("/console/v1/audit_logs?actionType=sdk_key_create&limit=2&page=1", key=key)
     body = response.json()
     assert response.status_code == 200
     assert body["message"] == "Audit logs listed successfully."
@@ -125,13 +125,13 @@ def test_audit_logs__filters_and_pagination(api, world):
     assert body["pagination"] == {
         "itemsPerPage": 2,
         "pageNumber": 1,
-        "nextPage": "/console/v1/audit_logs?actionType=key_create&page=2&limit=2",
+        "nextPage": "/console/v1/audit_logs?actionType=sdk_key_create&page=2&limit=2",
         "previousPage": None,
         "totalItems": 6,
-        "all": "/console/v1/audit_logs?actionType=key_create",
+        "all": "/console/v1/audit_logs?actionType=sdk_key_create",
     }
     first = body["data"][0]
-    assert first["actionType"] == "key_create"
+    assert first["actionType"] == "sdk_key_create"
     assert first["updatedBy"] == "CONSOLE API"
     assert first["changes"]["description"] == {"old": None, "new": "c"}
     assert set(first) >= {"id", "name", "changeLog", "date", "time", "updatedBy", "changes", "tags"}

@@ -18,6 +18,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from console.api.schema import statsig_path
 from tests.console.api.endpoints import console_endpoints, seed_entities
 
 EXAMPLES_PER_OPERATION = 4
@@ -56,6 +57,7 @@ def test_document__every_console_endpoint_has_request_and_response_schemas(opena
         route = "/" + endpoint.route
         for param in endpoint.params:
             route = route.replace(f"<str:{param}>", "{" + param + "}")
+        route, _ = statsig_path(route)
         operation = paths.get(route, {}).get(endpoint.method)
         assert operation is not None, f"{endpoint} is missing from the document"
         success = [code for code in operation["responses"] if code.startswith("2")]
@@ -97,6 +99,9 @@ def test_document__gate_output_carries_statsig_fields(openapi):
 
 
 ENTITY_OF_PREFIX = {
+    "tags": "tag_id",
+    "holdouts": "holdout_id",
+    "keys": "key_id",
     "gates": "gate_id",
     "dynamic_configs": "config_id",
     "experiments": "experiment_id",
@@ -118,7 +123,12 @@ def fuzz_operations(world, wsgi_app, wanted) -> list[str]:
 
     def fuzz(operation) -> None:
         prefix = operation.path.removeprefix("/console/v1/").split("/")[0]
-        path_values = {**values, "entity_id": values.get(ENTITY_OF_PREFIX.get(prefix, ""), "")}
+        rule = values["config_rule_id"] if prefix == "dynamic_configs" else values["rule_id"]
+        path_values = {
+            "id": values.get(ENTITY_OF_PREFIX.get(prefix, ""), ""),
+            "ruleID": rule,
+            "reviewID": values["review_id"],
+        }
 
         @given(case=operation.as_strategy())
         @hypothesis_settings(

@@ -60,7 +60,7 @@ def expected_review(entity_type, entity_id, change_type, **overrides):
 def _approve_and_commit(reviewer, resource, entity_id, review_id):
     approved = reviewer.put(f"{resource}/{entity_id}/reviews/{review_id}/approve", {})
     assert approved.status_code == 200, approved.json()
-    assert approved.json()["data"]["status"] == "approved"
+    assert approved.json()["data"]["status"] == "accepted"
     committed = reviewer.put(f"{resource}/{entity_id}/reviews/{review_id}/commit")
     assert committed.status_code == 200, committed.json()
     assert committed.json()["data"]["status"] == "committed"
@@ -197,10 +197,24 @@ def test_config__default_value_change__202_then_commit(reviewing_project, review
     assert capi.get("dynamic_configs/a_config").json()["data"]["defaultValue"] == {"color": "red"}
 
 
-def test_config__description_only__no_review(reviewing_project):
+def test_config__description_only__filed_for_review(reviewing_project):
+    # Given a project that requires reviews
+    capi = reviewing_project
+    capi.post("dynamic_configs", {"name": "a_config", "description": "before"})
+
+    # When only the description changes, with the header
+    response = capi.patch("dynamic_configs/a_config", {"description": "words"}, reviews=True)
+
+    # Then it is filed like any other change to the entity
+    assert response.status_code == 202
+    assert response.json()["data"]["type"] == "config_update"
+    assert capi.get("dynamic_configs/a_config").json()["data"]["description"] == "before"
+
+
+def test_config__description_only__without_header__applied(reviewing_project):
     capi = reviewing_project
     capi.post("dynamic_configs", {"name": "a_config"})
-    response = capi.patch("dynamic_configs/a_config", {"description": "words"}, reviews=True)
+    response = capi.patch("dynamic_configs/a_config", {"description": "words"})
     assert response.status_code == 200
 
 
@@ -221,11 +235,11 @@ def test_experiment__start_needs_review__202_then_commit_starts_it(reviewing_pro
     assert capi.get("experiments/an_experiment").json()["data"]["status"] == "active"
 
 
-def test_experiment__editing_in_setup__no_review(reviewing_project):
+def test_experiment__editing_in_setup__filed_for_review(reviewing_project):
     capi = reviewing_project
     capi.post("experiments", {"name": "an_experiment"})
     response = capi.patch("experiments/an_experiment", {"allocation": 50}, reviews=True)
-    assert response.status_code == 200
+    assert response.status_code == 202
 
 
 def test_layer__parameter_change__202_then_commit(reviewing_project, reviewer):

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from unittest.mock import ANY
 
 import pytest
+import time_machine
 
 from console.models import ApiKey, AuditLog
 from flags.models import Gate
@@ -435,20 +437,33 @@ def test_delete__referenced_gate__400_names_referrers(capi, gate):
     assert capi.get("gates/a_gate").status_code == 200
 
 
-def test_checks_per_hour__checks_of_the_last_24_hours__per_hour(api, world, capi, gate):
-    from datetime import UTC, datetime
-
-    # Given 240 checks of the gate just now (whatever the time of day)
-    now_ms = int(datetime.now(UTC).timestamp() * 1000)
-    events = [
+def _gate_checks(count: int, at: datetime) -> list[dict]:
+    time_ms = int(at.timestamp() * 1000)
+    return [
         {
             "eventName": "statsig::gate_exposure",
             "user": {"userID": f"u{i}"},
-            "time": now_ms,
+            "time": time_ms,
             "metadata": {"gate": "a_gate", "gateValue": "true", "ruleID": "r"},
         }
-        for i in range(240)
+        for i in range(count)
     ]
-    assert api.post("/v1/log_event", {"events": events}, key=world.keys["server"]).status_code < 300
-    # Then the gate was checked 240 / 24 times per hour over the last 24 hours
-    assert capi.get("gates/a_gate").json()["data"]["checksPerHour"] == 10
+
+
+# Times of day on both sides of the old failure (from about 22:09 UTC on, when the count was
+# divided by the hours since the start of yesterday), just after midnight, and the last half hour
+# of a month and a year.
+CLOCK_TIMES = ["2026-12-31T00:05", "2026-12-31T12:00", "2026-12-31T22:30", "2026-12-31T23:30"]
+
+
+@pytest.mark.parametrize("clock", CLOCK_TIMES)
+def test_checks_per_hour__checks_of_the_last_24_hours__per_hour(api, world, capi, gate, clock):
+    # Given the clock (of the test and of the server: one process) at a given time of day
+    at = datetime.fromisoformat(clock).replace(tzinfo=UTC)
+    with time_machine.travel(at, tick=True):
+        # And 240 checks of the gate just now, and 480 more 25 hours ago (out of the window)
+        checks = _gate_checks(240, at) + _gate_checks(480, at - timedelta(hours=25))
+        logged = api.post("/v1/log_event", {"events": checks}, key=world.keys["server"])
+        assert logged.status_code < 300
+        # Then the gate was checked 240 / 24 times per hour over the last 24 hours
+        assert capi.get("gates/a_gate").json()["data"]["checksPerHour"] == 10

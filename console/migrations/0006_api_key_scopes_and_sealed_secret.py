@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("console", "0003_invitations"),
+        ("console", "0005_review_reviewers"),
     ]
 
     operations = [
