@@ -3,6 +3,7 @@ offline, no CDN), reading the OpenAPI document of this server."""
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularRedocView
 
 # Redoc renders with styled-components (style elements it creates at run time) and runs its
@@ -18,6 +19,7 @@ API_DOCS_CSP = (
 class ApiDocsView(SpectacularRedocView):
     template_name = "console/api_docs.html"
 
+    @extend_schema(exclude=True)
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
         response["Content-Security-Policy"] = API_DOCS_CSP

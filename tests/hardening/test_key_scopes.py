@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from console.models import ApiKey, Role
+from console.models import ApiKey, ReviewStatus, Role
 from tests.conftest import RESPECT_REVIEWS, console_key_of_another_holder
 
 KEYS = "/console/v1/keys"
@@ -182,7 +182,7 @@ def test_change_filed_with_a_key__approved_by_a_key_of_another_holder(api, world
     review_id = _filed_review(api, world, world.keys["console"])
     response = _approve(api, console_key_of_another_holder(world), review_id)
     assert response.status_code == 200
-    assert response.json()["data"]["status"] == "approved"
+    assert response.json()["data"]["status"] == "accepted"
 
 
 def test_change_filed_with_a_key__approved_by_another_person(api, world):
@@ -195,7 +195,7 @@ def test_change_filed_with_a_key__approved_by_another_person(api, world):
         actor=Actor.for_user(world.users[Role.MEMBER], Role.MEMBER),
         review_id=review_id,
     )
-    assert review.status == "approved"
+    assert review.status == ReviewStatus.APPROVED
 
 
 def test_revoked_reviewer_key__cannot_approve_even_when_cached(api, world):
