@@ -97,6 +97,18 @@ class UnstorableItem(ValueError):
         self.project_id = project_id
 
 
+TEXT_COLUMNS = (
+    "kind",
+    "name",
+    "rule_id",
+    "group_name",
+    "parameter_name",
+    "allocated_experiment",
+    "user_id",
+    "stable_id",
+    "environment",
+    "source",
+)
 _STRICT_JSON = json.JSONEncoder(allow_nan=False, ensure_ascii=False, check_circular=False)
 
 
@@ -113,13 +125,13 @@ def _decode(item: bytes | str) -> dict[str, Any]:
         received_at = datetime.fromtimestamp(payload["received_ms"] / 1000, tz=UTC)
         row = exposure_row(project_id, payload, received_at=received_at)
         # What PostgreSQL refuses: text that is not UTF-8 (lone surrogates) and NaN/Infinity
-        # or NUL inside jsonb. One C-level encode per item; clean items pass unchanged.
+        # or NUL inside jsonb. One C-level encode per JSON column; clean rows pass unchanged.
         for name in ("user", "custom_ids", "secondary_exposures"):
             encoded = _STRICT_JSON.encode(row[name])
             encoded.encode("utf-8")
             if "\\u0000" in encoded:
                 raise ValueError(f"NUL in {name}")
-        for name in ("name", "rule_id", "group_name", "user_id", "stable_id", "environment"):
+        for name in TEXT_COLUMNS:
             str(row[name]).encode("utf-8")
     except (ValueError, KeyError, TypeError, OverflowError, RecursionError) as exc:
         raise UnstorableItem(f"{type(exc).__name__}: {str(exc)[:100]}", project_id) from None

@@ -126,3 +126,22 @@ def test_drain__database_refuses_every_write__task_fails_and_keeps_the_queue(wor
         tasks.drain_exposures()
     assert exposures.queue_length() == 3
     assert exposures.dead_letter_length() == 0
+
+
+def test_local_buffer__poisoned_item_without_redis__rest_stored_bad_counted(world, settings):
+    from events.models import DroppedEventCount, DropReason
+
+    # Given a process without Redis holding a poisoned item among good ones
+    settings.REDIS_URL = ""
+    buffer_exposures(world.project.pk, [contract_exposure(i) for i in range(2)])
+    exposures._push_local(
+        world.project.pk, [_raw_item(world.project.pk, POISONS["lone surrogate"])]
+    )
+
+    # When it writes its buffer, the good ones are stored and the bad one counted as dropped
+    assert exposures.flush_local_buffer() == 2
+    assert exposures.local_buffer_size() == 0
+    dropped = DroppedEventCount.objects.get(
+        project=world.project, reason=DropReason.BUFFER_WRITE_FAILED
+    )
+    assert dropped.count == 1
