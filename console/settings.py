@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "events",
     "segments",
     "privacy",
+    "analysis",
 ]
 
 MIDDLEWARE = [
@@ -339,6 +340,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # product, reviewed with it, and the same on every deployment; only timings are configurable.
 DELETION_SCHEDULE_CRON = env_str("DELETION_SCHEDULE_CRON", "0 3 * * *")
 RULESET_SWEEP_SECONDS = env_int("RULESET_SWEEP_SECONDS", 30)
+# Experiment results (Pulse) of running experiments, recomputed daily by default.
+PULSE_SCHEDULE_CRON = env_str("PULSE_SCHEDULE_CRON", "30 2 * * *")
+# PostgreSQL work_mem of the results job's transaction (its per-unit hash aggregation).
+PULSE_WORK_MEM = env_str("PULSE_WORK_MEM", "256MB")
 
 
 def _cron(expression: str) -> crontab:
@@ -353,6 +358,10 @@ def _cron(expression: str) -> crontab:
 
 
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "compute-experiment-results": {
+        "task": "analysis.tasks.compute_due_pulses",
+        "schedule": _cron(PULSE_SCHEDULE_CRON),
+    },
     "flush-api-key-usage": {
         "task": "console.tasks.flush_api_key_usage",
         "schedule": timedelta(seconds=60),
@@ -402,6 +411,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"mask_secrets": {"()": "console.log_secrets.MaskSecrets"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
@@ -410,5 +420,7 @@ LOGGING = {
         "axes.apps": {"level": "WARNING"},
         # The access log (manage.py serve --access-log) writes at INFO whatever LOG_LEVEL says.
         "console.access": {"level": "INFO"},
+        # Django's development server logs each request line, URL included: mask secrets.
+        "django.server": {"filters": ["mask_secrets"]},
     },
 }

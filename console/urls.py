@@ -7,6 +7,8 @@ from django.urls import include, path
 urlpatterns = [
     path("console/v1/", include("console.api.urls")),
     path("", include("console.web.urls")),
+    # Before flags: its experiments/<id>/<action>/ would take experiments/<id>/results/.
+    path("", include("analysis.urls")),
     path("", include("flags.urls")),
     path("", include("events.urls")),
     path("", include("segments.urls")),

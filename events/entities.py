@@ -31,30 +31,29 @@ _CONFIG_ENTITIES = {"dynamic_config": CONFIG, "experiment": EXPERIMENT, "autotun
 
 @dataclass(frozen=True, slots=True)
 class Entity:
+    """One flag of the index. What the flag endpoints read of its spec for every request is read
+    once, when the index of a ruleset version is built."""
+
     name: str
     kind: str  # GATE | EXPERIMENT | CONFIG
     spec: dict[str, Any]
+    enabled: bool = field(init=False)
+    is_active: bool = field(init=False)
+    # A stable integer for PostHog's ``metadata.id`` / ``$feature_flag_id``.
+    numeric_id: int = field(init=False)
+    version: int = field(init=False)
 
-    @property
-    def enabled(self) -> bool:
-        return bool(self.spec.get("enabled", True))
-
-    @property
-    def is_active(self) -> bool:
-        return bool(self.spec.get("isActive", True))
-
-    @property
-    def numeric_id(self) -> int:
-        """A stable integer for PostHog's ``metadata.id`` / ``$feature_flag_id``."""
-        raw = self.spec.get("id")
-        if isinstance(raw, int) and not isinstance(raw, bool):
-            return raw
-        return zlib.crc32(f"{self.kind}:{self.name}".encode()) & 0x7FFFFFFF
-
-    @property
-    def version(self) -> int:
-        raw = self.spec.get("version")
-        return raw if isinstance(raw, int) and not isinstance(raw, bool) else 1
+    def __post_init__(self) -> None:
+        spec = self.spec
+        raw_id, raw_version = spec.get("id"), spec.get("version")
+        if not isinstance(raw_id, int) or isinstance(raw_id, bool):
+            raw_id = zlib.crc32(f"{self.kind}:{self.name}".encode()) & 0x7FFFFFFF
+        if not isinstance(raw_version, int) or isinstance(raw_version, bool):
+            raw_version = 1
+        object.__setattr__(self, "enabled", bool(spec.get("enabled", True)))
+        object.__setattr__(self, "is_active", bool(spec.get("isActive", True)))
+        object.__setattr__(self, "numeric_id", raw_id)
+        object.__setattr__(self, "version", raw_version)
 
 
 @dataclass(slots=True)

@@ -156,9 +156,12 @@ def settle_time(event_time: datetime | None, *, received_at: datetime, skew: tim
     return corrected
 
 
-def split_statsig_user(user: Any) -> tuple[str, str, dict[str, str], dict, str]:
+def split_statsig_user(
+    user: Any, *, clean: bool = True
+) -> tuple[str, str, dict[str, str], dict, str]:
     """``(user_id, stable_id, custom_ids, stored_user, environment)`` of a Statsig user. Private
-    attributes are never stored."""
+    attributes are never stored. ``clean=False``: the caller knows the user is storable JSON
+    already (no NUL, no NaN), so the stored copy skips ``clean_json``."""
     if not isinstance(user, dict):
         return "", "", {}, {}, ""
     user_id = clean_text(user.get("userID"), MAX_ID_LENGTH)
@@ -170,7 +173,9 @@ def split_statsig_user(user: Any) -> tuple[str, str, dict[str, str], dict, str]:
             if text:
                 custom_ids[clean_text(key, 100)] = text
     stable_id = custom_ids.pop("stableID", "")
-    stored = clean_json({k: v for k, v in user.items() if k != "privateAttributes"})
+    stored = {k: v for k, v in user.items() if k != "privateAttributes"}
+    if clean:
+        stored = clean_json(stored)
     environment = ""
     tier = user.get("statsigEnvironment")
     if isinstance(tier, dict):

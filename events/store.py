@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
+import orjson
 from django.db import connection
 
 from events.models import DroppedEventCount, Event, Exposure
@@ -25,8 +26,17 @@ def use_copy() -> bool:
     return connection.vendor == "postgresql"
 
 
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-_dump_json = _ENCODER.encode
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
+_JSON_OPTIONS = orjson.OPT_NON_STR_KEYS
+
+
+def _dump_json(value: Any) -> str:
+    """orjson (a few times faster, and what dominated a large batch's write); the standard
+    encoder for what orjson refuses (an integer beyond 64 bits, nesting past 255 levels)."""
+    try:
+        return orjson.dumps(value, option=_JSON_OPTIONS).decode()
+    except orjson.JSONEncodeError:
+        return _ENCODER.encode(value)
 
 
 def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> int:

@@ -226,6 +226,11 @@ class Experiment(FlagEntity):
     # Statsig's ExperimentOverridesDto: {overrides: [{type: gate|segment, id, groupID,
     # environment}], userIDOverrides: [{groupID, ids, environment, unitType}]}.
     overrides = models.JSONField(default=dict, blank=True)
+    # Analysis settings read by Pulse (the analysis app): metrics as [{name, type}].
+    primary_metrics = models.JSONField(default=list, blank=True)
+    secondary_metrics = models.JSONField(default=list, blank=True)
+    bonferroni_correction = models.BooleanField(default=False)
+    default_confidence_interval = models.PositiveSmallIntegerField(default=95)
 
     class Meta:
         ordering = ["project", "-created_at", "-id"]

@@ -102,7 +102,15 @@ def _user(body: dict[str, Any]) -> dict[str, Any]:
     raw = body.get("user", {})
     if not isinstance(raw, dict):
         raise Refusal(400, "user must be an object.", field="user")
+    wire.require_storable(raw, "user")
     return raw
+
+
+def _stable_id(body: dict[str, Any]) -> Any:
+    metadata = body.get("statsigMetadata")
+    stable_id = metadata.get("stableID") if isinstance(metadata, dict) else None
+    wire.require_storable(stable_id, "statsigMetadata.stableID")
+    return stable_id
 
 
 def _evaluation_user(user: dict[str, Any]) -> EvaluationUser:
@@ -130,14 +138,14 @@ def initialize_endpoint(request: wire.Request) -> wire.Response:
     since_time = _since_time(body)
     loaded = ruleset_load.current(key.project_id)
     user_dict = _scoped_user(_user(body), key, loaded.default_environment)
-    metadata = body.get("statsigMetadata")
+    stable_id = _stable_id(body)
     # Behind a proxy or CDN, the browser's address is the first X-Forwarded-For hop (a client
     # that forges it only changes its own answer, as it could by sending user.ip).
     request_ip = client_ip(request)
     request_agent = request.header("User-Agent") or None
     evaluated = initialize.evaluation_user_dict(
         user_dict,
-        stable_id=metadata.get("stableID") if isinstance(metadata, dict) else None,
+        stable_id=stable_id,
         request_ip=request_ip,
         request_agent=request_agent,
     )

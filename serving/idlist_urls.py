@@ -1,4 +1,4 @@
-"""Signed ID-list file URLs, so every SDK can download the files the ``get_id_lists`` manifest
+"""Signed ID-list file URLs on the server's public address (``public_url``), so every SDK can download the files the ``get_id_lists`` manifest
 names: the legacy ``statsig-node`` fetches them without its ``STATSIG-API-KEY`` header.
 
 A URL carries ``?token=<signed "project:file">`` (Django's signing with the secret key and a
@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core import signing
 
 from console import wire
@@ -32,6 +33,15 @@ def signed(path: str, *, project_id: int, file_id: str) -> str:
     """``path`` (a file's ``id_list_file`` path) with the token that opens it."""
     token = file_token(project_id=project_id, file_id=file_id)
     return f"{path}?{urlencode({TOKEN_PARAMETER: token})}"
+
+
+def public_url(request: wire.Request, path: str) -> str:
+    """``path`` on the address SDKs reach this server at: ``CONSOLE_PUBLIC_URL`` when set (so a
+    forged ``Host`` header cannot point SDKs elsewhere), else the request's own address, which
+    the dispatcher has checked against ``ALLOWED_HOSTS``."""
+    if settings.CONSOLE_PUBLIC_URL:
+        return settings.CONSOLE_PUBLIC_URL + path
+    return request.absolute_url(path)
 
 
 def project_for_token(token: str | None, *, file_id: str) -> int | None:

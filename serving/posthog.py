@@ -94,6 +94,14 @@ def _dict_of(body: dict, *keys: str) -> dict:
     return {}
 
 
+def _key_environment(key, loaded) -> str | None:
+    """A key limited to environments evaluates in them, as on ``/v1/check_gate``: its first one
+    when the document's default environment is not among them."""
+    if key.environments and loaded.default_environment not in key.environments:
+        return key.environments[0]
+    return None
+
+
 def _flag_response(request: wire.Request, *, route: str) -> wire.Response:
     if route == "decide":
         version, with_config = _version(request, 1), True
@@ -118,7 +126,7 @@ def _flag_response(request: wire.Request, *, route: str) -> wire.Response:
     except wire.Refusal as exc:
         if exc.status != 400:
             raise
-        raise wire.Refusal(400, exc.message, code="malformed_data") from None
+        raise wire.Refusal(400, exc.message, code="malformed_data", field=exc.field) from None
     if isinstance(body, list):
         body = body[0] if body and isinstance(body[0], dict) else {}
     if not isinstance(body, dict):
@@ -135,6 +143,16 @@ def _flag_response(request: wire.Request, *, route: str) -> wire.Response:
     if index is None:
         return respond([], True)
     overrides = _dict_of(body, "person_properties", "$properties")
+    groups = _dict_of(body, "groups", "$groups")
+    group_properties = _dict_of(body, "group_properties", "$group_properties")
+    # The same rules for the user as every evaluation endpoint: refuse what could not be stored.
+    for field, value in (
+        ("distinct_id", distinct_id),
+        ("person_properties", overrides),
+        ("groups", groups),
+        ("group_properties", group_properties),
+    ):
+        wire.require_storable(value, field, code="malformed_data")
     stored, properties_failed = {}, False
     if not _truthy(request.query.get("only_use_override_person_properties")):
         try:
@@ -144,14 +162,18 @@ def _flag_response(request: wire.Request, *, route: str) -> wire.Response:
             # request's own properties, and the answer says some may be off.
             properties_failed = True
     device_id = body.get("device_id") or body.get("$device_id") or overrides.get("$device_id")
+    wire.require_storable(device_id, "device_id", code="malformed_data")
     user = statsig_user(
         distinct_id=distinct_id,
         properties={**stored, **overrides},
-        groups=_dict_of(body, "groups", "$groups"),
-        group_properties=_dict_of(body, "group_properties", "$group_properties"),
+        groups=groups,
+        group_properties=group_properties,
         device_id=str(device_id) if isinstance(device_id, str | int) and device_id else None,
         ip=None if _truthy(body.get("geoip_disable")) else client_ip(request),
     )
+    environment = _key_environment(key, loaded)
+    if environment is not None:
+        user["statsigEnvironment"] = {"tier": environment}
     keys = body.get("flag_keys_to_evaluate") or body.get("flag_keys")
     keys = [str(k) for k in keys] if isinstance(keys, list) else None
     outcomes = evaluate_flags(loaded.ruleset, index, evaluation_user(user), keys)

@@ -254,9 +254,10 @@ def flag_record(outcome: FlagOutcome) -> dict[str, Any]:
 
 
 def legacy_flags(outcomes: list[FlagOutcome]) -> tuple[dict[str, Any], dict[str, str]]:
-    """``featureFlags`` (every flag that evaluated, false included) and ``featureFlagPayloads``
-    (JSON strings of the enabled ones that have a payload)."""
-    flags = {o.key: o.value for o in outcomes if not o.failed}
+    """``featureFlags`` (every flag, false included; one that failed to evaluate is false, as
+    PostHog's contract says, and the answer carries ``errorsWhileComputingFlags: true``) and
+    ``featureFlagPayloads`` (JSON strings of the enabled ones that have a payload)."""
+    flags = {o.key: (False if o.failed else o.value) for o in outcomes}
     payloads = {
         o.key: o.payload_json
         for o in outcomes

@@ -64,6 +64,8 @@ def _user(body: dict[str, Any], key: ResolvedKey, loaded: ruleset_load.LoadedRul
         message = str(exc).split(": ", 1)[-1]
         prop = "user" if exc.field == "user" else f"user.{exc.field}"
         raise Refusal(400, f"{prop}: {message}", field=prop) from None
+    # The user becomes an exposure row: refuse here what the store could not keep.
+    wire.require_storable(raw, "user")
     return user, raw, tier if tier is not None else loaded.default_environment
 
 
@@ -77,6 +79,8 @@ def _name(body: dict[str, Any], field: str) -> str:
             f"{field} must be a string of 1 to {MAX_NAME_LENGTH} characters.",
             field=field,
         )
+    if "\x00" in value:
+        raise Refusal(400, f"{field} must not contain a NUL character (\\u0000).", field=field)
     return value
 
 
@@ -154,10 +158,16 @@ def check_gate(body, loaded, user, user_dict, tier):
                 field="gateNames",
             )
         for index, name in enumerate(names):
-            if not isinstance(name, str) or not name or len(name) > MAX_NAME_LENGTH:
+            if (
+                not isinstance(name, str)
+                or not name
+                or len(name) > MAX_NAME_LENGTH
+                or "\x00" in name
+            ):
                 raise Refusal(
                     400,
-                    "Each gate name must be a non-empty string.",
+                    f"Each gate name must be a non-empty string of at most {MAX_NAME_LENGTH} "
+                    "characters, without NUL.",
                     field=f"gateNames[{index}]",
                 )
         answers, exposures = [], []

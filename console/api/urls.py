@@ -18,4 +18,5 @@ urlpatterns = [
     path("keys/<str:key_id>/rotate", keys.KeyRotateView.as_view(), name="capi-key-rotate"),
     path("", include("flags.api.urls")),
     path("", include("segments.api.urls")),
+    path("", include("analysis.api.urls")),
 ]

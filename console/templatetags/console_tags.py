@@ -69,6 +69,7 @@ AREAS: tuple[Area, ...] = (
     Area("Layers", ("layer-list",), SECTION_BUILD, "flags.Layer"),
     Area("Holdouts", ("holdout-list",), SECTION_BUILD, "flags.Holdout"),
     Area("Segments", ("segment-list",), SECTION_BUILD, "segments.Segment"),
+    Area("Metrics", ("metric-list",), SECTION_BUILD, "analysis.Metric"),
     Area("Connect an SDK", ("connect-sdk",), SECTION_DATA),
     Area("Events", ("event-list",), SECTION_DATA),
     Area(

@@ -17,7 +17,7 @@ registered in its package's ``routes.py`` (see docs/ARCHITECTURE.md).
 """
 
 from console.wire.app import Application, Route, cors_headers, loggable_path
-from console.wire.bodies import KB, MB, gunzip, loads, size_label, too_large
+from console.wire.bodies import KB, MB, gunzip, loads, loads_lenient, size_label, too_large
 from console.wire.errors import (
     BACKEND_OUTAGES,
     POSTHOG,
@@ -29,12 +29,14 @@ from console.wire.errors import (
 )
 from console.wire.http import JSON, NOT_AN_OBJECT, Request, Response, dumps, json_response
 from console.wire.keys import KEY_HEADER, SDK_KEYS, SERVER_KEYS, KeyPolicy, find_key
+from console.wire.values import MAX_DEPTH, TooDeep, problem, repaired, require_storable
 
 __all__ = [
     "BACKEND_OUTAGES",
     "JSON",
     "KB",
     "KEY_HEADER",
+    "MAX_DEPTH",
     "MB",
     "NOT_AN_OBJECT",
     "POSTHOG",
@@ -50,13 +52,18 @@ __all__ = [
     "Request",
     "Response",
     "Route",
+    "TooDeep",
     "cors_headers",
     "dumps",
     "find_key",
     "gunzip",
     "json_response",
     "loads",
+    "loads_lenient",
     "loggable_path",
+    "problem",
+    "repaired",
+    "require_storable",
     "size_label",
     "too_large",
 ]

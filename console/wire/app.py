@@ -24,6 +24,7 @@ from django.conf import settings
 from django.core.signals import request_finished, request_started
 from django.http.request import validate_host
 
+from console.log_secrets import masked
 from console.wire.errors import BACKEND_OUTAGES, STATSIG, Protocol, Refusal, unavailable
 from console.wire.http import STATUS_LINES, Request, Response, dumps, is_secure
 
@@ -36,14 +37,12 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 OWNED_PREFIXES = ("/v1/", "/v2/")
 PREFLIGHT_MAX_AGE = "86400"
 DEFAULT_ALLOWED_HEADERS = "Content-Type"
-# The server secret travels in the path of download_config_specs/<key>.json: never log it.
-_SECRET_IN_PATH = re.compile(r"(/download_config_specs/)[^/]+?(\.json)$")
 _PARAM = re.compile(r"\{(\w+)\}")
 _NO_PARAMS: dict[str, str] = {}
 
 
 def loggable_path(path: str) -> str:
-    return _SECRET_IN_PATH.sub(r"\1***\2", path)
+    return masked(path)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ encoding is a 415."""
 from __future__ import annotations
 
 import io
+import json
 import zlib
 from typing import Any
 
@@ -14,6 +15,7 @@ import orjson
 import zstandard
 
 from console.jsonbody import JSON_PARSE_ERRORS, discard_unread_body
+from console.wire import values
 from console.wire.errors import Refusal
 
 KB = 1024
@@ -153,11 +155,44 @@ def decode(raw: bytes, content_encoding: str, limit: int) -> bytes:
     return raw
 
 
+def _malformed_json(exc: Exception) -> Refusal:
+    return Refusal(400, f"Malformed JSON body: {exc}.", code="invalid_payload")
+
+
+def _python_loads(raw: bytes | str, orjson_error: Exception) -> Any:
+    """What Python's parser makes of JSON that orjson refuses but a client may well send: lone
+    surrogate escapes, NaN and Infinity, integers beyond 64 bits. Malformed JSON is refused in
+    orjson's words."""
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        raise _malformed_json(orjson_error) from None
+
+
 def loads(raw: bytes | str) -> Any:
-    """JSON, or a 400 naming what is wrong with it."""
+    """JSON, or a 400 naming what is wrong with it: the field, when the JSON is well formed but
+    holds what cannot be stored (a lone surrogate, NaN, a number beyond 64 bits)."""
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise Refusal(400, f"Malformed JSON body: {exc}.", code="invalid_payload") from None
+        error = exc
+    except JSON_PARSE_ERRORS:
+        raise Refusal(400, "Malformed JSON body.", code="invalid_payload") from None
+    value = _python_loads(raw, error)
+    found = values.problem(value, "body", thorough=True)
+    if found is None:
+        raise _malformed_json(error)
+    field = found.path.removeprefix("body.") if found.path != "body" else "body"
+    raise Refusal(400, f"{field}: {found.message}", field=field, code="invalid_payload")
+
+
+def loads_lenient(raw: bytes | str) -> tuple[Any, bool]:
+    """``(value, exact)``: JSON as orjson reads it (``exact``), else as Python's parser reads it,
+    which may hold lone surrogates, NaN, Infinity or integers beyond 64 bits: the caller repairs
+    each item it keeps (``values.repaired``), so one bad event never costs the batch."""
+    try:
+        return orjson.loads(raw), True
+    except orjson.JSONDecodeError as exc:
+        return _python_loads(raw, exc), False
     except JSON_PARSE_ERRORS:
         raise Refusal(400, "Malformed JSON body.", code="invalid_payload") from None

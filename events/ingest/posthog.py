@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import logging
 
+import orjson
+
 from console import wire
-from events.bodies import decode_posthog_body
+from events.bodies import decode_posthog_events
 from events.entities import entity_kind_lookup
 from events.ingest.posthog_parsing import CaptureError, parse_capture, split_payload
+from events.ingest.storable import count_dropped, storable_events
 from events.keys import MISSING_API_KEY, token_key
 from events.rows import now
 from events.services import ingest_batch
@@ -37,7 +40,7 @@ def _project_matches(request: wire.Request, project_id: object, key_project: int
 
 def _capture(request: wire.Request, limit: int) -> wire.Response:
     received_at = now()
-    payload = decode_posthog_body(request, limit=limit)
+    payload, exact = decode_posthog_events(request, limit=limit)
     try:
         token, events, sent_at, project_id = split_payload(payload)
     except CaptureError as exc:
@@ -46,15 +49,28 @@ def _capture(request: wire.Request, limit: int) -> wire.Response:
     key = token_key(token, missing_code="missing_api_key", missing_detail=MISSING_API_KEY)
     if not _project_matches(request, project_id, key.project_id):
         raise wire.Refusal(400, "Invalid Project ID.", code="invalid_project", field="project_id")
+    events, dropped = storable_events(events, exact=exact)
+    if not exact:
+        sent_at = _repaired_or_none(sent_at)
     batch = parse_capture(
         events,
         project_id=key.project_id,
         received_at=received_at,
         batch_sent_at=sent_at or request.query.get("_"),
         entity_kind=entity_kind_lookup(key.project_id),
+        # orjson read them and they hold no NUL: every value is storable as sent.
+        clean=not exact or b"\\u0000" in orjson.dumps(events),
     )
+    count_dropped(batch, dropped)
     ingest_batch(batch=batch)
     return wire.Response(_OK)
+
+
+def _repaired_or_none(value: object) -> object:
+    try:
+        return wire.repaired(value)
+    except wire.TooDeep:
+        return None
 
 
 def capture(request: wire.Request) -> wire.Response:

@@ -125,7 +125,11 @@ def parse_capture(
     received_at: datetime,
     batch_sent_at: Any = None,
     entity_kind: Callable[[str], str | None] | None = None,
+    clean: bool = True,
 ) -> IngestBatch:
+    """``clean=False``: the body is known to be storable JSON already (read by orjson, no NUL
+    escape in it), so properties and person updates are kept as sent, without a cleaning pass."""
+    keep = clean_json if clean else _as_sent
     batch = IngestBatch(project_id=project_id, source=EventSource.POSTHOG)
     for event in events:
         if not isinstance(event, dict):
@@ -147,18 +151,18 @@ def parse_capture(
             if clean_text(v)
         }
         batch.accepted_events += 1
-        _person_updates(batch, name, distinct_id, event, properties)
+        _person_updates(batch, name, distinct_id, event, properties, keep)
         if name == FLAG_CALLED:
             exposure = _flag_called_exposure(distinct_id, groups, properties, time, entity_kind)
             if exposure is not None:
                 batch.exposures.append(exposure_row(project_id, exposure, received_at=received_at))
                 continue
         person_set = {
-            key: clean_json(value)
+            key: keep(value)
             for key in ("$set", "$set_once")
             if (value := event.get(key) or properties.get(key))
         }
-        stored_properties = clean_json(
+        stored_properties = keep(
             {
                 k: v
                 for k, v in properties.items()
@@ -166,7 +170,7 @@ def parse_capture(
             }
         )
         feature_flags = {
-            key[len(FEATURE_PREFIX) :]: clean_json(value)
+            key[len(FEATURE_PREFIX) :]: keep(value)
             for key, value in properties.items()
             if isinstance(key, str) and key.startswith(FEATURE_PREFIX) and len(key) > 9
         }
@@ -188,11 +192,20 @@ def parse_capture(
     return batch
 
 
+def _as_sent(value: Any) -> Any:
+    return value
+
+
 def _person_updates(
-    batch: IngestBatch, name: str, distinct_id: str, event: dict, properties: dict
+    batch: IngestBatch,
+    name: str,
+    distinct_id: str,
+    event: dict,
+    properties: dict,
+    keep: Callable[[Any], Any],
 ) -> None:
-    set_props = clean_json(_dict(event.get("$set") or properties.get("$set")))
-    set_once = clean_json(_dict(event.get("$set_once") or properties.get("$set_once")))
+    set_props = keep(_dict(event.get("$set") or properties.get("$set")))
+    set_once = keep(_dict(event.get("$set_once") or properties.get("$set_once")))
     unset = event.get("$unset") or properties.get("$unset")
     unset_keys = tuple(str(k) for k in unset) if isinstance(unset, list) else ()
     if name == "$identify":
@@ -220,8 +233,8 @@ def _person_updates(
                 GroupOp(
                     group_type,
                     group_key,
-                    set=clean_json(_dict(properties.get("$group_set"))),
-                    set_once=clean_json(_dict(properties.get("$group_set_once"))),
+                    set=keep(_dict(properties.get("$group_set"))),
+                    set_once=keep(_dict(properties.get("$group_set_once"))),
                 )
             )
     if set_props or set_once or unset_keys:

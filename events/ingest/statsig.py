@@ -23,6 +23,7 @@ from events.ingest.statsig_parsing import (
     parse_custom_exposures,
     parse_log_event,
 )
+from events.ingest.storable import count_dropped, keep_to_key_environments, storable_payload
 from events.models import EventSource
 from events.rows import now
 from events.services import IngestBatch, ingest_batch
@@ -32,14 +33,26 @@ MAX_BODY_BYTES = 20 * wire.MB
 Parser = Callable[..., IngestBatch]
 
 
-def _ingest(request: wire.Request, parse: Parser) -> wire.Response:
+def _ingest(request: wire.Request, parse: Parser, list_key: str) -> wire.Response:
     key = request.key(wire.SDK_KEYS, request.header("STATSIG-API-KEY") or request.query.get("k"))
     received_at = now()
-    payload = wire.loads(sniffed(request.body(MAX_BODY_BYTES), limit=MAX_BODY_BYTES))
+    body = sniffed(request.body(MAX_BODY_BYTES), limit=MAX_BODY_BYTES)
+    payload, exact = wire.loads_lenient(body)
+    payload, dropped = storable_payload(payload, list_key, exact=exact)
+    # orjson read it and no NUL escape is in it: every value is storable as sent.
+    clean = not exact or b"\\u0000" in body
     try:
-        batch = parse(payload, request=request, project_id=key.project_id, received_at=received_at)
+        batch = parse(
+            payload,
+            request=request,
+            project_id=key.project_id,
+            received_at=received_at,
+            clean=clean,
+        )
     except PayloadError as exc:
         raise wire.Refusal(exc.status, exc.message) from None
+    count_dropped(batch, dropped)
+    keep_to_key_environments(batch, key)
     result = ingest_batch(batch=batch)
     answer = {
         "success": True,
@@ -63,7 +76,7 @@ def _skew(request: wire.Request, received_at: datetime):
     return client_skew(request.header("STATSIG-CLIENT-TIME") or None, received_at=received_at)
 
 
-def _parse_log_event(payload: Any, *, request, project_id, received_at) -> IngestBatch:
+def _parse_log_event(payload: Any, *, request, project_id, received_at, clean) -> IngestBatch:
     return parse_log_event(
         payload,
         project_id=project_id,
@@ -71,10 +84,14 @@ def _parse_log_event(payload: Any, *, request, project_id, received_at) -> Inges
         received_at=received_at,
         skew=_skew(request, received_at),
         group_name_for=group_name_lookup(project_id),
+        clean=clean,
     )
 
 
-def _parse_custom_exposures(payload: Any, *, request, project_id, received_at) -> IngestBatch:
+def _parse_custom_exposures(
+    payload: Any, *, request, project_id, received_at, clean
+) -> IngestBatch:
+    # Exposure rows are always cleaned (``events.rows.exposure_row``): ``clean`` changes nothing.
     return parse_custom_exposures(
         payload,
         project_id=project_id,
@@ -85,8 +102,8 @@ def _parse_custom_exposures(payload: Any, *, request, project_id, received_at) -
 
 
 def log_event(request: wire.Request) -> wire.Response:
-    return _ingest(request, _parse_log_event)
+    return _ingest(request, _parse_log_event, "events")
 
 
 def log_custom_exposure(request: wire.Request) -> wire.Response:
-    return _ingest(request, _parse_custom_exposures)
+    return _ingest(request, _parse_custom_exposures, "exposures")

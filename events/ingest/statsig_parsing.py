@@ -81,12 +81,15 @@ def parse_log_event(
     received_at: datetime,
     skew: timedelta,
     group_name_for: Any = None,
+    clean: bool = True,
 ) -> IngestBatch:
     """``{events: [{eventName, value, time, user, metadata, secondaryExposures}], user?}``.
 
     The SDK's exposure events go to the exposure store; ``statsig::diagnostics`` is counted as
     dropped; an event without ``eventName`` or without any unit id is dropped and counted.
     ``group_name_for(kind, name, rule_id)`` names the experiment group of a config exposure.
+    ``clean=False``: the body is known to be storable JSON already (read by orjson, no NUL
+    escape in it), so the JSON columns of event rows are stored as sent, without a cleaning pass.
     """
     events = _items(payload, "events")
     default_user = payload.get("user")
@@ -103,7 +106,9 @@ def parse_log_event(
             batch.drops[DropReason.SDK_DIAGNOSTICS] += 1
             continue
         user = event.get("user") if isinstance(event.get("user"), dict) else default_user
-        user_id, stable_id, custom_ids, stored_user, environment = split_statsig_user(user)
+        user_id, stable_id, custom_ids, stored_user, environment = split_statsig_user(
+            user, clean=clean
+        )
         if not _has_unit(user_id, stable_id, custom_ids):
             batch.drops[DropReason.MISSING_UNIT_ID] += 1
             continue
@@ -138,9 +143,9 @@ def parse_log_event(
                     stable_id=stable_id,
                     custom_ids=custom_ids,
                     value=event.get("value"),
-                    properties=clean_json(metadata),
+                    properties=clean_json(metadata) if clean else metadata,
                     user=stored_user,
-                    secondary_exposures=clean_json(secondary),
+                    secondary_exposures=clean_json(secondary) if clean else secondary,
                     environment=environment,
                 )
             )

@@ -43,6 +43,7 @@ from flags.api.outputs import (
 from flags.models import Experiment
 from flags.services import experiments as experiment_services
 from flags.services.descriptor import Transition
+from flags.services.experiments.analysis_settings import ANALYSIS_WIRE_NAMES
 from flags.services.experiments.lifecycle import LIFECYCLE
 
 EXPERIMENT_RESPONSE = envelope("ExperimentResponse", ExperimentOutputSerializer)
@@ -84,6 +85,7 @@ def experiment_fields(data: dict[str, Any]) -> dict[str, Any]:
         "layerID": "layer_id",
         "targetingGateID": "targeting_gate_id",
         "tags": "tags",
+        **ANALYSIS_WIRE_NAMES,
     }
     fields = {keyword: plain(data[wire]) for wire, keyword in names.items() if wire in data}
     for group in fields.get("groups", []):
@@ -118,6 +120,11 @@ class ExperimentBodySerializer(serializers.Serializer):
     )
     tags = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
     reviewSettings = FlagReviewSettingsInputSerializer(required=False)
+    # Analysis settings (read by Pulse); values are checked by the service.
+    primaryMetrics = serializers.JSONField(required=False)
+    secondaryMetrics = serializers.JSONField(required=False)
+    bonferroniCorrection = serializers.JSONField(required=False)
+    defaultConfidenceInterval = serializers.JSONField(required=False)
 
 
 class ExperimentPartialInputSerializer(ExperimentBodySerializer):

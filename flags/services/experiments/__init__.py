@@ -65,9 +65,12 @@ def experiment_create(
     targeting_gate_id: str | None = None,
     tags: list[str] | None = None,
     review_required: bool = False,
+    **analysis_settings: Any,
 ) -> Experiment:
-    """A new experiment in setup (groups default to Control/Test 50/50)."""
+    """A new experiment in setup (groups default to Control/Test 50/50). ``analysis_settings``:
+    primary_metrics, secondary_metrics, bonferroni_correction, default_confidence_interval."""
     fields = {
+        **analysis_settings,
         "description": description,
         "hypothesis": hypothesis,
         "id_type": id_type,
@@ -108,6 +111,7 @@ def experiment_update(
     tags: Any = UNSET,
     review_required: Any = UNSET,
     expected_version: int | None = None,
+    **analysis_settings: Any,
 ) -> ChangeOutcome:
     """Partial update (PATCH); a full update passes every field. Changes to an experiment in
     setup are never reviewed (nobody sees it yet); changes that reach users are."""
@@ -124,6 +128,7 @@ def experiment_update(
         "targeting_gate_id": targeting_gate_id,
         "tags": tags,
         "review_required": review_required,
+        **analysis_settings,
     }
     return kernel.submit(
         EXPERIMENTS,

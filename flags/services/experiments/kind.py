@@ -30,6 +30,7 @@ from flags.services.descriptor import (
     ReviewScope,
     accepted_as_is,
 )
+from flags.services.experiments.analysis_settings import ANALYSIS_VALIDATORS
 from flags.services.experiments.groups import (
     WIRE_NAMES,
     group_id_of,
@@ -168,6 +169,10 @@ def snapshot(experiment: Experiment) -> dict[str, Any]:
         "overrides": experiment.overrides,
         "reviewSettings.requiredReview": experiment.review_required,
         "buckets": len(experiment.buckets),
+        "primaryMetrics": experiment.primary_metrics,
+        "secondaryMetrics": experiment.secondary_metrics,
+        "bonferroniCorrection": experiment.bonferroni_correction,
+        "defaultConfidenceInterval": str(experiment.default_confidence_interval),
     }
 
 
@@ -194,6 +199,7 @@ EXPERIMENTS = EntityKind(
         "control_group_id": accepted_as_is,
         "layer_id": _reference(Layer, "layerID", "layer"),
         "targeting_gate_id": _reference(Gate, "targetingGateID", "gate"),
+        **ANALYSIS_VALIDATORS,
     },
     update_actions=("experiment_update",),
     admit_fields=_admitted,

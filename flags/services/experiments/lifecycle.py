@@ -39,7 +39,13 @@ ARCHIVED = ExperimentStatus.ARCHIVED
 
 NOT_STARTED = "Experiment has not yet started"
 # Fields that never reach users; with the placement and the groups' values, a running one's.
-METADATA_FIELDS = frozenset({"name", "description", "hypothesis", "tags", "review_required"})
+# Analysis settings change how results are read, never what users get: editable in any state.
+ANALYSIS_FIELDS = frozenset(
+    {"primary_metrics", "secondary_metrics", "bonferroni_correction", "default_confidence_interval"}
+)
+METADATA_FIELDS = (
+    frozenset({"name", "description", "hypothesis", "tags", "review_required"}) | ANALYSIS_FIELDS
+)
 ACTIVE_FIELDS = METADATA_FIELDS | {"allocation", "targeting_gate_id", "groups"}
 
 

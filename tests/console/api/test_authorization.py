@@ -80,7 +80,8 @@ def test_every_endpoint__without_an_active_console_key__401_and_nothing_changes(
 def test_every_endpoint__console_key_of_another_project__never_sees_or_changes_this_project(
     api, world, other_world, settings
 ):
-    # Every mutating endpoint once: more than one rate-limit window's worth.
+    # One sweep sends more writes than a project's rate-limit window allows; the limit has its
+    # own tests.
     settings.CONSOLE_API_MUTATIONS_PER_WINDOW = 10_000
     values = seed_entities(world)
     secret_names = [

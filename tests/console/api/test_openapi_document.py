@@ -19,6 +19,7 @@ STATSIG_TAGS = {
     "Holdouts",
     "Keys",
     "Layers",
+    "Metrics",
     "Segments",
     "Settings",
     "Tags",

@@ -1,0 +1,203 @@
+"""Reads of the analysis app: metrics, and the Pulse results of an experiment (statistics\nderived from the stored moments for the groups, confidence and CUPED choice asked for)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+
+from analysis.models import Metric, MetricType, PulseMetricResult, PulseRun
+from analysis.statistics import (
+    Comparison,
+    GroupStats,
+    Moments,
+    compare,
+    cuped_stats,
+    cuped_theta,
+    group_stats,
+    ratio_stats,
+    srm_p_value,
+)
+from console.errors import NotFound, ValidationError
+from console.models import Project
+from flags.models import Experiment
+
+# CUPED adjusts by the unit's pre-exposure value of the same metric; a mean has no such value
+# for units without earlier events, and a ratio's x is its denominator.
+CUPED_TYPES = frozenset({MetricType.EVENT_COUNT, MetricType.EVENT_USER, MetricType.SUM})
+
+
+def metric_list(*, project: Project) -> QuerySet[Metric]:
+    return Metric.objects.filter(project=project)
+
+
+def metric_get(*, project: Project, metric_id: str) -> Metric:
+    metric = Metric.objects.filter(project=project, slug=metric_id).first()
+    if metric is None:
+        raise NotFound("Metric not found.")
+    return metric
+
+
+# -- Pulse results ------------------------------------------------------------------------------
+
+
+def latest_run(*, experiment: Experiment) -> PulseRun | None:
+    return PulseRun.objects.filter(experiment=experiment).order_by("-day").first()
+
+
+def group_names(experiment: Experiment) -> tuple[str | None, list[str]]:
+    """(control group name, the other groups' names) from the experiment's configuration."""
+    names = [group["name"] for group in experiment.groups]
+    control = next(
+        (g["name"] for g in experiment.groups if g["id"] == experiment.control_group_id),
+        names[0] if names else None,
+    )
+    return control, [name for name in names if name != control]
+
+
+def resolve_group(experiment: Experiment, value: str, field: str) -> str:
+    """A group named by its name or its id."""
+    for group in experiment.groups:
+        if value in (group["name"], group["id"]):
+            return group["name"]
+    raise ValidationError.for_field(field, f"No group '{value}' in this experiment.")
+
+
+@dataclass(frozen=True)
+class PulseQuery:
+    control: str
+    tests: list[str]
+    cuped: bool
+    confidence: float
+
+
+def pulse_query(
+    *,
+    experiment: Experiment,
+    control: str | None = None,
+    test: str | None = None,
+    cuped: bool = True,
+    confidence: float | None = None,
+) -> PulseQuery:
+    default_control, others = group_names(experiment)
+    control_name = resolve_group(experiment, control, "control") if control else default_control
+    if control_name is None:
+        raise ValidationError.for_field("control", "The experiment has no groups.")
+    if test:
+        tests = [resolve_group(experiment, test, "test")]
+        if tests == [control_name]:
+            raise ValidationError.for_field("test", "The test group must differ from control.")
+    else:
+        tests = [name for name in [default_control, *others] if name and name != control_name]
+    level = float(confidence if confidence is not None else experiment.default_confidence_interval)
+    if not 50 <= level < 100:
+        raise ValidationError.for_field("confidence", "confidence is a percentage from 50 to 99.9.")
+    return PulseQuery(control=control_name, tests=tests, cuped=cuped, confidence=level)
+
+
+def _moments(result: PulseMetricResult) -> Moments:
+    return Moments(
+        result.units, result.sum_y, result.sum_y2, result.sum_x, result.sum_x2, result.sum_xy
+    )
+
+
+def _group_output(stats: GroupStats) -> dict[str, Any]:
+    return {"units": stats.units, "mean": stats.mean, "variance": stats.variance}
+
+
+def _comparison_output(control: str, test: str, comparison: Comparison) -> dict[str, Any]:
+    return {
+        "control": control,
+        "test": test,
+        "absoluteDelta": comparison.absolute_delta,
+        "relativeDelta": comparison.relative_delta,
+        "ciLow": comparison.ci_low,
+        "ciHigh": comparison.ci_high,
+        "pValue": comparison.p_value,
+        "cuped": comparison.cuped,
+    }
+
+
+def _compare(
+    metric_type: str, control: Moments, test: Moments, *, query: PulseQuery, confidence: float
+) -> Comparison:
+    if metric_type == MetricType.RATIO:
+        return compare(ratio_stats(control), ratio_stats(test), confidence=confidence)
+    if query.cuped and metric_type in CUPED_TYPES:
+        theta = cuped_theta([control, test])
+        pooled_x = (control + test).mean_x
+        return compare(
+            cuped_stats(control, theta=theta, pooled_mean_x=pooled_x),
+            cuped_stats(test, theta=theta, pooled_mean_x=pooled_x),
+            confidence=confidence,
+            cuped=True,
+        )
+    return compare(group_stats(control), group_stats(test), confidence=confidence)
+
+
+def _effective_confidence(experiment: Experiment, query: PulseQuery) -> float:
+    """Bonferroni: the error rate split over the comparisons against control."""
+    if experiment.bonferroni_correction and len(query.tests) > 1:
+        return 100 - (100 - query.confidence) / len(query.tests)
+    return query.confidence
+
+
+def run_results(*, experiment: Experiment, run: PulseRun, query: PulseQuery) -> dict[str, Any]:
+    """One run's results in the console API's ``pulse_results`` shape."""
+    confidence = _effective_confidence(experiment, query)
+    by_metric: dict[tuple[str, str], dict[str, Moments]] = {}
+    for result in run.metric_results.all():
+        key = (result.metric_name, result.metric_type)
+        by_metric.setdefault(key, {})[result.group_name] = _moments(result)
+    metrics = []
+    for (name, metric_type), groups in by_metric.items():
+        stats_of = ratio_stats if metric_type == MetricType.RATIO else group_stats
+        control = groups.get(query.control)
+        metrics.append(
+            {
+                "name": name,
+                "type": metric_type,
+                "groups": {g: _group_output(stats_of(m)) for g, m in sorted(groups.items())},
+                "comparisons": [
+                    _comparison_output(
+                        query.control,
+                        test,
+                        _compare(
+                            metric_type,
+                            control,
+                            groups[test],
+                            query=query,
+                            confidence=confidence,
+                        ),
+                    )
+                    for test in query.tests
+                    if control is not None and test in groups
+                ],
+            }
+        )
+    sizes = {group["name"]: float(group["size"]) for group in experiment.groups}
+    return {
+        "computedAt": int(run.computed_at.timestamp() * 1000),
+        "exposures": dict(run.exposures),
+        "srm": {"pValue": srm_p_value(run.exposures, sizes)},
+        "metrics": metrics,
+    }
+
+
+def pulse_results(*, experiment: Experiment, query: PulseQuery) -> dict[str, Any] | None:
+    run = latest_run(experiment=experiment)
+    if run is None:
+        return None
+    return run_results(experiment=experiment, run=run, query=query)
+
+
+def pulse_history(
+    *, experiment: Experiment, query: PulseQuery, days: int = 60
+) -> list[dict[str, Any]]:
+    """The results of each day's run, oldest first (the lift chart)."""
+    runs = PulseRun.objects.filter(experiment=experiment).order_by("-day")[:days]
+    return [
+        {"day": run.day, **run_results(experiment=experiment, run=run, query=query)}
+        for run in reversed(list(runs.prefetch_related("metric_results")))
+    ]

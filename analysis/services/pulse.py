@@ -1,0 +1,115 @@
+"""Pulse runs: compute an experiment's results for today (``pulse_compute``, run by the
+``compute_pulse`` command, the daily beat job and the task queued by ``pulse_request``)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
+
+from analysis import computation
+from analysis.models import Metric, PulseMetricResult, PulseRun
+from console.actors import Actor
+from console.errors import PermissionDenied
+from console.models import Project, Role
+from flags.models import Experiment, ExperimentStatus
+from flags.selectors import experiment_get
+
+logger = logging.getLogger(__name__)
+
+PULSE_TASK = "analysis.tasks.compute_pulse"
+
+
+def experiment_metrics(experiment: Experiment) -> list[Metric]:
+    """The experiment's primary then secondary metrics that are defined in its project."""
+    named = [*experiment.primary_metrics, *experiment.secondary_metrics]
+    slugs = list(dict.fromkeys(f"{m['name']}::{m['type']}" for m in named))
+    found = {
+        m.slug: m for m in Metric.objects.filter(project_id=experiment.project_id, slug__in=slugs)
+    }
+    return [found[slug] for slug in slugs if slug in found]
+
+
+@transaction.atomic
+def pulse_compute(*, experiment: Experiment, now: datetime | None = None) -> PulseRun:
+    """Aggregates the experiment's exposures and events up to ``now`` into today's run
+    (replacing an earlier run of the same day)."""
+    now = now or datetime.now(UTC)
+    computation.use_work_mem(settings.PULSE_WORK_MEM)
+    units = computation.build_units(
+        project_id=experiment.project_id, experiment=experiment.slug, id_type=experiment.id_type
+    )
+    metrics = experiment_metrics(experiment)
+    moments = (
+        computation.metric_moments(
+            project_id=experiment.project_id,
+            id_type=experiment.id_type,
+            metrics=metrics,
+            first_exposure=units.first_exposure,
+            until=now,
+        )
+        if units.first_exposure is not None
+        else {}
+    )
+    run, _ = PulseRun.objects.update_or_create(
+        experiment=experiment,
+        day=now.date(),
+        defaults={
+            "computed_at": now,
+            "exposures": units.exposures,
+            "excluded_units": units.excluded_units,
+        },
+    )
+    run.metric_results.all().delete()
+    PulseMetricResult.objects.bulk_create(
+        PulseMetricResult(
+            run=run,
+            metric_name=metric.name,
+            metric_type=metric.type,
+            group_name=group,
+            units=m.units,
+            sum_y=m.sum_y,
+            sum_y2=m.sum_y2,
+            sum_x=m.sum_x,
+            sum_x2=m.sum_x2,
+            sum_xy=m.sum_xy,
+        )
+        for metric in metrics
+        for group, m in moments.get(metric.slug, {}).items()
+    )
+    logger.info(
+        "pulse computed experiment=%s units=%s excluded=%s metrics=%s",
+        experiment.pk,
+        sum(units.exposures.values()),
+        units.excluded_units,
+        len(metrics),
+    )
+    return run
+
+
+def pulse_request(*, project: Project, actor: Actor, experiment_id: str) -> Experiment:
+    """Queues a computation of the experiment's results (after the request's commit)."""
+    if not actor.has_role(Role.MEMBER):
+        raise PermissionDenied("Viewers cannot recompute results.")
+    experiment = experiment_get(project=project, experiment_id=experiment_id)
+    # By name: the task module imports this one (``AnalysisConfig.ready`` registers it).
+    task = current_app.tasks[PULSE_TASK]
+    experiment_pk = experiment.pk
+    transaction.on_commit(lambda: task.delay(experiment_pk))
+    return experiment
+
+
+def pulse_compute_due() -> int:
+    """The daily job: today's run of every running experiment and of those decided today."""
+    today = datetime.now(UTC).date()
+    due = Experiment.objects.filter(status=ExperimentStatus.ACTIVE) | Experiment.objects.filter(
+        decision_time__date=today
+    )
+    computed = 0
+    for experiment in due.distinct():
+        pulse_compute(experiment=experiment)
+        computed += 1
+    return computed

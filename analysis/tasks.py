@@ -1,0 +1,21 @@
+"""Celery tasks of the analysis app: fetch ids, call a service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from analysis.services import pulse_compute, pulse_compute_due
+from analysis.services.pulse import PULSE_TASK
+from flags.models import Experiment
+
+
+@shared_task(name=PULSE_TASK, ignore_result=True)
+def compute_pulse(experiment_pk: int) -> None:
+    experiment = Experiment.objects.filter(pk=experiment_pk).first()
+    if experiment is not None:
+        pulse_compute(experiment=experiment)
+
+
+@shared_task(name="analysis.tasks.compute_due_pulses", ignore_result=True)
+def compute_due_pulses() -> int:
+    return pulse_compute_due()
