@@ -125,6 +125,16 @@ class ReviewRejectForm(forms.Form):
     )
 
 
+class ReviewBypassForm(forms.Form):
+    # Required by the service, like the reject reason.
+    reason = forms.CharField(
+        label="Why it cannot wait",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required. Recorded in the audit log with your name.",
+    )
+
+
 class ReviewSettingsForm(forms.Form):
     is_config_review_required = forms.BooleanField(
         label="Changes require review",

@@ -41,6 +41,9 @@ PRODUCTION = "production"
 class Environment(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="environments")
     name = models.CharField(max_length=64)
+    # Statsig's environment ``id``: the name, unless a client sent another id for it (a Terraform
+    # configuration written against Statsig carries Statsig's ids), which is then kept.
+    public_id = models.CharField(max_length=64, blank=True, default="")
     # Changes that touch an environment requiring review go through review when the entity or
     # project requires it. Production always does (Statsig's rule).
     requires_review = models.BooleanField(default=False)

@@ -401,6 +401,26 @@ class _OverridesForm(forms.Form):
     def bound_sections(self) -> list[tuple[str, list[forms.BoundField]]]:
         return [(title, [self[name] for name in names]) for title, names in self.sections]
 
+    def section_summaries(self) -> list[dict[str, Any]]:
+        """Each section with how many IDs its lists hold (as typed, when the form was posted)
+        and whether one of them has an error, for a page that shows the sections folded."""
+        summaries = []
+        for title, fields in self.bound_sections():
+            count = 0
+            for bound in fields:
+                value = bound.value()
+                ids = value if isinstance(value, list | tuple) else ID_SEPARATORS.split(value or "")
+                count += sum(1 for unit_id in ids if str(unit_id).strip())
+            summaries.append(
+                {
+                    "title": title,
+                    "fields": fields,
+                    "count": count,
+                    "has_errors": any(bound.errors for bound in fields),
+                }
+            )
+        return summaries
+
     def field_for(self, path: str) -> str | None:
         root, _, rest = path.removeprefix(self.error_prefix).partition("[")
         if root != self.entries_key:

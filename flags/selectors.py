@@ -334,9 +334,7 @@ def entity_versions(
     newest first, as unsaved instances of its model: what ``GET /gates/{id}/versions`` lists and
     what a history screen shows. ``entity_type`` and ``entity_id`` name it as its kind does."""
     model = type(entity)
-    rows = EntityVersion.objects.filter(
-        project=project, entity_type=entity_type, entity_id=entity_id
-    ).order_by("-version")
+    rows = entity_version_list(project=project, entity_type=entity_type, entity_id=entity_id)
     fields = {field.attname: field for field in model._meta.concrete_fields}
     versions = []
     for row in rows:
@@ -349,6 +347,15 @@ def entity_versions(
         instance.pk = None
         versions.append(instance)
     return versions
+
+
+def entity_version_list(
+    *, project: Project, entity_type: str, entity_id: str
+) -> QuerySet[EntityVersion]:
+    """The stored version rows of one entity (``snapshot``, ``created_at``), newest first."""
+    return EntityVersion.objects.filter(
+        project=project, entity_type=entity_type, entity_id=entity_id
+    ).order_by("-version")
 
 
 def gate_versions(*, project: Project, gate_id: str) -> list[Gate]:

@@ -10,7 +10,7 @@ P = "p/<slug:project_slug>/"
 
 
 def generic_urls(prefix: str, screen: Screen) -> list:
-    """The list and delete screens of a kind, read from its screen and descriptor."""
+    """The list, delete and versions screens of a kind, read from its screen and descriptor."""
     return [
         path(P + f"{prefix}/", generic.entity_list, {"screen": screen}, name=screen.list_url_name),
         path(
@@ -18,6 +18,28 @@ def generic_urls(prefix: str, screen: Screen) -> list:
             generic.entity_delete,
             {"screen": screen},
             name=f"{screen.url_name}-delete",
+        ),
+        *version_urls(
+            P + prefix, generic.VersionsScreen(screen.kind, screen.noun, screen.url_name)
+        ),
+    ]
+
+
+def version_urls(prefix: str, screen: generic.VersionsScreen) -> list:
+    """The versions page of a kind and its "Restore this version" (``prefix``: the path of the
+    kind's list, e.g. ``p/<project_slug>/gates``)."""
+    return [
+        path(
+            f"{prefix}/<str:entity_id>/versions/",
+            generic.entity_versions,
+            {"screen": screen},
+            name=screen.versions_url_name,
+        ),
+        path(
+            f"{prefix}/<str:entity_id>/versions/<int:version>/restore/",
+            generic.entity_restore,
+            {"screen": screen},
+            name=screen.restore_url_name,
         ),
     ]
 

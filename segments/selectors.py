@@ -43,6 +43,12 @@ def segment_list(
     return with_any_tag(segments, tags or ()).order_by("key")
 
 
+def tagged_segments(project: Project) -> dict[tuple[str, str], list[str]]:
+    """``{("segment", key): tags}`` of the project's tagged segments (the audit log's tags)."""
+    rows = Segment.objects.filter(project=project).exclude(tags=[]).values_list("key", "tags")
+    return {("segment", key): list(tags) for key, tags in rows if tags}
+
+
 def segment_get(*, project: Project, segment_id: str) -> Segment:
     segment = Segment.objects.filter(project=project, key=segment_id).first()
     if segment is None:

@@ -2,7 +2,10 @@
 
 from django.urls import path
 
+from flags.urls import version_urls
+from flags.views.generic import VersionsScreen
 from segments import views
+from segments.services import SEGMENTS
 
 P = "p/<slug:project_slug>/segments/"
 
@@ -21,4 +24,5 @@ urlpatterns = [
     path(P + "<str:segment_id>/lookup/", views.segment_lookup, name="segment-lookup"),
     path(P + "<str:segment_id>/archive/", views.segment_archive, name="segment-archive"),
     path(P + "<str:segment_id>/delete/", views.segment_delete, name="segment-delete"),
+    *version_urls(P.rstrip("/"), VersionsScreen(SEGMENTS, "segment", "segment")),
 ]

@@ -317,7 +317,8 @@ def segment_upload(request: HttpRequest, segment_id: str) -> HttpResponse:
 @project_view(Role.VIEWER)
 @require_GET
 def segment_upload_status(request: HttpRequest, segment_id: str, job_id: str) -> HttpResponse:
-    """The progress panel of an upload (polled by htmx while it runs)."""
+    """The progress panel of an upload (polled by htmx while it runs), with the member count as
+    it is now."""
     segment = _segment_or_404(request, segment_id)
     job = uploads.upload_state(job_id)
     if job is None or job["project_id"] != request.project.pk or job["segment_id"] != segment.key:
@@ -325,7 +326,7 @@ def segment_upload_status(request: HttpRequest, segment_id: str, job_id: str) ->
     return render(
         request,
         "segments/_upload_progress.html",
-        {"segment": segment, "job": job, "job_id": job_id},
+        {"segment": segment, "job": job, "job_id": job_id, "polled": True},
     )
 
 

@@ -14,7 +14,11 @@ from console.errors import ValidationError
 from console.models import AuditLog, Environment
 from console.selectors import AUDIT_SORT_KEYS
 from console.services.audit import entity_tags, statsig_action_filter, statsig_action_type
-from console.services.projects import environments_replace, project_review_settings_update
+from console.services.projects import (
+    environment_id,
+    environments_replace,
+    project_review_settings_update,
+)
 
 SORT_ORDERS = ("asc", "desc")
 REVIEW_FLAGS = (
@@ -116,9 +120,8 @@ class ReviewSettingsView(ConsoleAPIView):
 
 
 def environment_output(env: Environment) -> dict[str, Any]:
-    # The name is the id: rules and keys name environments, and names are unique in a project.
     return {
-        "id": env.name,
+        "id": environment_id(env),
         "name": env.name,
         "isProduction": env.is_production,
         "requiresReview": env.requires_review,
@@ -134,8 +137,8 @@ class EnvironmentListView(ConsoleAPIView):
                 max_length=64,
                 required=False,
                 allow_null=True,
-                help_text="The environment to update (its id as listed); without it the entry "
-                "is a new environment.",
+                help_text="The environment to update (its id as listed); without it, or with an "
+                "id this console does not know, the environment of that name (or a new one).",
             )
             isProduction = serializers.BooleanField()
             requiresReview = serializers.BooleanField()
@@ -167,7 +170,9 @@ class EnvironmentListView(ConsoleAPIView):
         description="The list sent replaces the project's environments, as Statsig's does: an "
         "entry with an `id` updates that environment, one without is created, and an "
         "environment left out is deleted. Renaming an environment is refused (this console's "
-        "rules and keys name environments), and so is deleting one an API key is limited to.",
+        "rules and keys name environments), and so is deleting one an API key is limited to. "
+        "An entry whose `id` this console does not know is the environment of its name, which "
+        "keeps that id (so a configuration written with Statsig's ids reads back unchanged).",
         request=InputSerializer,
         responses=responses({200: envelope("EnvironmentsUpdated", EnvironmentListSerializer)}),
     )

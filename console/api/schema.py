@@ -203,15 +203,23 @@ nothing, it keeps its own behaviour:
   that already started, enabling an archived gate) is refused with 400 naming `status`.
 - **Rule ids.** A rule's `id` is an opaque string made by this console; send it back unchanged to
   keep a rule, or leave it out for a new rule.
-- **Environments.** `POST /environments` replaces the list; an environment's `id` is its name,
-  so renaming one is refused, and so is removing one that an API key is limited to.
-  `requiresReleasePipeline` and `requiredReviewGroupID` are kept but act on nothing (this console
-  has no release pipelines or review groups).
+- **Environments.** `POST /environments` replaces the list. An environment's `id` is its name
+  unless a client sent another one for it: an entry whose `id` is unknown is the environment of
+  its name (or a new one), which keeps that id, so a configuration written with Statsig's ids
+  reads back unchanged. Renaming is refused (this console's rules and keys name environments),
+  and so is removing one that an API key is limited to. `requiresReleasePipeline` and
+  `requiredReviewGroupID` are kept but act on nothing (no release pipelines or review groups).
 - **Review settings.** Every flag is kept and returned; only `is_config_review_required` acts.
 - **Tags.** `/tags/{id}` takes the tag's name (any case) or the `id` it is listed with.
 - **Reviews.** A change filed for review answers 202 with the review; `x-respect-review-settings`
   files it when the project, or the entity, requires review and the change touches an
-  environment that requires it (or the entity as a whole).
+  environment that requires it or the entity as a whole; a change touching no environment (a
+  description, tags) is filed when the project requires reviews. Review `status` is Statsig's
+  (`pending`, `accepted`, `rejected`, `committed`); a cancelled review is kept as `cancelled`.
+  `reviewer_ids` and `reviewer_group_ids` are listed on the review, but any member may review.
+  Change kinds naming features this console lacks (teams, release pipelines, target apps,
+  owners, allowed reviewers; experiment `stop`, `pause`, `rollout`, ...) are refused by name.
+  `PUT .../reviews/{reviewID}` edits the description and reviewers, not the change.
 - **Audit logs.** `actionType` uses Statsig's names where Statsig has one for the change
   (`gate_create`, `config_conditions_update`, ...); changes Statsig names nothing for keep this
   console's names (`segment_archive`, `member_invite`).

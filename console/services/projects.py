@@ -112,42 +112,46 @@ def _environment_name(value: str, field: str) -> str:
 ENVIRONMENT_FLAGS = ("is_production", "requires_review", "requires_release_pipeline")
 
 
+def environment_id(env: Environment) -> str:
+    return env.public_id or env.name
+
+
 def environments_replace(
     *, project: Project, actor: Actor, environments: list[dict[str, Any]]
 ) -> list[Environment]:
     """Statsig's ``POST /environments``: the list sent becomes the project's environments, in
-    its order. An entry with an ``id`` (the environment's name) updates that environment; one
-    without is new; an environment left out is deleted. Each entry carries ``name`` and the
-    ``ENVIRONMENT_FLAGS``. Renaming is refused (rules and keys name environments), and so is
-    deleting one that an API key is limited to."""
+    its order; an environment left out is deleted. Each entry carries ``name``, the
+    ``ENVIRONMENT_FLAGS`` and maybe an ``id``: an entry is the environment with that id, else the
+    one with that name (which then keeps the id sent), else a new one. Renaming is refused (rules
+    and keys name environments), and so is deleting one that an API key is limited to."""
     if not actor.has_role(Role.ADMIN):
         raise PermissionDenied("Only admins manage environments.")
     if not environments:
         raise ValidationError.for_field("environments", "A project keeps at least one environment.")
     with transaction.atomic():
-        current = {
-            env.name: env for env in Environment.objects.select_for_update().filter(project=project)
-        }
+        current = list(Environment.objects.select_for_update().filter(project=project))
+        by_id = {environment_id(env): env for env in current}
+        by_name = {env.name: env for env in current}
         wanted: dict[str, dict[str, Any]] = {}
         for index, entry in enumerate(environments):
-            name = _environment_name(entry["name"], f"environments[{index}].name")
-            if entry.get("id") and entry["id"] != name:
+            field = f"environments[{index}]"
+            name = _environment_name(entry["name"], f"{field}.name")
+            sent_id = (entry.get("id") or "").strip()
+            known = by_id.get(sent_id) if sent_id else None
+            if known is not None and known.name != name:
                 raise ValidationError.for_field(
-                    f"environments[{index}].name",
-                    f"Environment '{entry['id']}' cannot be renamed to '{name}'.",
-                )
-            if entry.get("id") and entry["id"] not in current:
-                raise ValidationError.for_field(
-                    f"environments[{index}].id", f"Unknown environment '{entry['id']}'."
+                    f"{field}.name", f"Environment '{known.name}' cannot be renamed to '{name}'."
                 )
             if name in wanted:
                 raise ValidationError.for_field(
-                    f"environments[{index}].name", f"Environment '{name}' is listed twice."
+                    f"{field}.name", f"Environment '{name}' is listed twice."
                 )
-            wanted[name] = {flag: bool(entry[flag]) for flag in ENVIRONMENT_FLAGS} | {
-                "position": index
-            }
-        removed = sorted(set(current) - set(wanted))
+            flags = {flag: bool(entry[flag]) for flag in ENVIRONMENT_FLAGS}
+            public_id = "" if sent_id in ("", name) else sent_id
+            wanted[name] = {**flags, "position": index} | (
+                {"public_id": public_id} if sent_id else {}
+            )
+        removed = sorted(set(by_name) - set(wanted))
         for key in ApiKey.objects.filter(project=project).only("environments"):
             still_used = sorted(set(key.environments or []) & set(removed))
             if still_used:
@@ -157,11 +161,11 @@ def environments_replace(
                 )
         Environment.objects.filter(project=project, name__in=removed).delete()
         changes: dict[str, Any] = {
-            name: {"old": {f: getattr(current[name], f) for f in ENVIRONMENT_FLAGS}, "new": None}
+            name: {"old": {f: getattr(by_name[name], f) for f in ENVIRONMENT_FLAGS}, "new": None}
             for name in removed
         }
         for name, values in wanted.items():
-            env = current.get(name)
+            env = by_name.get(name)
             before = {} if env is None else {f: getattr(env, f) for f in ENVIRONMENT_FLAGS}
             if env is None:
                 Environment.objects.create(project=project, name=name, **values)

@@ -332,6 +332,8 @@ class TestOutcome:
     group_name: str | None = None
     allocated_experiment: str | None = None
     explanation: str = ""
+    # A rule's conditions matched but the user is not in its pass percentage.
+    outside_rollout: bool = False
     reason: str = ""
     ruleset_time: int | None = None
     secondary_exposures: list[dict[str, str]] | None = None
@@ -377,15 +379,24 @@ def evaluate_for_panel(
     outcome.allocated_experiment = result.allocated_experiment
     outcome.reason = str(result.reason)
     outcome.secondary_exposures = list(result.secondary_exposures)
+    matched: dict[str, Any] = {}
     for position, rule in enumerate(rules, start=1):
         if rule.get("id") == result.rule_id or (
             result.rule_id and str(result.rule_id).startswith(f"{rule.get('id')}:")
         ):
             outcome.rule_name = rule.get("name", "")
             outcome.rule_position = position
+            matched = rule
             break
     if outcome.rule_position is not None:
         outcome.explanation = f"Rule {outcome.rule_position} matched: “{outcome.rule_name}”."
+        if kind in ("gate", "config") and not result.value:
+            # The conditions held, the rollout percentage did not: the rule fails for this user.
+            outcome.outside_rollout = True
+            outcome.explanation += (
+                f" The user is outside its {matched.get('passPercentage', 100)}% rollout, so "
+                + ("the gate fails for them." if kind == "gate" else "they get the default value.")
+            )
     elif str(result.reason) == "Unrecognized":
         outcome.explanation = (
             "Not in the served ruleset yet: it is rebuilt a moment after each change."

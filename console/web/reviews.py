@@ -7,14 +7,14 @@ page showed."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib import messages
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from console import selectors
@@ -22,94 +22,50 @@ from console.errors import DomainError, NotFound
 from console.forms import (
     REVIEW_FILTERS,
     ReviewApproveForm,
+    ReviewBypassForm,
     ReviewRejectForm,
 )
 from console.models import (
     OPEN_REVIEW_STATUSES,
-    Project,
     Review,
     ReviewStatus,
     Role,
 )
 from console.services import reviews as review_services
+from console.services.review_bypass import review_bypass
+from console.web.comparison import compare, without_internal
+from console.web.review_states import review_state
 from console.web.shell import (
     add_domain_errors,
     paginate,
     project_view,
 )
 
-# How the review screen reads an entity's current state, to show a review's change against it.
-# Apps register one loader per entity type, returning the entity in the shape their changes
-# use (e.g. the console API output), or None when it does not exist:
-#
-#     @register_review_state("gate")
-#     def _gate_state(project, entity_id): ...
-ReviewStateLoader = Callable[[Project, str], Mapping[str, Any] | None]
-_REVIEW_STATE_LOADERS: dict[str, ReviewStateLoader] = {}
 
-
-def register_review_state(entity_type: str) -> Callable[[ReviewStateLoader], ReviewStateLoader]:
-    def decorator(loader: ReviewStateLoader) -> ReviewStateLoader:
-        _REVIEW_STATE_LOADERS[entity_type] = loader
-        return loader
-
-    return decorator
-
-
-_MISSING = object()
-
-
-def _dump(value: Any) -> str | None:
-    return None if value is _MISSING else json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
-def _diff_into(path: str, old: Any, new: Any, rows: list[dict[str, Any]]) -> None:
-    if isinstance(old, Mapping) and isinstance(new, Mapping) and old and new:
-        for key in [*new, *(k for k in old if k not in new)]:
-            _diff_into(f"{path}.{key}", old.get(key, _MISSING), new.get(key, _MISSING), rows)
-        return
-    if isinstance(old, list) and isinstance(new, list) and old and new:
-        for index in range(max(len(old), len(new))):
-            _diff_into(
-                f"{path}[{index}]",
-                old[index] if index < len(old) else _MISSING,
-                new[index] if index < len(new) else _MISSING,
-                rows,
-            )
-        return
-    if old is _MISSING:
-        kind = "added"
-    elif new is _MISSING:
-        kind = "removed"
-    elif old == new:
-        kind = "unchanged"
-    else:
-        kind = "changed"
-    rows.append({"path": path, "old": _dump(old), "new": _dump(new), "kind": kind})
-
-
-def review_diff(
-    change: Mapping[str, Any], current: Mapping[str, Any] | None
-) -> list[dict[str, Any]]:
-    """Rows ``{path, old, new, kind}`` comparing each field the change sets with the entity's
-    current value, down to the leaves where both sides have the same shape
-    (``rules[0].conditions[1].operator``). ``old``/``new`` are JSON, None when absent."""
-    rows: list[dict[str, Any]] = []
-    for field, proposed in change.items():
-        existing = current.get(field, _MISSING) if current is not None else _MISSING
-        _diff_into(str(field), existing, proposed, rows)
-    return rows
-
-
-def _current_state(review: Review) -> tuple[Mapping[str, Any] | None, bool]:
-    """The entity's state and whether it could be read."""
-    loader = _REVIEW_STATE_LOADERS.get(review.entity_type)
-    if loader is None:
-        return None, False
-    try:
-        return loader(review.project, review.entity_id), True
-    except DomainError:
-        return None, True
+def _comparison(review: Review) -> dict[str, Any]:
+    """The change beside the entity as it is now, as the template shows it."""
+    change = review.change if isinstance(review.change, dict) else {}
+    state = review_state(review.entity_type)
+    current: Mapping[str, Any] | None = None
+    state_known = state is not None
+    if state is not None:
+        try:
+            current = state.current(review.project, review.entity_id)
+        except DomainError:
+            current = None
+    proposed = state.proposal(change) if state is not None else change
+    changed, unchanged = compare(current, proposed)
+    entity_url = None
+    if state is not None and state.url_name and current is not None:
+        entity_url = reverse(state.url_name, args=[review.project.slug, review.entity_id])
+    return {
+        "entity_url": entity_url,
+        "comparison": changed,
+        "unchanged_fields": unchanged,
+        "state_known": state_known,
+        "entity_exists": current is not None,
+        "raw_change": without_internal(change),
+    }
 
 
 def _current_version(review: Review) -> int | None:
@@ -150,19 +106,16 @@ def _review_context(
     *,
     approve_form: ReviewApproveForm | None = None,
     reject_form: ReviewRejectForm | None = None,
+    bypass_form: ReviewBypassForm | None = None,
     error: str | None = None,
 ) -> dict[str, Any]:
     is_open = review.status in OPEN_REVIEW_STATUSES
     is_author = review.author_user_id is not None and review.author_user_id == request.user.pk
-    current_state, state_known = _current_state(review)
     current_version = _current_version(review)
     return {
         "review": review,
         "decisions": review.decisions.all(),
-        "diff": review_diff(review.change, current_state)
-        if isinstance(review.change, dict)
-        else [],
-        "state_known": state_known,
+        **_comparison(review),
         "is_stale": is_open
         and review.base_version is not None
         and current_version != review.base_version,
@@ -172,8 +125,10 @@ def _review_context(
         "can_approve": request.can_edit and is_open and not is_author,
         "can_commit": request.can_edit and review.status == ReviewStatus.APPROVED,
         "can_cancel": is_open and (is_author or request.is_admin),
+        "can_bypass": is_open and request.is_admin,
         "approve_form": approve_form or ReviewApproveForm(prefix="approve"),
         "reject_form": reject_form or ReviewRejectForm(prefix="reject"),
+        "bypass_form": bypass_form or ReviewBypassForm(prefix="bypass"),
         "action_error": error,
     }
 
@@ -192,12 +147,13 @@ def review_detail(request: HttpRequest, review_id: str) -> HttpResponse:
     return render(request, "console/review_detail.html", _review_context(request, review))
 
 
-REVIEW_ACTIONS = ("approve", "reject", "commit", "cancel")
+REVIEW_ACTIONS = ("approve", "reject", "commit", "cancel", "bypass")
 REVIEW_DONE = {
     "approve": "Review approved. It can now be committed.",
     "reject": "Review rejected.",
     "commit": "Review committed: the change is applied.",
     "cancel": "Review cancelled.",
+    "bypass": "Review bypassed: the change is applied, and your reason is in the audit log.",
 }
 
 
@@ -228,6 +184,15 @@ def review_action(request: HttpRequest, review_id: str, action: str) -> HttpResp
                 review_id=review.public_id,
                 reason=form.cleaned_data.get("reason", ""),
             )
+        elif action == "bypass":
+            form = ReviewBypassForm(request.POST, prefix="bypass")
+            form.is_valid()
+            review_bypass(
+                project=project,
+                actor=actor,
+                review_id=review.public_id,
+                reason=form.cleaned_data.get("reason", ""),
+            )
         elif action == "commit":
             review_services.review_commit(project=project, actor=actor, review_id=review.public_id)
         else:
@@ -241,7 +206,11 @@ def review_action(request: HttpRequest, review_id: str, action: str) -> HttpResp
             review,
             approve_form=form if action == "approve" else None,
             reject_form=form if action == "reject" else None,
-            error=None if form is not None and error.errors else error.message,
+            bypass_form=form if action == "bypass" else None,
+            # Shown at the form's field when it names one; otherwise above the page.
+            error=None
+            if form is not None and any(e.property in form.fields for e in error.errors)
+            else error.message,
         )
         return render(request, "console/review_detail.html", context, status=error.status_code)
     messages.success(request, REVIEW_DONE[action])

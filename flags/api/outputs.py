@@ -96,7 +96,7 @@ class OwnerSerializer(serializers.Serializer):
     ownerEmail = serializers.CharField()
 
 
-class MetricSerializer(serializers.Serializer):
+class MonitoringMetricSerializer(serializers.Serializer):
     name = serializers.CharField()
     type = serializers.CharField()
 
@@ -146,7 +146,7 @@ class GateOutputSerializer(ReviewableMetadataSerializer):
     rules = FlagRuleOutputSerializer(many=True)
     checksPerHour = serializers.IntegerField()
     measureMetricLifts = serializers.BooleanField()
-    monitoringMetrics = MetricSerializer(many=True)
+    monitoringMetrics = MonitoringMetricSerializer(many=True)
     isTemplate = serializers.BooleanField()
     releasePipelineID = serializers.CharField(allow_null=True)
 
@@ -317,7 +317,7 @@ class HoldoutOutputSerializer(EntityMetadataSerializer):
     experimentIDs = serializers.ListField(child=serializers.CharField())
     layerIDs = serializers.ListField(child=serializers.CharField())
     targetingGateID = serializers.CharField(allow_null=True, allow_blank=True)
-    monitoringMetrics = MetricSerializer(many=True)
+    monitoringMetrics = MonitoringMetricSerializer(many=True)
 
 
 # -- tags -------------------------------------------------------------------------------------

@@ -155,6 +155,16 @@ DYNAMIC_CONFIGS = EntityKind(
     label="Dynamic config",
     plural="dynamic configs",
     action_prefix="config",
+    # What "Restore this version" brings back: what a person edits, not the lifecycle state.
+    restorable_fields=(
+        "name",
+        "description",
+        "tags",
+        "id_type",
+        "rules",
+        "default_value",
+        "schema",
+    ),
     validators={
         **COMMON_VALIDATORS,
         "is_enabled": lambda project, config, value: validate_bool(value, "isEnabled"),

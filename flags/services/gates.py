@@ -188,6 +188,8 @@ GATES = EntityKind(
     label="Gate",
     plural="gates",
     action_prefix="gate",
+    # What "Restore this version" brings back: what a person edits, not the lifecycle state.
+    restorable_fields=("name", "description", "tags", "type", "id_type", "rules", "overrides"),
     validators={
         **COMMON_VALIDATORS,
         "is_enabled": lambda project, gate, value: validate_bool(value, "isEnabled"),

@@ -17,6 +17,12 @@ from flags.services.descriptor import EntityKind
 from flags.services.versions import stored_snapshot
 
 
+def differs(kind: EntityKind, entity: Any, key: str, stored: Any) -> bool:
+    """Whether a field's value in a version snapshot (JSON: a Decimal or a date as text) is
+    not the entity's now."""
+    return kind.model._meta.get_field(key).to_python(stored) != kind.value_of(entity, key)
+
+
 @transaction.atomic
 def restore_version(
     kind: EntityKind,
@@ -41,7 +47,7 @@ def restore_version(
     fields = {
         key: stored[key]
         for key in kind.restorable_fields
-        if key in stored and stored[key] != kind.value_of(entity, key)
+        if key in stored and differs(kind, entity, key, stored[key])
     }
     if not fields:
         raise ValidationError.for_field(

@@ -128,6 +128,8 @@ HOLDOUTS = EntityKind(
     label="Holdout",
     plural="holdouts",
     action_prefix="holdout",
+    # What "Restore this version" brings back: what a person edits, not the lifecycle state.
+    restorable_fields=("name", "description", "tags", "id_type", "pass_percentage", "overrides"),
     validators={
         **COMMON_VALIDATORS,
         "is_enabled": lambda project, holdout, value: validate_bool(value, "isEnabled"),

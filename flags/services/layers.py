@@ -244,6 +244,8 @@ LAYERS = EntityKind(
     label="Layer",
     plural="layers",
     action_prefix="layer",
+    # What "Restore this version" brings back: what a person edits, not the lifecycle state.
+    restorable_fields=("name", "description", "tags", "id_type", "parameters", "overrides"),
     validators={
         **COMMON_VALIDATORS,
         "parameters": _parameters,

@@ -1,20 +1,25 @@
 """The screens every kind of entity has, read from its ``console.web.entities.Screen`` and the
 descriptor it names (``flags.services.descriptor.EntityKind``): the list page with its search,
-tag and status filters, and the delete confirmation. ``flags.urls`` routes each kind's URLs here
+tag and status filters, the delete confirmation, and the versions with "Restore this version". ``flags.urls`` routes each kind's URLs here
 with its screen, so a new kind gets these screens from its descriptor."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from console.errors import DomainError
 from console.models import Role
 from console.web import entities
+from console.web.comparison import without_internal
+from console.web.diffs import change_diffs
 from console.web.shell import paginate, project_view
 from flags import selectors as flag_selectors
-from flags.services import kernel
+from flags.services import history, kernel
 
 
 @project_view(Role.VIEWER)
@@ -89,3 +94,125 @@ def entity_delete(request: HttpRequest, entity_id: str, *, screen: entities.Scre
         },
         status=status,
     )
+
+
+# -- versions ---------------------------------------------------------------------------------
+
+VERSIONS_SHOWN = 50
+
+
+@dataclass(frozen=True, slots=True)
+class VersionsScreen:
+    """The versions page of a kind whose ``restorable_fields`` a restore brings back:
+    ``<url_name>-detail``, ``-versions`` and ``-restore`` are its URL names."""
+
+    kind: Any
+    noun: str
+    url_name: str
+
+    @property
+    def detail_url_name(self) -> str:
+        return f"{self.url_name}-detail"
+
+    @property
+    def versions_url_name(self) -> str:
+        return f"{self.url_name}-versions"
+
+    @property
+    def restore_url_name(self) -> str:
+        return f"{self.url_name}-restore"
+
+
+def _shown(kind, snapshot: dict[str, Any]) -> dict[str, Any]:
+    """What a version restores, and the lifecycle state it recorded (shown, never restored)."""
+    state = [kind.lifecycle.state_field] if kind.lifecycle else []
+    keys = [*kind.restorable_fields, *state, "is_enabled", "archived"]
+    return without_internal({key: snapshot[key] for key in keys if key in snapshot})
+
+
+def _version_rows(kind, entity, versions: list) -> list[dict[str, Any]]:
+    """Each version with who made it and what it changed from the version before it."""
+    rows = []
+    fields = [_shown(kind, version.snapshot) for version in versions]
+    modifier = f"{kind.ownership.modifier}_name"
+    for index, version in enumerate(versions):
+        older = fields[index + 1] if index + 1 < len(fields) else None
+        changes = {
+            key: {"old": None if older is None else older.get(key), "new": value}
+            for key, value in fields[index].items()
+            if older is None or older.get(key) != value
+        }
+        rows.append(
+            {
+                "version": version.version,
+                "created_at": version.created_at,
+                "author": version.snapshot.get(modifier) or "",
+                "is_current": version.version == entity.version,
+                # The rule of the restore: a version differing from now in a restored field.
+                "restorable": any(
+                    key in version.snapshot
+                    and history.differs(kind, entity, key, version.snapshot[key])
+                    for key in kind.restorable_fields
+                ),
+                "is_first": older is None,
+                "diffs": change_diffs(changes),
+            }
+        )
+    return rows
+
+
+@project_view(Role.VIEWER)
+@require_GET
+def entity_versions(
+    request: HttpRequest, entity_id: str, *, screen: VersionsScreen
+) -> HttpResponse:
+    """Every stored version of the entity, newest first, each with what it changed and a
+    "Restore this version" button for editors."""
+    project, kind = request.project, screen.kind
+    entity = entities.get_or_404(
+        lambda: flag_selectors.entity_get(project=project, kind=kind, entity_id=entity_id)
+    )
+    versions = list(
+        flag_selectors.entity_version_list(
+            project=project, entity_type=kind.entity_type, entity_id=kind.id_of(entity)
+        )[: VERSIONS_SHOWN + 1]
+    )
+    return render(
+        request,
+        "flags/entity_versions.html",
+        {
+            "screen": screen,
+            "entity": entity,
+            "entity_id": kind.id_of(entity),
+            "rows": _version_rows(kind, entity, versions)[:VERSIONS_SHOWN],
+            "review": entities.pending_review(
+                project, entity_type=kind.entity_type, entity_id=kind.id_of(entity)
+            ),
+        },
+    )
+
+
+@project_view(Role.MEMBER)
+@require_POST
+def entity_restore(
+    request: HttpRequest, entity_id: str, version: int, *, screen: VersionsScreen
+) -> HttpResponse:
+    """Restores a version through the kind's restore change (reviewed and audited as any
+    edit: ``flags.services.history``)."""
+    project, kind = request.project, screen.kind
+    entity = entities.get_or_404(
+        lambda: flag_selectors.entity_get(project=project, kind=kind, entity_id=entity_id)
+    )
+    try:
+        outcome = history.restore_version(
+            kind,
+            project=project,
+            actor=request.actor,
+            entity_id=kind.id_of(entity),
+            version=version,
+        )
+    except DomainError as error:
+        entities.error_message(request, error)
+        return redirect(screen.versions_url_name, project.slug, kind.id_of(entity))
+    entities.announce(request, outcome, f"Version {version} restored.")
+    return redirect(screen.detail_url_name, project.slug, kind.id_of(entity))

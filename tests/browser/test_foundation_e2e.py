@@ -11,7 +11,7 @@ from console.keycache import hash_secret
 from console.models import ApiKey, AuditLog, Project, Review, ReviewStatus, Role
 from console.services.audit import audit_record
 from console.services.reviews import register_change, submit_or_apply
-from console.web.reviews import register_review_state
+from console.web.review_states import register_review_state
 from tests.conftest import PASSWORD
 
 # A reviewable change for these tests (no entity services exist in the foundation): renaming
@@ -40,9 +40,11 @@ def _apply_rename(*, project, actor, entity_id, change, review=None):
     return locked
 
 
-@register_review_state("project")
 def _project_state(project, entity_id):
     return {"name": Project.objects.get(pk=project.pk).name}
+
+
+register_review_state("project", current=_project_state)
 
 
 def test_login__form__lands_on_dashboard_and_logs_out(page, world):
@@ -150,9 +152,9 @@ def test_review__approved_and_committed_by_second_user(logged_in_page, world):
     page.get_by_role("link", name="Open the review queue").click()
     page.get_by_role("link", name="Rename the project to Acme Industries").click()
     # Then they see the change against the current state
-    diff = page.locator("table.diff-table")
-    expect(diff).to_contain_text('"Acme"')
-    expect(diff).to_contain_text('"Acme Industries"')
+    diff = page.get_by_role("region", name="name")
+    expect(diff.locator(".diff-value-old")).to_have_text("Acme")
+    expect(diff.locator(".diff-value-new")).to_have_text("Acme Industries")
     # When they approve it with a comment
     page.get_by_label("Comment").fill("Marketing signed off")
     page.get_by_role("button", name="Approve").click()

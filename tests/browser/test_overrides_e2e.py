@@ -23,13 +23,17 @@ def test_gate_overrides__set_in_the_browser__check_gate_answers_them(
     )
     overrides = page.get_by_role("region", name="Overrides")
 
-    # When they list who always passes and who always fails, and save
+    # When they open the lists of every environment, list who always passes and who always
+    # fails, and save
+    overrides.locator("summary", has_text="All environments").click()
     overrides.get_by_label("User IDs that always pass").fill("ada\nbob")
     overrides.get_by_label("User IDs that always fail").fill("bob")
     overrides.get_by_role("button", name="Save overrides").click()
 
     # Then the page says so and shows the saved lists
     expect(page.locator(".messages")).to_contain_text("Overrides saved.")
+    expect(overrides.locator("summary", has_text="All environments")).to_contain_text("3 IDs")
+    overrides.locator("summary", has_text="All environments").click()
     expect(overrides.get_by_label("User IDs that always pass")).to_have_value("ada\nbob")
 
     # And /v1/check_gate answers the overrides (a failing ID wins over a passing one)

@@ -111,11 +111,13 @@ def test_segment_upload__csv_file__added_in_the_background_with_progress(
     assert segment.id_count == 1200
     page = client.get(response["Location"]).content.decode()
     assert "Upload finished" in page
-    assert "data-id-count>1200<" in page
+    assert 'data-id-count id="segment-id-count">1200<' in page
     job_id = response["Location"].split("upload=")[1].split("#")[0]
     status = client.get(_url(world, f"{segment.key}/upload/{job_id}/"))
     assert status.status_code == 200
     assert 'data-upload-status="done"' in status.content.decode()
+    # And each poll brings the member count on the page up to date (an out-of-band swap)
+    assert 'id="segment-id-count" hx-swap-oob="true">1200</span>' in status.content.decode()
     assert AuditLog.objects.filter(
         project=world.project, entity_id=segment.key, action_type="segment_id_list_add"
     ).exists()

@@ -190,6 +190,17 @@ EXPERIMENTS = EntityKind(
     label="Experiment",
     plural="experiments",
     action_prefix="experiment",
+    # What "Restore this version" brings back: what a person edits, not the lifecycle state.
+    restorable_fields=(
+        "name",
+        "description",
+        "hypothesis",
+        "tags",
+        "id_type",
+        "groups",
+        "control_group_id",
+        "allocation",
+    ),
     validators={
         **COMMON_VALIDATORS,
         "hypothesis": lambda project, experiment, value: validate_text(value, "hypothesis"),

@@ -112,6 +112,18 @@ def test_tags_filter__entries_of_entities_carrying_the_tag(capi, history):
     assert len(capi.get("audit_logs?tags=GROWTH,other").json()["data"]) == 5
 
 
+def test_tags_filter__segment_tags__its_entries(capi):
+    capi.post("segments", {"name": "beta_users", "type": "id_list", "tags": ["beta"]})
+    capi.post("segments/beta_users/id_list/reset", {"ids": ["u1"]})
+
+    logs = capi.get("audit_logs?tags=beta").json()["data"]
+
+    assert [(log["actionType"], log["tags"]) for log in logs] == [
+        ("ID_list_update", ["beta"]),
+        ("segment_create", ["beta"]),
+    ]
+
+
 def test_sort__name_ascending__ordered_by_entity_name(capi, history):
     names = [name for _, name in actions(capi, "&sortKey=name&sortOrder=asc")]
 

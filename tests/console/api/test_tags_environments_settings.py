@@ -224,3 +224,80 @@ def test_review_settings_post__only_config_flag__others_kept_from_before(capi):
         "is_metric_review_required": True,
         "is_metric_review_required_on_verified_only": False,
     }
+
+
+# -- Terraform provider bodies (statsig_environments, statsig_tag, statsig_settings_reviews) ----
+
+
+def test_terraform_environments__statsig_ids__kept_and_read_back(capi):
+    # Given the provider's documented statsig_environments body, with Statsig's own ids
+    body = {
+        "environments": [
+            {**environment("development", requiresReleasePipeline=True), "id": "0.356"},
+            {**environment("staging", requiresReleasePipeline=True), "id": "0.015"},
+            {
+                **environment(
+                    "production",
+                    isProduction=True,
+                    requiresReview=True,
+                    requiresReleasePipeline=True,
+                ),
+                "id": "0.406",
+            },
+        ]
+    }
+
+    # When it is applied twice (Terraform's apply, then its refresh and a second plan)
+    first = capi.post("environments", body)
+    second = capi.post("environments", body)
+
+    # Then what is read back equals what was sent, ids included
+    assert first.status_code == 200, first.json()
+    assert first.json()["data"] == body
+    assert second.json()["data"] == body
+    assert capi.get("environments").json()["data"] == body
+    logs = capi.get("audit_logs?actionType=company_environments_edit").json()["data"]
+    assert len(logs) == 1
+
+
+def test_terraform_environments__id_of_another_environment__rename_refused(capi):
+    capi.post(
+        "environments",
+        {"environments": [{**environment("development"), "id": "dev-id"}]},
+    )
+
+    response = capi.post("environments", {"environments": [{**environment("qa"), "id": "dev-id"}]})
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["property"] == "environments[0].name"
+
+
+def test_terraform_tag__name_with_space__create_read_update_delete(capi):
+    body = {
+        "name": "New Tag",
+        "description": "A short description of what this tag is used for.",
+        "isCore": False,
+    }
+
+    created = capi.post("tags", body)
+    read = capi.get("tags/New%20Tag")
+    updated = capi.patch("tags/New%20Tag", {**body, "isCore": True})
+    deleted = capi.delete("tags/New%20Tag")
+
+    assert created.json()["data"] == {"id": created.json()["data"]["id"], **body}
+    assert read.json()["data"] == created.json()["data"]
+    assert updated.json()["data"]["isCore"] is True
+    assert deleted.status_code == 200
+
+
+def test_terraform_settings_reviews__sparse_body__read_back_as_sent(capi):
+    body = {
+        "is_config_review_required": False,
+        "is_metric_review_required": True,
+        "is_metric_review_required_on_verified_only": True,
+    }
+
+    applied = capi.post("settings/reviews", body)
+
+    assert applied.json()["data"] == body
+    assert capi.get("settings/reviews").json()["data"] == body

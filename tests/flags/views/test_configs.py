@@ -149,6 +149,19 @@ def test_config_test_user__returns_the_rule_value(world, as_role):
     assert "Rule 1 matched: “Europe”." in page
 
 
+def test_config_test_user__rule_matched_outside_rollout__default_value_explained(world, as_role):
+    config = _config(world, rules=[{**EUROPE, "passPercentage": 0}])
+    ruleset_store.rebuild(world.project.pk)
+    response = as_role(Role.VIEWER).post(
+        _url(world, f"{config.slug}/test/"),
+        {"test-userID": "7", "test-country": "NL"},
+        headers={"HX-Request": "true"},
+    )
+    page = response.content.decode()
+    assert "Hallo" not in page
+    assert "outside its 0% rollout, so they get the default value." in page
+
+
 def test_config_list__queries_do_not_grow_with_configs(
     world, as_role, django_assert_max_num_queries
 ):

@@ -379,6 +379,28 @@ def test_gate_test_user__htmx__answers_with_the_api_evaluator(
         assert gate.rules[0]["id"] in page
 
 
+def test_gate_test_user__matched_rule_outside_rollout__says_so_beside_fail(world, as_role):
+    # Given a gate passing 0 % of employees (their rule matches, nobody is in the rollout)
+    gate = _gate(world, rules=[{**EMPLOYEES, "passPercentage": 0}])
+    from ruleset import store as ruleset_store
+
+    ruleset_store.rebuild(world.project.pk)
+    # When an employee is tested
+    response = as_role(Role.VIEWER).post(
+        _url(world, f"{gate.slug}/test/"),
+        {"test-userID": "42", "test-email": "ada@example.com"},
+        headers={"HX-Request": "true"},
+    )
+    # Then the panel says Fail because the user is outside the rule's rollout
+    page = response.content.decode()
+    assert ">Fail</span>" in page
+    assert "outside the rollout" in page
+    assert (
+        "Rule 1 matched: “Employees”. The user is outside its 0% rollout, so the gate fails "
+        "for them." in page
+    )
+
+
 def test_gate_test_user__no_user_id__says_what_is_missing(world, as_role):
     gate = _gate(world)
     response = as_role(Role.MEMBER).post(
