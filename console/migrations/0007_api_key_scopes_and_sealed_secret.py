@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("console", "0005_review_reviewers"),
+        ("console", "0006_environment_public_id"),
     ]
 
     operations = [
