@@ -51,14 +51,16 @@ class Actor:
         )
 
     @classmethod
-    def for_console_key(cls, api_key: ApiKey, *, respects_reviews: bool) -> Actor:
+    def for_console_key(
+        cls, api_key: ApiKey, *, respects_reviews: bool, role: str = Role.ADMIN
+    ) -> Actor:
         # Statsig shows changes made with a console key as made by "CONSOLE API"; a console key
-        # acts with admin rights within its project.
+        # acts with admin rights within its project (a personal key with its holder's role).
         return cls(
             type=ActorType.API_KEY,
             name=CONSOLE_API_ACTOR_NAME,
             api_key=api_key,
-            role=Role.ADMIN,
+            role=role,
             respects_reviews=respects_reviews,
         )
 

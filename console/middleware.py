@@ -1,10 +1,13 @@
 """Django's side of the public-endpoint rules the data plane's dispatcher (``console.wire``)
 applies to its own routes: a failing database or cache answers 503 with ``Retry-After`` instead
-of a traceback, and the console API answers an unknown path or method in JSON, never HTML."""
+of a traceback, and the console API answers an unknown path or method, or a server error, in
+JSON, never HTML. Every
+HTML page carries a strict Content-Security-Policy."""
 
 from __future__ import annotations
 
 import logging
+import secrets
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
@@ -63,3 +66,45 @@ class JsonApiErrorsMiddleware:
         for name, value in cors_headers(request.META):
             replaced[name] = value
         return replaced
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """A bug under ``/console/v1/`` answers the API's JSON error (logged with its traceback),
+        never Django's HTML page; outages are left to ServiceUnavailableMiddleware (503)."""
+        if not request.path.startswith(API_PREFIX) or isinstance(exception, BACKEND_OUTAGES):
+            return None
+        logger.error("console API error path=%s", request.path[:200], exc_info=exception)
+        response = JsonResponse(
+            {"status": 500, "message": "Internal server error. The error was logged."}, status=500
+        )
+        for name, value in cors_headers(request.META):
+            response[name] = value
+        return response
+
+
+CONSOLE_CSP = (
+    "default-src 'self'; script-src 'self' 'nonce-{nonce}'; "
+    "style-src 'self' 'nonce-{nonce}'; style-src-elem 'self' 'nonce-{nonce}'; "
+    # Progress bars and a few layouts set widths in style attributes; no inline <style> or
+    # script runs without the nonce.
+    "style-src-attr 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+
+
+class ContentSecurityPolicyMiddleware:
+    """A strict Content-Security-Policy on every HTML page: scripts and style elements only from
+    this origin or carrying the request's nonce (``request.csp_nonce``, for htmx's indicator
+    styles). A view that needs another policy (the API docs page) sets its own header."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.csp_nonce = secrets.token_urlsafe(16)
+        response = self.get_response(request)
+        if response.has_header("Content-Security-Policy"):
+            return response
+        if response.get("Content-Type", "").startswith("text/html"):
+            response["Content-Security-Policy"] = CONSOLE_CSP.format(nonce=request.csp_nonce)
+        return response

@@ -86,6 +86,22 @@ class ApiKeyKind(models.TextChoices):
     CONSOLE = "console", "Console"
 
 
+class ApiKeyScope(models.TextChoices):
+    """Statsig's key scopes. Console keys: ``omni_*`` act with admin rights, ``personal_*`` with
+    their holder's role in the project; ``*_read_only`` may only read; ``can_access_keys`` may
+    manage (and list in full) the project's keys. A console key stored without scopes predates
+    them and keeps every console scope. Client keys: the client SDK scopes."""
+
+    OMNI_READ_ONLY = "omni_read_only"
+    OMNI_READ_WRITE = "omni_read_write"
+    PERSONAL_READ_ONLY = "personal_read_only"
+    PERSONAL_READ_WRITE = "personal_read_write"
+    CAN_ACCESS_KEYS = "can_access_keys"
+    CLIENT_DOWNLOAD_CONFIG_SPECS = "client_download_config_specs"
+    NONE_HASH_ENABLED = "none_hash_enabled"
+    CLIENT_CAN_WRITE_USER_STORE = "client_can_write_user_store"
+
+
 API_KEY_PREFIXES = {
     ApiKeyKind.SERVER: "secret-",
     ApiKeyKind.CLIENT: "client-",
@@ -95,17 +111,24 @@ API_KEY_PREFIXES = {
 
 class ApiKey(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="api_keys")
-    # The public handle used in URLs and listings; the secret itself is never stored.
+    # The public handle used in URLs and listings (a key is also addressed by its secret).
     public_id = models.CharField(max_length=32, unique=True)
     kind = models.CharField(max_length=16, choices=ApiKeyKind.choices)
     description = models.CharField(max_length=1000, blank=True)
     secret_hash = models.CharField(max_length=64, unique=True)
+    # The secret encrypted with settings.API_KEY_SEALING_KEY (Fernet), so a console key with
+    # ``can_access_keys`` can list keys in full as Statsig does; lookups use only the hash. Empty
+    # for keys made before it was kept.
+    secret_sealed = models.TextField(blank=True)
     # Prefix and first characters of the secret, enough to recognise a key in a list.
     hint = models.CharField(max_length=32)
     # Environment names the key may act in; empty means every environment of the project.
     environments = models.JSONField(default=list, blank=True)
+    # ApiKeyScope values, as sent when the key was created.
+    scopes = models.JSONField(default=list, blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The key's holder: approvals of changes filed with the key need someone else.
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )

@@ -14,8 +14,9 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from console.errors import NotFound, ValidationError
-from console.keycache import USAGE_CACHE_PREFIX
+from console.keycache import USAGE_CACHE_PREFIX, hash_secret
 from console.models import (
+    API_KEY_PREFIXES,
     ApiKey,
     AuditLog,
     Environment,
@@ -61,8 +62,16 @@ def api_key_list(*, project: Project, kind: str | None = None) -> QuerySet[ApiKe
     return keys.filter(kind=kind) if kind else keys
 
 
-def api_key_get(*, project: Project, public_id: str) -> ApiKey:
-    key = ApiKey.objects.filter(project=project, public_id=public_id).first()
+def api_key_lookup(queryset: QuerySet[ApiKey], *, key_ref: str) -> ApiKey | None:
+    """The key of ``queryset`` addressed by its public id or by the key itself (Statsig's API
+    addresses keys by the key)."""
+    if key_ref.startswith(tuple(API_KEY_PREFIXES.values())):
+        return queryset.filter(secret_hash=hash_secret(key_ref)).first()
+    return queryset.filter(public_id=key_ref).first()
+
+
+def api_key_get(*, project: Project, key_ref: str) -> ApiKey:
+    key = api_key_lookup(ApiKey.objects.filter(project=project), key_ref=key_ref)
     if key is None:
         raise NotFound("Key not found.")
     return key

@@ -7,6 +7,8 @@ PostgreSQL and Redis (cache and Celery broker). The README lists every variable.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -83,6 +85,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "console.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -132,13 +135,20 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
+# Redis answers in well under a millisecond; a call that has waited this long (a paused or
+# overloaded Redis) is given up, and the circuit breaker (console.breaker) keeps later calls
+# away for a back-off, so a hung Redis costs the request path what a dead one does.
+REDIS_SOCKET_TIMEOUT_MS = env_int("REDIS_SOCKET_TIMEOUT_MS", 100)
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "console",
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_SOCKET_TIMEOUT_MS / 1000,
+                "socket_timeout": REDIS_SOCKET_TIMEOUT_MS / 1000,
+            },
         }
     }
 else:
@@ -264,8 +274,18 @@ SPECTACULAR_SETTINGS = {
 CONSOLE_API_MUTATIONS_PER_WINDOW = env_int("CONSOLE_API_MUTATIONS_PER_WINDOW", 100)
 CONSOLE_API_MUTATION_WINDOW_SECONDS = env_int("CONSOLE_API_MUTATION_WINDOW_SECONDS", 10)
 CONSOLE_API_MAX_BODY_BYTES = env_int("CONSOLE_API_MAX_BODY_BYTES", 5 * 1024 * 1024)
-# How long a process trusts its in-memory copy of an API key before asking the database again.
+# How long a process trusts its in-memory copy of an API key before asking the database again
+# (a deactivation reaches every process sooner: see console.keycache).
 API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 30)
+# Encrypts the copy of each key's secret kept for Statsig's full-key listing (a Fernet key:
+# 32 url-safe base64 bytes). Derived from the secret key when unset; changing either makes the
+# stored copies unreadable, and listings then show each key's hint instead.
+API_KEY_SEALING_KEY = (
+    env_str("API_KEY_SEALING_KEY")
+    or base64.urlsafe_b64encode(
+        hashlib.sha256(b"api-key-sealing:" + SECRET_KEY.encode()).digest()
+    ).decode()
+)
 # How long a process answers /decide and /flags from its cached copy of a person's properties
 # (changes made in the same process are seen at once), and how many persons it keeps per project.
 PERSON_CACHE_SECONDS = env_int("PERSON_CACHE_SECONDS", 30)

@@ -32,15 +32,22 @@ from typing import Any
 
 from django.conf import settings
 
+from console.breaker import REDIS, REDIS_ERRORS
+
 logger = logging.getLogger(__name__)
 
 QUEUE_KEY = "flag_events:exposures"
+# Items the drain could not store: parked here (never read again by the drain) so one bad item
+# cannot stop every project's exposures; the hash counts them by project for the console.
+DEAD_LETTER_KEY = "flag_events:exposures:dead-letter"
+DEAD_LETTER_COUNTS_KEY = "flag_events:exposures:dead-letter-counts"
+# Unknown project (the item itself is unreadable) in the counts hash.
+UNKNOWN_PROJECT = 0
 DRAIN_LOCK_KEY = "flag_events:exposures:drain-lock"
 DRAIN_BATCH_SIZE = 5_000
 # A drain holds its lock this long at most (a crashed drain frees it by expiry).
 DRAIN_LOCK_MS = 60_000
-# After a Redis failure, the buffer stays local this long before trying Redis again.
-REDIS_RETRY_SECONDS = 5.0
+DRAIN_SOCKET_TIMEOUT_SECONDS = 5.0
 LOCAL_FLUSH_SECONDS = 1.0
 REDIS_FORWARD_SECONDS = 0.1
 REDIS_FORWARD_BATCH = 5_000
@@ -49,8 +56,7 @@ LOCAL_BUFFER_LIMIT = 200_000
 _lock = threading.Lock()
 _local: deque[str] = deque()
 _local_dropped: Counter[int] = Counter()
-_redis_client: tuple[str, Any] | None = None
-_redis_down_until = 0.0
+_redis_clients: dict[str, tuple[str, Any]] = {}
 _flusher: threading.Thread | None = None
 _flusher_stop = threading.Event()
 
@@ -81,16 +87,55 @@ def _encode(project_id: int, exposure: dict, received_ms: int) -> str:
     return json.dumps(payload, separators=(",", ":"), default=str)
 
 
-def _decode(item: bytes | str) -> dict[str, Any] | None:
+class UnstorableItem(ValueError):
+    """An item no write could ever store (not JSON, a lone surrogate, NaN, nesting past the
+    decoder): it is parked, not retried."""
+
+    def __init__(self, reason: str, project_id: int = UNKNOWN_PROJECT) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.project_id = project_id
+
+
+TEXT_COLUMNS = (
+    "kind",
+    "name",
+    "rule_id",
+    "group_name",
+    "parameter_name",
+    "allocated_experiment",
+    "user_id",
+    "stable_id",
+    "environment",
+    "source",
+)
+_STRICT_JSON = json.JSONEncoder(allow_nan=False, ensure_ascii=False, check_circular=False)
+
+
+def _decode(item: bytes | str) -> dict[str, Any]:
+    """The database row of a queued item; ``UnstorableItem`` when it can never be stored."""
     from events.rows import exposure_row
 
     try:
         payload = json.loads(item)
+        project_id = int(payload["project_id"])
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
+        raise UnstorableItem(f"unreadable: {type(exc).__name__}") from None
+    try:
         received_at = datetime.fromtimestamp(payload["received_ms"] / 1000, tz=UTC)
-        return exposure_row(int(payload["project_id"]), payload, received_at=received_at)
-    except (ValueError, KeyError, TypeError):
-        logger.warning("exposure buffer: unreadable item skipped")
-        return None
+        row = exposure_row(project_id, payload, received_at=received_at)
+        # What PostgreSQL refuses: text that is not UTF-8 (lone surrogates) and NaN/Infinity
+        # or NUL inside jsonb. One C-level encode per JSON column; clean rows pass unchanged.
+        for name in ("user", "custom_ids", "secondary_exposures"):
+            encoded = _STRICT_JSON.encode(row[name])
+            encoded.encode("utf-8")
+            if "\\u0000" in encoded:
+                raise ValueError(f"NUL in {name}")
+        for name in TEXT_COLUMNS:
+            str(row[name]).encode("utf-8")
+    except (ValueError, KeyError, TypeError, OverflowError, RecursionError) as exc:
+        raise UnstorableItem(f"{type(exc).__name__}: {str(exc)[:100]}", project_id) from None
+    return row
 
 
 # ---------------------------------------------------------------------------------------------
@@ -117,15 +162,26 @@ def buffer_exposures(project_id: int, exposures: list[dict]) -> None:
         _push_local(project_id, items)
 
 
-def _redis():
-    global _redis_client
+def _redis(*, drain: bool = False):
+    """The Redis client: the request path's pushes give up after ``REDIS_SOCKET_TIMEOUT_MS``;
+    the drain, off the request path and reading batches of ``DRAIN_BATCH_SIZE``, waits longer."""
     url = settings.REDIS_URL
-    if _redis_client is None or _redis_client[0] != url:
+    purpose = "drain" if drain else "push"
+    client = _redis_clients.get(purpose)
+    if client is None or client[0] != url:
         import redis
 
-        client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=1.0)
-        _redis_client = (url, client)
-    return _redis_client[1]
+        timeout = DRAIN_SOCKET_TIMEOUT_SECONDS if drain else settings.REDIS_SOCKET_TIMEOUT_MS / 1000
+        client = (
+            url,
+            redis.Redis.from_url(
+                url,
+                socket_connect_timeout=timeout,
+                socket_timeout=timeout,
+            ),
+        )
+        _redis_clients[purpose] = client
+    return client[1]
 
 
 def redis_enabled() -> bool:
@@ -133,21 +189,21 @@ def redis_enabled() -> bool:
 
 
 def _redis_usable() -> bool:
-    """Redis is configured and not in its back-off after a failure."""
-    return redis_enabled() and time.monotonic() >= _redis_down_until
+    """Redis is configured and its circuit breaker lets a call through (see console.breaker)."""
+    return redis_enabled() and REDIS.allows()
 
 
 def _push_to_redis(items: list[str]) -> bool:
-    global _redis_down_until
     if not _redis_usable():
         return False
     try:
         _redis().rpush(QUEUE_KEY, *items)
-        return True
-    except Exception as exc:  # Redis down or slow: keep the exposures locally
-        _redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
+    except REDIS_ERRORS as exc:  # Redis down or hung: keep the exposures locally
+        REDIS.failed(exc)
         logger.warning("exposure buffer: redis unavailable, buffering locally error=%s", exc)
         return False
+    REDIS.succeeded()
+    return True
 
 
 def _push_local(project_id: int, items: list[str]) -> None:
@@ -208,7 +264,7 @@ def _flush_loop() -> None:
 def _forward_to_redis() -> bool:
     """Moves the in-process buffer to the Redis queue; False (the rows kept here) when there is
     no Redis or it failed."""
-    if not _redis_usable():
+    if not redis_enabled():
         return False
     while _local:
         with _lock:
@@ -236,27 +292,30 @@ def local_buffer_size() -> int:
 
 def flush_local_buffer(*, limit: int | None = None) -> int:
     """Writes the in-process buffer (or its first ``limit`` items); returns rows written. Items
-    are put back at the front when the write fails."""
+    are put back at the front when the database is unavailable; an item that can never be
+    stored is parked (in Redis when it answers, otherwise counted as a failed write)."""
     from django.db import transaction
 
     from events.models import DropReason, EventSource
-    from events.store import insert_exposures, record_drops
+    from events.store import record_drops
 
     with _lock:
         count = len(_local) if limit is None else min(limit, len(_local))
         items = [_local.popleft() for _ in range(count)]
         dropped = dict(_local_dropped)
         _local_dropped.clear()
-    rows = [row for row in (_decode(item) for item in items) if row is not None]
     try:
         with transaction.atomic():
-            for start in range(0, len(rows), DRAIN_BATCH_SIZE):
-                insert_exposures(rows[start : start + DRAIN_BATCH_SIZE], idempotent=True)
-            for project_id, n in dropped.items():
+            written, parked = _store(items)
+            unparked = _park_if_possible(parked)
+            for project_id in dropped.keys() | unparked.keys():
                 record_drops(
                     project_id=project_id,
                     source=EventSource.STATSIG_HTTP,
-                    counts={DropReason.BUFFER_FULL: n},
+                    counts={
+                        DropReason.BUFFER_FULL: dropped.get(project_id, 0),
+                        DropReason.BUFFER_WRITE_FAILED: unparked.get(project_id, 0),
+                    },
                 )
     except Exception:
         with _lock:
@@ -264,16 +323,38 @@ def flush_local_buffer(*, limit: int | None = None) -> int:
             for project_id, n in dropped.items():
                 _local_dropped[project_id] += n
         raise
-    return len(rows)
+    return written
+
+
+def _park_if_possible(parked: list[tuple[bytes | str, UnstorableItem]]) -> dict[int, int]:
+    """Parks items in Redis when it answers; returns the counts by project it could not park
+    (they are logged and counted as failed writes instead)."""
+    if not parked:
+        return {}
+    if _redis_usable():
+        try:
+            _park(_redis(), parked)
+            return {}
+        except Exception as exc:
+            logger.warning("exposure buffer: could not park items error=%s", exc)
+    unparked: Counter[int] = Counter()
+    for _item, problem in parked:
+        logger.error(
+            "exposure buffer: unstorable item dropped project_id=%s reason=%s",
+            problem.project_id,
+            problem.reason,
+        )
+        if problem.project_id != UNKNOWN_PROJECT:
+            unparked[problem.project_id] += 1
+    return dict(unparked)
 
 
 def discard_local_buffer() -> None:
     """Forgets buffered exposures and the Redis back-off (tests)."""
-    global _redis_down_until
     with _lock:
         _local.clear()
         _local_dropped.clear()
-    _redis_down_until = 0.0
+    REDIS.reset()
 
 
 @atexit.register
@@ -300,16 +381,67 @@ return 0
 """
 
 
-def drain_redis_queue(*, max_batches: int = 20, batch_size: int = DRAIN_BATCH_SIZE) -> int:
-    """Moves queued exposures to the database; returns the rows written. Safe to run from
-    several workers (a lock) and to repeat after a crash (idempotent inserts, trim after commit)."""
-    if not redis_enabled():
-        return 0
-    from django.db import transaction
+def _store(items: list[bytes | str]) -> tuple[int, list[tuple[bytes | str, UnstorableItem]]]:
+    """Stores what can be stored of ``items``; returns (rows written, the unstorable items with
+    why). A row PostgreSQL refuses for its data is isolated by storing the batch one row at a
+    time; a database outage raises, leaving every item to be retried."""
+    from django.db import DataError, IntegrityError, transaction
 
     from events.store import insert_exposures
 
-    client = _redis()
+    rows: list[dict[str, Any]] = []
+    row_items: list[bytes | str] = []
+    parked: list[tuple[bytes | str, UnstorableItem]] = []
+    for item in items:
+        try:
+            rows.append(_decode(item))
+            row_items.append(item)
+        except UnstorableItem as problem:
+            parked.append((item, problem))
+    try:
+        with transaction.atomic():
+            for start in range(0, len(rows), DRAIN_BATCH_SIZE):
+                insert_exposures(rows[start : start + DRAIN_BATCH_SIZE], idempotent=True)
+        return len(rows), parked
+    except (DataError, IntegrityError, ValueError):
+        logger.warning("exposure buffer: a batch was refused, storing it row by row")
+    written = 0
+    for item, row in zip(row_items, rows, strict=True):
+        try:
+            with transaction.atomic():
+                insert_exposures([row], idempotent=True)
+            written += 1
+        except (DataError, IntegrityError, ValueError) as exc:
+            reason = f"refused by the database: {type(exc).__name__}"
+            parked.append((item, UnstorableItem(reason, row["project_id"])))
+    return written, parked
+
+
+def _park(client, parked: list[tuple[bytes | str, UnstorableItem]]) -> None:
+    """Moves unstorable items to the dead-letter list and counts them by project."""
+    if not parked:
+        return
+    pipe = client.pipeline()
+    pipe.rpush(DEAD_LETTER_KEY, *(item for item, _problem in parked))
+    for _item, problem in parked:
+        pipe.hincrby(DEAD_LETTER_COUNTS_KEY, str(problem.project_id), 1)
+    pipe.execute()
+    for _item, problem in parked:
+        logger.error(
+            "exposure buffer: item parked in the dead-letter list project_id=%s reason=%s",
+            problem.project_id,
+            problem.reason,
+        )
+
+
+def drain_redis_queue(*, max_batches: int = 20, batch_size: int = DRAIN_BATCH_SIZE) -> int:
+    """Moves queued exposures to the database; returns the rows written. Safe to run from
+    several workers (a lock) and to repeat after a crash (idempotent inserts, trim after commit).
+    An item that can never be stored is parked in the dead-letter list, so it costs no one else
+    their exposures; a database outage raises (the task fails, the queue is kept)."""
+    if not redis_enabled():
+        return 0
+    client = _redis(drain=True)
     token = uuid.uuid4().hex
     if not client.set(DRAIN_LOCK_KEY, token, nx=True, px=DRAIN_LOCK_MS):
         return 0
@@ -319,18 +451,43 @@ def drain_redis_queue(*, max_batches: int = 20, batch_size: int = DRAIN_BATCH_SI
             items = client.lrange(QUEUE_KEY, 0, batch_size - 1)
             if not items:
                 break
-            rows = [row for row in (_decode(item) for item in items) if row is not None]
-            with transaction.atomic():
-                insert_exposures(rows, idempotent=True)
+            stored, parked = _store(items)
+            _park(client, parked)
             # Only after the commit: a crash before this line repeats the batch next time.
             client.ltrim(QUEUE_KEY, len(items), -1)
-            written += len(rows)
+            written += stored
             if len(items) < batch_size:
                 break
     finally:
         with contextlib.suppress(Exception):
             client.eval(_RELEASE_LOCK, 1, DRAIN_LOCK_KEY, token)
     return written
+
+
+def dead_letter_length() -> int:
+    """Items parked since the list was last emptied by hand (0 without Redis)."""
+    if not redis_enabled():
+        return 0
+    return int(_redis().llen(DEAD_LETTER_KEY))
+
+
+def dead_letter_counts() -> dict[int, int]:
+    """Parked items by project id (``UNKNOWN_PROJECT`` for unreadable ones)."""
+    if not redis_enabled():
+        return {}
+    raw = _redis().hgetall(DEAD_LETTER_COUNTS_KEY)
+    return {int(project): int(count) for project, count in raw.items()}
+
+
+def parked_count(project_id: int) -> int:
+    """How many of a project's exposures were parked; 0 when Redis cannot say."""
+    if not redis_enabled():
+        return 0
+    try:
+        count = _redis().hget(DEAD_LETTER_COUNTS_KEY, str(project_id))
+    except Exception:
+        return 0
+    return int(count or 0)
 
 
 def queue_length() -> int:
@@ -343,13 +500,22 @@ def queue_length() -> int:
 
 
 def drain_all() -> int:
-    """Everything buffered, wherever it is (the beat job, demo data and tests)."""
+    """Everything buffered, wherever it is (the beat job, demo data and tests). Raises when
+    either buffer could not be written, after trying both, so the task reports the failure."""
     written = 0
+    failure: Exception | None = None
     if redis_enabled():
         try:
             written += drain_redis_queue()
-        except Exception:
+        except Exception as exc:
             logger.exception("exposure buffer: redis drain failed")
+            failure = exc
     if _local or _local_dropped:
-        written += flush_local_buffer()
+        try:
+            written += flush_local_buffer()
+        except Exception as exc:
+            logger.exception("exposure buffer: local flush failed")
+            failure = failure or exc
+    if failure is not None:
+        raise failure
     return written

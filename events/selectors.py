@@ -153,3 +153,10 @@ def project_has_received_data(*, project: Project) -> bool:
         Event.objects.filter(project_id=project.pk).exists()
         or Exposure.objects.filter(project_id=project.pk).exists()
     )
+
+
+def parked_exposure_count(*, project: Project) -> int:
+    """Exposures of the project the drain could not store and parked in its dead-letter list."""
+    from events.exposures import parked_count
+
+    return parked_count(project.pk)

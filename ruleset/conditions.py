@@ -19,7 +19,7 @@ import math
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -212,9 +212,12 @@ def _epoch_ms(value: Any) -> int | None:
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
+            # Naive means UTC (not the server's zone, which cannot place 0001-01-01).
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=UTC)
+            return int(parsed.timestamp() * 1000)
+        except (ValueError, OverflowError, OSError):
             return None
-        return int(parsed.timestamp() * 1000)
     return None
 
 

@@ -5,7 +5,9 @@ process answers from memory and looks for a newer version at most every
 ``settings.RULESET_CHECK_INTERVAL_MS``: one cache read when the cache is shared by all processes
 (Redis, ``settings.CACHE_IS_SHARED``), otherwise one indexed query. Between checks the evaluation
 path issues no query and no cache read. If the cache or the database is down, the process keeps
-serving the ruleset it has.
+serving the ruleset it has. The cache read goes through the Redis circuit breaker
+(``console.breaker.REDIS``): while it is open (Redis down or hung) the check reads the database
+instead, so a paused Redis neither stalls evaluation nor hides new rulesets.
 
 ID lists (``segments.idlists.id_lists_for_project``) are read when a version is loaded, so a change
 to an ID list must also call ``ruleset.changes.schedule_rebuild``.
@@ -13,6 +15,7 @@ to an ID list must also call ``ruleset.changes.schedule_rebuild``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -23,6 +26,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
+from console.breaker import REDIS, REDIS_ERRORS
 from evaluation import CompiledRuleset as EvaluationRuleset
 from ruleset import store
 from segments.idlists import id_lists_for_project
@@ -61,15 +65,21 @@ _load_lock = threading.Lock()
 
 
 def _latest_time(project_id: int) -> int | None:
-    if settings.CACHE_IS_SHARED:
-        stamp = cache.get(store.cache_key(project_id))
-        if stamp is not None:
-            return int(stamp)
-        stamp = store.latest_time_in_db(project_id)
-        if stamp is not None:
-            # Re-publish (e.g. after the cache was flushed) so the next checks stay off the DB.
-            cache.add(store.cache_key(project_id), stamp, timeout=None)
-        return stamp
+    if settings.CACHE_IS_SHARED and REDIS.allows():
+        try:
+            stamp = cache.get(store.cache_key(project_id))
+        except REDIS_ERRORS as exc:
+            REDIS.failed(exc)
+        else:
+            REDIS.succeeded()
+            if stamp is not None:
+                return int(stamp)
+            stamp = store.latest_time_in_db(project_id)
+            if stamp is not None:
+                # Re-publish (e.g. after the cache was flushed): later checks stay off the DB.
+                with contextlib.suppress(*REDIS_ERRORS):
+                    cache.add(store.cache_key(project_id), stamp, timeout=None)
+            return stamp
     return store.latest_time_in_db(project_id)
 
 

@@ -319,3 +319,19 @@ def as_role(world: World, django_capture_on_commit_callbacks) -> Callable[[str],
         return CommittingClient(client, django_capture_on_commit_callbacks)
 
     return make
+
+
+def console_key_of_another_holder(world: World, username: str = "second-admin") -> str:
+    """A console key held by another admin of the world's project: a key its own holder made
+    cannot approve that holder's changes, this one can."""
+    from console.models import ApiKeyKind
+    from console.services.api_keys import api_key_create
+
+    other = make_user(f"{world.project.slug}-{username}")
+    membership_set(
+        project=world.project, actor=world.actor(Role.ADMIN), email=other.email, role=Role.ADMIN
+    )
+    _key, secret = api_key_create(
+        project=world.project, actor=Actor.for_user(other, Role.ADMIN), kind=ApiKeyKind.CONSOLE
+    )
+    return secret

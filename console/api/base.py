@@ -15,14 +15,18 @@ from rest_framework.views import APIView
 
 from console import ratelimit
 from console.actors import Actor
-from console.api.authentication import ConsoleKeyAuthentication
+from console.api.authentication import (
+    MUTATING_METHODS,
+    ConsoleKeyAuthentication,
+    check_scopes,
+    console_key_role,
+)
 from console.api.pagination import PageRequest, page_request, pagination_block
 from console.api.review_shape import review_output
 from console.jsonbody import discard_unread_body
 from console.models import ApiKey, Project
 from console.services.reviews import ChangeOutcome
 
-MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 FALSY_HEADER_VALUES = frozenset({"", "0", "false", "no", "off"})
 REVIEW_SUBMITTED_MESSAGE = "Change submitted for review."
 
@@ -37,10 +41,21 @@ def respects_review_settings(request: Request) -> bool:
     return value is not None and value.strip().lower() not in FALSY_HEADER_VALUES
 
 
+def _refuse_nul_characters(request: Request, path_values: dict[str, Any]) -> None:
+    """A NUL character can name nothing stored (PostgreSQL text refuses it): 400 naming the
+    path or query parameter, before any lookup."""
+    for name, value in [*path_values.items(), *request.query_params.lists()]:
+        values = value if isinstance(value, list) else [value]
+        if any("\x00" in str(item) for item in values):
+            raise exceptions.ValidationError({name: ["Must not contain NUL characters."]})
+
+
 class ConsoleAPIView(APIView):
     authentication_classes = [ConsoleKeyAuthentication]
     permission_classes: list = []
     max_body_bytes: int | None = None
+    # An ApiKeyScope the calling key must hold (beyond read/write), e.g. can_access_keys.
+    required_scope: str | None = None
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         limit = self.max_body_bytes or settings.CONSOLE_API_MAX_BODY_BYTES
@@ -52,6 +67,8 @@ class ConsoleAPIView(APIView):
             discard_unread_body(request)
             raise RequestTooLarge(f"Request body is too large: at most {limit} bytes.")
         super().initial(request, *args, **kwargs)
+        _refuse_nul_characters(request, kwargs)
+        check_scopes(request.auth, method=request.method, required_scope=self.required_scope)
         if request.method in MUTATING_METHODS:
             wait = ratelimit.hit(
                 f"console-api:{request.auth.project_id}",
@@ -69,7 +86,9 @@ class ConsoleAPIView(APIView):
     def actor(self) -> Actor:
         api_key = ApiKey.objects.get(pk=self.request.auth.pk)
         return Actor.for_console_key(
-            api_key, respects_reviews=respects_review_settings(self.request)
+            api_key,
+            role=console_key_role(api_key),
+            respects_reviews=respects_review_settings(self.request),
         )
 
     # -- input -----------------------------------------------------------------------------

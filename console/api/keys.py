@@ -1,4 +1,6 @@
-"""``/console/v1/keys``: admin-only API key management."""
+"""``/console/v1/keys``: API key management for console keys with the ``can_access_keys`` scope
+(keys stored without scopes predate them and have it). A key is addressed by its public id or by
+the key itself, as Statsig's API does; answers carry the full key when a readable copy is kept."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from console import selectors
 from console.api.base import ConsoleAPIView
 from console.api.schema import PAGE_PARAMETERS, envelope, responses
 from console.errors import PermissionDenied
-from console.models import ApiKey, ApiKeyKind, Role
+from console.models import ApiKey, ApiKeyKind, ApiKeyScope, Role
 from console.services import api_keys as key_services
 
 KIND_TO_WIRE = {
@@ -37,14 +39,16 @@ class KeyOutputSerializer(serializers.Serializer):
 
 
 def key_output(key: ApiKey, secret: str | None = None) -> dict[str, Any]:
+    if secret is None:
+        secret = key_services.unsealed_secret(key)
     return {
         "id": key.public_id,
-        # Statsig returns the key itself; we only can right after creation or rotation.
+        # The key itself, as Statsig returns it; its hint for keys made before a copy was kept.
         "key": secret if secret is not None else f"{key.hint}…",
         "type": KIND_TO_WIRE[ApiKeyKind(key.kind)],
         "description": key.description,
         "environments": list(key.environments),
-        "scopes": [],
+        "scopes": list(key.scopes),
         "primaryTargetApp": None,
         "secondaryTargetApps": [],
         "status": "active" if key.is_active else "deactivated",
@@ -54,6 +58,8 @@ def key_output(key: ApiKey, secret: str | None = None) -> dict[str, Any]:
 
 
 class _AdminOnly(ConsoleAPIView):
+    required_scope = ApiKeyScope.CAN_ACCESS_KEYS
+
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         if not self.actor.has_role(Role.ADMIN):
@@ -67,7 +73,9 @@ class KeyListCreateView(_AdminOnly):
         environments = serializers.ListField(
             child=serializers.CharField(max_length=64), required=False, default=list
         )
-        scopes = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+        scopes = serializers.ListField(
+            child=serializers.CharField(max_length=64), required=False, default=list
+        )
 
     @extend_schema(
         parameters=PAGE_PARAMETERS,
@@ -98,15 +106,47 @@ class KeyListCreateView(_AdminOnly):
             kind=WIRE_TO_KIND[data["type"]],
             description=data["description"],
             environments=data["environments"],
+            scopes=data["scopes"],
         )
         return self.respond("Key created successfully.", key_output(key, secret))
 
 
 class KeyDetailView(_AdminOnly):
+    class UpdateSerializer(serializers.Serializer):
+        description = serializers.CharField(max_length=1000, allow_blank=True, required=False)
+        environments = serializers.ListField(
+            child=serializers.CharField(max_length=64), required=False
+        )
+        scopes = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
+
+        def validate(self, attrs):
+            unknown = sorted(set(self.initial_data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {unknown[0]: "Not a field of a key that can be changed."}
+                )
+            return attrs
+
     @extend_schema(responses=responses({200: envelope("KeyRead", KeyOutputSerializer)}))
     def get(self, request, key_id: str):
-        key = selectors.api_key_get(project=self.project, public_id=key_id)
+        key = selectors.api_key_get(project=self.project, key_ref=key_id)
         return self.respond("Key read successfully.", key_output(key))
+
+    @extend_schema(
+        request=UpdateSerializer,
+        responses=responses({200: envelope("KeyUpdated", KeyOutputSerializer)}),
+    )
+    def patch(self, request, key_id: str):
+        data = self.validated(self.UpdateSerializer)
+        key = key_services.api_key_update(
+            project=self.project, actor=self.actor, key_ref=key_id, **data
+        )
+        return self.respond("Key updated successfully.", key_output(key))
+
+    @extend_schema(request=None, responses=responses({200: envelope("KeyDeleted", None)}))
+    def delete(self, request, key_id: str):
+        key_services.api_key_delete(project=self.project, actor=self.actor, key_ref=key_id)
+        return self.respond("Key deleted successfully.")
 
 
 class KeyDeactivateView(_AdminOnly):
@@ -115,7 +155,7 @@ class KeyDeactivateView(_AdminOnly):
     )
     def patch(self, request, key_id: str):
         key = key_services.api_key_deactivate(
-            project=self.project, actor=self.actor, public_id=key_id
+            project=self.project, actor=self.actor, key_ref=key_id
         )
         return self.respond("Key deactivated successfully.", key_output(key))
 
@@ -126,6 +166,6 @@ class KeyRotateView(_AdminOnly):
     )
     def patch(self, request, key_id: str):
         key, secret = key_services.api_key_rotate(
-            project=self.project, actor=self.actor, public_id=key_id
+            project=self.project, actor=self.actor, key_ref=key_id
         )
         return self.respond("Key rotated successfully.", key_output(key, secret))

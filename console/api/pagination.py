@@ -10,6 +10,8 @@ from console.errors import ValidationError
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+# Far past any real list, and small enough that the offset fits the database's bigint.
+MAX_PAGE = 1_000_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +43,7 @@ def page_request(
 ) -> PageRequest:
     return PageRequest(
         limit=_positive_int(params, "limit", default_limit, max_limit),
-        page=_positive_int(params, "page", 1),
+        page=_positive_int(params, "page", 1, MAX_PAGE),
     )
 
 

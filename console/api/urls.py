@@ -1,11 +1,12 @@
 from django.urls import include, path
-from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView
+from drf_spectacular.views import SpectacularJSONAPIView
 
 from console.api import keys, project
+from console.api.docs import ApiDocsView
 
 urlpatterns = [
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
-    path("docs", SpectacularRedocView.as_view(url_name="openapi"), name="openapi-docs"),
+    path("docs", ApiDocsView.as_view(url_name="openapi"), name="openapi-docs"),
     path("settings/reviews", project.ReviewSettingsView.as_view(), name="capi-review-settings"),
     path("environments", project.EnvironmentListView.as_view(), name="capi-environments"),
     path("audit_logs", project.AuditLogListView.as_view(), name="capi-audit-logs"),

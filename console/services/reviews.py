@@ -32,6 +32,7 @@ from console.models import (
     ReviewStatus,
     Role,
 )
+from console.services.api_keys import require_live_key
 from console.services.audit import audit_record, field_changes
 
 
@@ -223,6 +224,23 @@ def _is_author(review: Review, actor: Actor) -> bool:
     return False
 
 
+def _approves_own_change(review: Review, actor: Actor) -> bool:
+    """Approving needs someone other than the author: for a change filed with an API key, a
+    person other than the key's holder, or a key of another, known holder; a key cannot approve
+    a person's change with a key that person holds. (A holder's second key is still theirs.)"""
+    if _is_author(review, actor):
+        return True
+    author_holder = (
+        review.author_key.created_by_id if review.author_key_id else review.author_user_id
+    )
+    if actor.user is not None:
+        return author_holder is not None and actor.user.pk == author_holder
+    if actor.api_key is None:
+        return False
+    approver_holder = actor.api_key.created_by_id
+    return author_holder is None or approver_holder is None or approver_holder == author_holder
+
+
 def _require_reviewer(actor: Actor) -> None:
     if not actor.has_role(Role.MEMBER):
         raise PermissionDenied("Viewers may not act on reviews.")
@@ -238,8 +256,12 @@ def _decide(
             raise ValidationError.for_field(
                 "status", f"Review is {review.status}; only open reviews can be decided."
             )
-        if decision == ReviewDecisionKind.APPROVE and _is_author(review, actor):
-            raise PermissionDenied("You cannot approve your own review.")
+        require_live_key(actor)
+        if decision == ReviewDecisionKind.APPROVE and _approves_own_change(review, actor):
+            raise PermissionDenied(
+                "You cannot approve your own review. A change needs a person other than its "
+                "author (or the holder of the key that filed it), or a key of another holder."
+            )
         ReviewDecision.objects.create(
             review=review,
             reviewer=actor.user,
@@ -293,6 +315,7 @@ def review_reject(*, project: Project, actor: Actor, review_id: str, reason: str
 def review_commit(*, project: Project, actor: Actor, review_id: str) -> tuple[Review, Any]:
     _require_reviewer(actor)
     with transaction.atomic():
+        require_live_key(actor)
         review = _locked_review(project=project, review_id=review_id)
         if review.status != ReviewStatus.APPROVED:
             raise ValidationError.for_field(

@@ -96,7 +96,7 @@ def key_list(request: HttpRequest) -> HttpResponse:
 def key_deactivate(request: HttpRequest, public_id: str) -> HttpResponse:
     try:
         key = key_services.api_key_deactivate(
-            project=request.project, actor=request.actor, public_id=public_id
+            project=request.project, actor=request.actor, key_ref=public_id
         )
     except NotFound as error:
         raise Http404(error.message) from error
@@ -108,9 +108,9 @@ def key_deactivate(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 def key_rotate(request: HttpRequest, public_id: str) -> HttpResponse:
     try:
-        old = selectors.api_key_get(project=request.project, public_id=public_id)
+        old = selectors.api_key_get(project=request.project, key_ref=public_id)
         key, secret = key_services.api_key_rotate(
-            project=request.project, actor=request.actor, public_id=public_id
+            project=request.project, actor=request.actor, key_ref=public_id
         )
     except NotFound as error:
         raise Http404(error.message) from error

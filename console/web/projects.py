@@ -34,6 +34,7 @@ from console.web.shell import (
     project_view,
     render_with_errors,
 )
+from events import selectors as event_selectors
 
 RECENT_ACTIVITY = 8
 
@@ -144,6 +145,7 @@ def _settings_context(
         "review_form": review_form
         or ReviewSettingsForm(initial={"is_config_review_required": project.requires_review}),
         "environment_form": environment_form or EnvironmentCreateForm(),
+        "parked_exposures": event_selectors.parked_exposure_count(project=project),
     }
 
 

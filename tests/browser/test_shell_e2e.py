@@ -29,7 +29,7 @@ def test_sidebar__narrow_screen__folds_behind_the_menu_button(logged_in_page, wo
     menu.click()
     expect(nav).to_be_visible()
     expect(menu).to_have_attribute("aria-expanded", "true")
-    page.wait_for_function("!document.querySelector('#project-nav.collapsing')")
+    page.wait_for_function("() => !document.querySelector('#project-nav.collapsing')")
     screenshot(page, "narrow-navigation-open")
     nav.get_by_role("link", name="Audit log").click()
     expect(page).to_have_url(re.compile(r"/audit/$"))

@@ -54,7 +54,7 @@ def test_seed_demo__a_written_key_deactivated__only_that_one_replaced(db, tmp_pa
     server_key = ApiKey.objects.get(secret_hash=hash_secret(first["keys"]["server"]))
     owner = project.memberships.get(role=Role.ADMIN).user
     api_key_deactivate(
-        project=project, actor=Actor.for_user(owner, Role.ADMIN), public_id=server_key.public_id
+        project=project, actor=Actor.for_user(owner, Role.ADMIN), key_ref=server_key.public_id
     )
     second = seed(output)
     assert second["keys"]["server"] != first["keys"]["server"]

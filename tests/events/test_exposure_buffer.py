@@ -123,7 +123,7 @@ def test_drain__one_multi_row_insert_per_batch(world):
 def test_drain__crash_between_commit_and_trim__no_loss_no_duplicate(world, monkeypatch):
     # Given 30 queued exposures and a drain that dies after its commit, before trimming
     buffer_exposures(world.project.pk, [contract_exposure(i) for i in range(30)])
-    client = exposures._redis()
+    client = exposures._redis(drain=True)
 
     def crash(*args, **kwargs):
         raise ConnectionError("worker killed")
@@ -288,7 +288,7 @@ def test_drain__worker_process_killed_after_commit__restart_finds_every_exposure
         """
         import os
         from events import exposures
-        client = exposures._redis()
+        client = exposures._redis(drain=True)
         client.ltrim = lambda *a, **k: os._exit(9)
         print("drained", exposures.drain_redis_queue(batch_size=150), exposures.queue_length())
         """,

@@ -311,9 +311,7 @@ def test_delete_user_data__deactivated_server_key__401(api, world):
     from console.models import ApiKey
 
     key = ApiKey.objects.get(project=world.project, kind="server")
-    api_key_deactivate(
-        project=world.project, actor=world.actor(Role.ADMIN), public_id=key.public_id
-    )
+    api_key_deactivate(project=world.project, actor=world.actor(Role.ADMIN), key_ref=key.public_id)
     response = submit(api, world, {"unit_type": "user_id", "ids": "a"})
     assert response.status_code == 401
     assert not DeletionRequest.objects.exists()

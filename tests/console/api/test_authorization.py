@@ -43,7 +43,7 @@ def test_discovery__finds_every_flags_and_foundation_endpoint():
 def _bad_keys(world) -> dict[str, str | None]:
     admin = world.actor(Role.ADMIN)
     _key, deactivated = api_key_create(project=world.project, actor=admin, kind="console")
-    api_key_deactivate(project=world.project, actor=admin, public_id=_key.public_id)
+    api_key_deactivate(project=world.project, actor=admin, key_ref=_key.public_id)
     return {
         "no key": None,
         "bad key": "console-not-a-real-key",

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ConsoleClient
+from tests.conftest import ConsoleClient, console_key_of_another_holder
 
 
 @pytest.fixture
 def reviewer(api, world, capi) -> ConsoleClient:
-    response = capi.post("keys", {"description": "reviewer", "type": "CONSOLE"})
+    """A console key of another holder (a second key of the same holder may not approve)."""
     client = ConsoleClient(api, world)
-    client.key = response.json()["data"]["key"]
+    client.key = console_key_of_another_holder(world)
     return client
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from console.models import AuditLog, Review
 from flags.models import Experiment, Gate
-from tests.conftest import ConsoleClient
+from tests.conftest import ConsoleClient, console_key_of_another_holder
 
 RULE = {
     "name": "Employees",
@@ -30,10 +30,10 @@ def reviewing_project(capi):
 
 @pytest.fixture
 def reviewer(api, world, capi) -> ConsoleClient:
-    """A second console key: authors may not approve their own reviews."""
-    response = capi.post("keys", {"description": "reviewer", "type": "CONSOLE"})
+    """A console key of another holder: authors (and their keys) may not approve their own
+    reviews."""
     client = ConsoleClient(api, world)
-    client.key = response.json()["data"]["key"]
+    client.key = console_key_of_another_holder(world)
     return client
 
 
