@@ -23,6 +23,7 @@ import atexit
 import contextlib
 import json
 import logging
+import secrets
 import threading
 import time
 import uuid
@@ -30,6 +31,7 @@ from collections import Counter, deque
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from django.conf import settings
 
 from console.breaker import REDIS, REDIS_ERRORS
@@ -54,7 +56,7 @@ REDIS_FORWARD_BATCH = 5_000
 LOCAL_BUFFER_LIMIT = 200_000
 
 _lock = threading.Lock()
-_local: deque[str] = deque()
+_local: deque[bytes] = deque()
 _local_dropped: Counter[int] = Counter()
 _redis_clients: dict[str, tuple[str, Any]] = {}
 _flusher: threading.Thread | None = None
@@ -66,7 +68,15 @@ _flusher_stop = threading.Event()
 # receive time, so the row written later is exactly the row accepted now.
 
 
-def _encode(project_id: int, exposure: dict, received_ms: int) -> str:
+# What json.dumps(default=str) would write for these, so the encoders agree.
+_ORJSON_OPTIONS = (
+    orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+
+
+def _encode(project_id: int, exposure: dict, received_ms: int, row_uuid: str) -> bytes:
     payload = {
         "kind": exposure.get("kind"),
         "name": exposure.get("name"),
@@ -81,10 +91,17 @@ def _encode(project_id: int, exposure: dict, received_ms: int) -> str:
         "parameter_name": exposure.get("parameter_name"),
         "allocated_experiment": exposure.get("allocated_experiment"),
         "project_id": project_id,
-        "uuid": str(exposure.get("uuid") or uuid.uuid4()),
+        "uuid": str(exposure.get("uuid") or row_uuid),
         "received_ms": received_ms,
     }
-    return json.dumps(payload, separators=(",", ":"), default=str)
+    try:
+        # orjson is several times faster here, where a 100-gate check encodes 100 exposures;
+        # bytes go to Redis as they are.
+        return orjson.dumps(payload, default=str, option=_ORJSON_OPTIONS)
+    except (orjson.JSONEncodeError, TypeError):
+        # A lone surrogate or an integer past 64 bits: the standard encoder writes it, and the
+        # drain parks the item as unstorable rather than the request failing.
+        return json.dumps(payload, separators=(",", ":"), default=str).encode()
 
 
 class UnstorableItem(ValueError):
@@ -154,7 +171,13 @@ def buffer_exposures(project_id: int, exposures: list[dict]) -> None:
         return
     try:
         received_ms = int(time.time() * 1000)
-        items = [_encode(project_id, exposure, received_ms) for exposure in exposures]
+        # One read of the system's randomness for the whole request: each row's uuid (32 hex
+        # digits, which uuid.UUID and PostgreSQL read) makes a repeated drain harmless.
+        randomness = secrets.token_hex(16 * len(exposures))
+        items = [
+            _encode(project_id, exposure, received_ms, randomness[32 * index : 32 * index + 32])
+            for index, exposure in enumerate(exposures)
+        ]
     except Exception:  # malformed input must not fail an evaluation
         logger.exception("exposure buffer: could not encode exposures project_id=%s", project_id)
         return
@@ -193,7 +216,7 @@ def _redis_usable() -> bool:
     return redis_enabled() and REDIS.allows()
 
 
-def _push_to_redis(items: list[str]) -> bool:
+def _push_to_redis(items: list[bytes]) -> bool:
     if not _redis_usable():
         return False
     try:
@@ -206,7 +229,7 @@ def _push_to_redis(items: list[str]) -> bool:
     return True
 
 
-def _push_local(project_id: int, items: list[str]) -> None:
+def _push_local(project_id: int, items: list[bytes]) -> None:
     with _lock:
         room = LOCAL_BUFFER_LIMIT - len(_local)
         _local.extend(items[: max(room, 0)])

@@ -177,7 +177,8 @@ def _queue_exposure(live: LiveServer, project_id: int, user_id: str) -> None:
     exposure = {"kind": "gate", "name": live.gate, "value": True, "user": {"userID": user_id}}
     client = redis.Redis.from_url(live.direct_redis_url)
     try:
-        client.rpush(QUEUE_KEY, _encode(project_id, exposure, int(time.time() * 1000)))
+        encoded = _encode(project_id, exposure, int(time.time() * 1000), uuid.uuid4().hex)
+        client.rpush(QUEUE_KEY, encoded)
     finally:
         client.close()
 
