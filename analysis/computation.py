@@ -71,13 +71,23 @@ def build_units(*, project_id: int, experiment: str, id_type: str) -> UnitCounts
             FROM (
                 SELECT {unit} AS unit, x.group_name, MIN(x.time) AS first_exposure
                 FROM {Exposure._meta.db_table} x
-                WHERE x.project_id = %s AND x.kind = %s AND x.name = %s AND x.group_name <> ''
+                WHERE x.project_id = %s AND x.group_name <> ''
+                  AND ((x.kind = %s AND x.name = %s)
+                       OR (x.kind = %s AND x.allocated_experiment = %s))
                 GROUP BY 1, 2
             ) per_group
             WHERE unit <> ''
             GROUP BY unit
             """,
-            [*unit_params, project_id, ExposureKind.CONFIG, experiment],
+            [
+                *unit_params,
+                project_id,
+                ExposureKind.CONFIG,
+                experiment,
+                # An experiment in a layer is exposed through the layer's parameters.
+                ExposureKind.LAYER,
+                experiment,
+            ],
         )
         cursor.execute("ANALYZE pulse_units")
         cursor.execute(

@@ -181,14 +181,22 @@ def _sdk_exposure(name: str, metadata: dict, group_name_for: Any) -> dict | None
     layer = clean_text(metadata.get("config"))
     if not layer:
         return None
+    allocated = clean_text(metadata.get("allocatedExperiment"))
+    # A parameter read from the experiment the unit is allocated to names that experiment's
+    # group by its rule id, as the server's own layer exposures do.
+    group = (
+        group_name_for(ExposureKind.CONFIG, allocated, rule_id)
+        if allocated and group_name_for
+        else ""
+    )
     return {
         "kind": ExposureKind.LAYER,
         "name": layer,
         "rule_id": rule_id,
         "value": None,
-        "group_name": "",
+        "group_name": group or "",
         "parameter_name": metadata.get("parameterName"),
-        "allocated_experiment": metadata.get("allocatedExperiment"),
+        "allocated_experiment": allocated,
     }
 
 
