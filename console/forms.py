@@ -8,7 +8,7 @@ from datetime import date
 
 from django import forms
 
-from console.models import ApiKeyKind, Project, ReviewStatus, Role
+from console.models import ApiKeyKind, ApiKeyScope, Project, ReviewStatus, Role
 from console.selectors import environment_names
 
 KEY_KIND_HELP = {
@@ -41,6 +41,14 @@ class ApiKeyCreateForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text="Leave all unchecked for a key that acts in every environment.",
+    )
+    scopes = forms.MultipleChoiceField(
+        required=False,
+        choices=ApiKeyScope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Console keys: omni_* act as an admin, personal_* as you, *_read_only only "
+        "read, can_access_keys manages keys. None checked: every console scope. Client keys: "
+        "the client SDK scopes.",
     )
 
     def __init__(self, *args, project: Project, **kwargs):

@@ -82,6 +82,7 @@ def key_list(request: HttpRequest) -> HttpResponse:
             kind=form.cleaned_data["type"],
             description=form.cleaned_data["description"],
             environments=form.cleaned_data["environments"],
+            scopes=form.cleaned_data["scopes"],
         )
     except DomainError as error:
         add_domain_errors(form, error)

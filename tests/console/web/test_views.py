@@ -844,3 +844,31 @@ def test_review_detail__holdout_and_experiment_changes__values_before_and_after(
     body = client.get(url("review-detail", world, experiment_review.public_id)).content.decode()
     assert '<pre class="diff-value diff-value-old mb-0">cheaper sells</pre>' in body
     assert '<pre class="diff-value diff-value-new mb-0">dearer sells</pre>' in body
+
+
+# --- Key scopes from the browser -------------------------------------------------------------
+
+
+def test_key_create__read_only_scope__stored_and_enforced(browser_client, world, api):
+    client = browser_client(world.users[Role.ADMIN])
+    response = client.post(
+        url("key-list", world),
+        {"type": "console", "description": "dashboards", "scopes": ["omni_read_only"]},
+    )
+    assert response.status_code == 200
+    key = ApiKey.objects.get(project=world.project, description="dashboards")
+    assert key.scopes == ["omni_read_only"]
+    secret = re.search(r"console-[A-Za-z0-9_-]{20,}", response.content.decode()).group(0)
+    assert api.get("/console/v1/gates", key=secret).status_code == 200
+    assert api.post("/console/v1/gates", {"name": "nope"}, key=secret).status_code == 403
+
+
+def test_key_create__scope_of_another_kind__form_error_names_it(browser_client, world):
+    client = browser_client(world.users[Role.ADMIN])
+    response = client.post(
+        url("key-list", world),
+        {"type": "server", "description": "backend", "scopes": ["omni_read_only"]},
+    )
+    assert response.status_code == 400
+    assert "Unknown scope &#x27;omni_read_only&#x27; for a server key" in response.content.decode()
+    assert not ApiKey.objects.filter(project=world.project, description="backend").exists()
