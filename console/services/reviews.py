@@ -209,11 +209,49 @@ def submit_or_apply(
     return ChangeOutcome(review=review)
 
 
-def _locked_review(*, project: Project, review_id: str) -> Review:
+def locked_review(*, project: Project, review_id: str) -> Review:
+    """The project's review, locked for the rest of the transaction."""
     review = Review.objects.select_for_update().filter(project=project, public_id=review_id).first()
     if review is None:
         raise NotFound("Review not found.")
     return review
+
+
+def apply_locked_review(
+    *, project: Project, actor: Actor, review: Review, action_type: str, changes: dict
+) -> Any:
+    """Applies a locked review's change with its registered function, after checking the entity
+    has not changed since it was filed; marks the review committed and audits it as
+    ``action_type``. Committing and bypassing both end here. Returns what the change returned."""
+    kind = change_kind(review.change_type)
+    current = kind.current_version(project, review.entity_id)
+    if current != review.base_version:
+        raise Conflict(
+            f"This review is stale: the {review.entity_type} '{review.entity_id}' changed "
+            f"since the review was filed (version {review.base_version}, now {current}). "
+            "Cancel it and submit the change again."
+        )
+    result = kind.apply(
+        project=project,
+        actor=actor,
+        entity_id=review.entity_id,
+        change=review.change,
+        review=review,
+    )
+    review.status = ReviewStatus.COMMITTED
+    review.committed_at = timezone.now()
+    review.save(update_fields=["status", "committed_at", "updated_at"])
+    audit_record(
+        project=project,
+        actor=actor,
+        action_type=action_type,
+        entity_type=review.entity_type,
+        entity_id=review.entity_id,
+        entity_name=review.entity_name,
+        changes=changes,
+        review=review,
+    )
+    return result
 
 
 def _is_author(review: Review, actor: Actor) -> bool:
@@ -251,7 +289,7 @@ def _decide(
 ) -> Review:
     _require_reviewer(actor)
     with transaction.atomic():
-        review = _locked_review(project=project, review_id=review_id)
+        review = locked_review(project=project, review_id=review_id)
         if review.status not in OPEN_REVIEW_STATUSES:
             raise ValidationError.for_field(
                 "status", f"Review is {review.status}; only open reviews can be decided."
@@ -316,38 +354,17 @@ def review_commit(*, project: Project, actor: Actor, review_id: str) -> tuple[Re
     _require_reviewer(actor)
     with transaction.atomic():
         require_live_key(actor)
-        review = _locked_review(project=project, review_id=review_id)
+        review = locked_review(project=project, review_id=review_id)
         if review.status != ReviewStatus.APPROVED:
             raise ValidationError.for_field(
                 "status", f"Review is {review.status}; only an approved review can be committed."
             )
-        kind = change_kind(review.change_type)
-        current = kind.current_version(project, review.entity_id)
-        if current != review.base_version:
-            raise Conflict(
-                f"This review is stale: the {review.entity_type} '{review.entity_id}' changed "
-                f"since the review was filed (version {review.base_version}, now {current}). "
-                "Cancel it and submit the change again."
-            )
-        result = kind.apply(
+        result = apply_locked_review(
             project=project,
             actor=actor,
-            entity_id=review.entity_id,
-            change=review.change,
             review=review,
-        )
-        review.status = ReviewStatus.COMMITTED
-        review.committed_at = timezone.now()
-        review.save(update_fields=["status", "committed_at", "updated_at"])
-        audit_record(
-            project=project,
-            actor=actor,
             action_type=f"{review.entity_type}_review_commit",
-            entity_type=review.entity_type,
-            entity_id=review.entity_id,
-            entity_name=review.entity_name,
             changes={"status": {"old": ReviewStatus.APPROVED, "new": ReviewStatus.COMMITTED}},
-            review=review,
         )
     return review, result
 
@@ -363,7 +380,7 @@ def review_edit(
     """Statsig's "edit review": the author (or an admin) changes an open review's description or
     the reviewers asked; the change under review stays as filed."""
     with transaction.atomic():
-        review = _locked_review(project=project, review_id=review_id)
+        review = locked_review(project=project, review_id=review_id)
         if not (_is_author(review, actor) or actor.has_role(Role.ADMIN)):
             raise PermissionDenied("Only the author or an admin may edit a review.")
         if review.status not in OPEN_REVIEW_STATUSES:
@@ -395,7 +412,7 @@ def review_edit(
 
 def review_cancel(*, project: Project, actor: Actor, review_id: str) -> Review:
     with transaction.atomic():
-        review = _locked_review(project=project, review_id=review_id)
+        review = locked_review(project=project, review_id=review_id)
         if not (_is_author(review, actor) or actor.has_role(Role.ADMIN)):
             raise PermissionDenied("Only the author or an admin may cancel a review.")
         if review.status not in OPEN_REVIEW_STATUSES:
