@@ -83,27 +83,43 @@ def _state_path(job_id: str) -> str:
     return f"{UPLOAD_DIR}/{job_id}.json"
 
 
+def _state_copy_path(job_id: str) -> str:
+    return f"{UPLOAD_DIR}/{job_id}.json.copy"
+
+
 def _valid_job_id(job_id: str) -> bool:
     return bool(job_id) and len(job_id) <= 40 and all(c.isalnum() or c in "-_" for c in job_id)
+
+
+def _read_json(path: str) -> dict[str, Any] | None:
+    try:
+        with default_storage.open(path, "rb") as handle:
+            return json.loads(handle.read().decode())
+    except (FileNotFoundError, OSError, ValueError):
+        return None
 
 
 def upload_state(job_id: str) -> dict[str, Any] | None:
     """The state of an upload, or None when there is no such job."""
     if not _valid_job_id(job_id):
         return None
-    try:
-        with default_storage.open(_state_path(job_id), "rb") as handle:
-            return json.loads(handle.read().decode())
-    except (FileNotFoundError, OSError, ValueError):
-        return None
+    # While the state is being replaced (or after a run died doing it) the copy holds it whole.
+    return _read_json(_state_path(job_id)) or _read_json(_state_copy_path(job_id))
+
+
+def _replace_file(path: str, content: bytes) -> None:
+    if default_storage.exists(path):
+        default_storage.delete(path)
+    default_storage.save(path, ContentFile(content))
 
 
 def _write_state(job_id: str, state: dict[str, Any]) -> None:
+    """Writes the state twice, its copy first: a storage can't replace a file in one step, and a
+    run killed between deleting the old state and saving the new one must not lose the job."""
     state["updated_at"] = timezone.now().isoformat()
-    path = _state_path(job_id)
-    if default_storage.exists(path):
-        default_storage.delete(path)
-    default_storage.save(path, ContentFile(json.dumps(state).encode()))
+    content = json.dumps(state).encode()
+    _replace_file(_state_copy_path(job_id), content)
+    _replace_file(_state_path(job_id), content)
 
 
 def upload_create(
@@ -360,9 +376,13 @@ def upload_reclaim_stalled() -> list[str]:
         return []
     cutoff = timezone.now() - timedelta(seconds=settings.SEGMENT_UPLOAD_STALL_SECONDS)
     stalled: list[str] = []
-    for name in names:
-        job_id, _dot, extension = name.rpartition(".")
-        state = upload_state(job_id) if extension == "json" else None
+    job_ids = {
+        name.removesuffix(".json").removesuffix(".json.copy")
+        for name in names
+        if name.endswith((".json", ".json.copy"))
+    }
+    for job_id in sorted(job_ids):
+        state = upload_state(job_id)
         if state is None:
             continue
         if state["status"] not in _UNFINISHED:

@@ -363,6 +363,39 @@ def test_resume_stalled_uploads__finished_job_whose_file_survived__file_deleted(
     assert not _data_file_exists(job_id)
 
 
+def test_upload__killed_while_replacing_its_state__job_kept_and_finished_by_the_sweeper(
+    world, media, small_batches, monkeypatch
+):
+    # Given a run killed after it deleted its old state, before the new one was saved
+    segment = _segment(world)
+    job_id = _upload(world, segment)
+    real_save = default_storage.save
+    saves = []
+
+    def save(name, content, **kwargs):
+        if name == f"{uploads.UPLOAD_DIR}/{job_id}.json":
+            saves.append(name)
+            if len(saves) == 3:
+                raise WorkerKilled
+        return real_save(name, content, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(default_storage, "save", save)
+        with pytest.raises(WorkerKilled):
+            uploads.upload_process(job_id)
+    assert not default_storage.exists(f"{uploads.UPLOAD_DIR}/{job_id}.json")
+    # Then the job's state is still there, as the copy written first holds it
+    state = uploads.upload_state(job_id)
+    assert state["status"] == uploads.UploadStatus.RUNNING
+    # and the sweeper finds the job and finishes it, each id once
+    _age(job_id, 600)
+    assert uploads.upload_reclaim_stalled() == [job_id]
+    uploads.upload_process(job_id)
+    state = uploads.upload_state(job_id)
+    assert (state["status"], state["ids_read"], state["added"]) == ("done", 11, 10)
+    assert _members(segment) == set(IDS)
+
+
 def test_beat_schedule__resume_stalled_uploads__every_minute(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["resume-stalled-segment-uploads"]
     assert entry["task"] == tasks.resume_stalled_uploads.name
