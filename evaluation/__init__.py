@@ -6,7 +6,7 @@ Python SDK (0.72.1) does. Pure Python: no Django, no I/O on the evaluation path.
     evaluate_gate(ruleset, user, "new_checkout").value
 """
 
-from evaluation.evaluator import evaluate_config, evaluate_gate, evaluate_layer
+from evaluation.evaluator import UserEvaluation, evaluate_config, evaluate_gate, evaluate_layer
 from evaluation.hashing import bucket_hash, id_list_hash
 from evaluation.result import EvaluationResult, Reason
 from evaluation.ruleset import CompiledRuleset
@@ -18,6 +18,7 @@ __all__ = [
     "EvaluationUser",
     "InvalidUserError",
     "Reason",
+    "UserEvaluation",
     "bucket_hash",
     "evaluate_config",
     "evaluate_gate",

@@ -5,6 +5,11 @@ rules in order, every condition of a rule evaluated (no short-circuit) so that e
 condition leaves its exposure, the first matching rule decides even when its pass percentage
 fails, and a nested ``pass_gate`` evaluates into the very result being built (its exposures,
 its resets and the value it leaves behind are all visible to the outer evaluation).
+
+A standalone spec (no rule evaluates another spec) takes a shorter walk to one of the results
+its compiled form holds ready (``CompiledSpec.standalone``); when that walk fails, the full walk
+runs again to write the error result exactly as above. ``UserEvaluation`` hands those results
+out shared, for requests that evaluate many specs for one user.
 """
 
 from __future__ import annotations
@@ -28,18 +33,84 @@ MAX_DEPTH = 64
 
 
 def evaluate_gate(ruleset: CompiledRuleset, user: EvaluationUser, name: str) -> EvaluationResult:
-    return _evaluate_top(ruleset, user, ruleset.gates, name)
+    return _own_copy(UserEvaluation(ruleset, user).gate(name))
 
 
 def evaluate_config(ruleset: CompiledRuleset, user: EvaluationUser, name: str) -> EvaluationResult:
     """Dynamic configs and experiments; ``json_value`` is the config's value."""
-    return _evaluate_top(ruleset, user, ruleset.configs, name)
+    return _own_copy(UserEvaluation(ruleset, user).config(name))
 
 
 def evaluate_layer(ruleset: CompiledRuleset, user: EvaluationUser, name: str) -> EvaluationResult:
     """``json_value`` is the layer's parameters: the allocated experiment's values when
     ``allocated_experiment`` is set, else the layer defaults."""
-    return _evaluate_top(ruleset, user, ruleset.layers, name)
+    return _own_copy(UserEvaluation(ruleset, user).layer(name))
+
+
+class UserEvaluation:
+    """Evaluations of one user against one ruleset, for a request that evaluates many specs:
+    ``gate``, ``config`` and ``layer`` answer as ``evaluate_gate`` and its siblings do, but a
+    standalone spec's result is the one its compiled form holds, shared with every other
+    evaluation that ends there. Treat every result as read-only."""
+
+    __slots__ = ("environment", "id_lists", "ruleset", "user")
+
+    def __init__(self, ruleset: CompiledRuleset, user: EvaluationUser) -> None:
+        # What conditions read (see conditions.Run); a standalone spec has no gate condition.
+        self.ruleset = ruleset
+        self.user = user
+        environment = user.statsig_environment
+        self.environment = ruleset.environment if environment is None else environment
+        self.id_lists = ruleset.id_lists
+
+    def gate(self, name: Any) -> EvaluationResult:
+        return self._evaluate(self.ruleset.gates, name)
+
+    def config(self, name: Any) -> EvaluationResult:
+        return self._evaluate(self.ruleset.configs, name)
+
+    def layer(self, name: Any) -> EvaluationResult:
+        return self._evaluate(self.ruleset.layers, name)
+
+    def _evaluate(self, table: Mapping[Any, CompiledSpec], name: Any) -> EvaluationResult:
+        spec = table.get(name)
+        if spec is None or not spec.standalone:
+            return _evaluate_top(self.ruleset, self.user, table, name)
+        # The walk of ``_evaluate``, ending in a result made at compile time.
+        try:
+            if spec.enabled:
+                for rule in spec.rules:
+                    matched = True
+                    for condition in rule.conditions:
+                        if not condition(self):
+                            matched = False
+                    if matched:
+                        passed = rule.fixed_pass
+                        if passed is None:
+                            passed = rule.passes(self.user)
+                        return rule.passed if passed else rule.failed
+            return spec.default
+        except Exception:
+            # The full walk writes the error result the SDK answers.
+            return _evaluate_top(self.ruleset, self.user, table, name)
+
+
+def _own_copy(result: EvaluationResult) -> EvaluationResult:
+    """A result the caller may keep and change: shared results are copied, lists included."""
+    return EvaluationResult(
+        value=result.value,
+        json_value=result.json_value,
+        rule_id=result.rule_id,
+        group_name=result.group_name,
+        is_experiment_group=result.is_experiment_group,
+        secondary_exposures=list(result.secondary_exposures),
+        undelegated_secondary_exposures=list(result.undelegated_secondary_exposures),
+        explicit_parameters=list(result.explicit_parameters),
+        allocated_experiment=result.allocated_experiment,
+        id_type=result.id_type,
+        reason=result.reason,
+        rule_index=result.rule_index,
+    )
 
 
 class _Run:

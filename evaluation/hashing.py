@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from base64 import b64encode
 from hashlib import sha256
+from struct import Struct
+
+_FIRST_8_BYTES = Struct(">Q").unpack_from
 
 
 def bucket_hash(value: str) -> int:
     """The first 8 bytes of SHA-256(value) as a big-endian unsigned integer: the basis of pass
     percentages (``% 10000``) and user buckets (``% 1000``)."""
-    return int.from_bytes(sha256(value.encode()).digest()[:8], "big")
+    return _FIRST_8_BYTES(sha256(value.encode()).digest())[0]
 
 
 def id_list_hash(unit_id: str) -> str:

@@ -11,10 +11,14 @@ from evaluation import fields
 from evaluation.conditions import SUPPORTED_TYPES, Condition, compile_condition
 from evaluation.hashing import bucket_hash
 from evaluation.operators import SUPPORTED_OPERATORS
+from evaluation.result import RULE_ID_DEFAULT, RULE_ID_DISABLED, EvaluationResult, Reason
 from evaluation.user import EvaluationUser
 
 IdLists = Mapping[str, Container[str]]
 _NO_ID_LISTS: IdLists = MappingProxyType({})
+
+# Condition types that evaluate another gate: a spec using one is not standalone.
+_NESTING_TYPES = frozenset(("pass_gate", "fail_gate", "multi_pass_gate", "multi_fail_gate"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +37,9 @@ class CompiledRule:
     # "<spec salt>.<rule salt>."; None when a salt is not a string (the SDK fails on those).
     salt_prefix: str | None
     unit: fields.UnitReader
+    # The top-level results of a standalone spec decided by this rule (see CompiledSpec).
+    passed: EvaluationResult
+    failed: EvaluationResult
 
     def passes(self, user: EvaluationUser) -> bool:
         if self.fixed_pass is not None:
@@ -45,11 +52,17 @@ class CompiledRule:
 
 @dataclass(frozen=True, slots=True)
 class CompiledSpec:
+    """``standalone``: no rule evaluates another spec (no gate condition, no delegation), so
+    every evaluation ends in one of a few results known at compile time: a rule's ``passed`` or
+    ``failed``, or ``default`` when no rule decided. Those are shared: read-only."""
+
     enabled: bool
     rules: tuple[CompiledRule, ...]
     default_value: Any
     id_type: Any
     explicit_parameters: Any
+    standalone: bool
+    default: EvaluationResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,16 +177,76 @@ def _compile_spec(
     raw: Mapping[str, Any], *, app_id: Any, config_names: Container[Any]
 ) -> CompiledSpec:
     spec_salt = raw.get("salt", "")
+    enabled = bool(raw.get("enabled", False))
+    default_value = raw.get("defaultValue", {})
+    id_type = raw.get("idType", "")
     rules = tuple(
-        _compile_rule(index, rule, spec_salt=spec_salt, app_id=app_id, config_names=config_names)
+        _compile_rule(
+            index,
+            rule,
+            spec_salt=spec_salt,
+            app_id=app_id,
+            config_names=config_names,
+            default_value=default_value,
+            id_type=id_type,
+        )
         for index, rule in enumerate(raw.get("rules", []))
     )
     return CompiledSpec(
-        enabled=bool(raw.get("enabled", False)),
+        enabled=enabled,
         rules=rules,
-        default_value=raw.get("defaultValue", {}),
-        id_type=raw.get("idType", ""),
+        default_value=default_value,
+        id_type=id_type,
         explicit_parameters=raw.get("explicitParameters", []),
+        standalone=all(
+            rule.delegate is None and not _nests(raw_rule)
+            for rule, raw_rule in zip(rules, raw.get("rules", []), strict=True)
+        ),
+        default=_top_level_result(
+            value=False,
+            json_value=default_value,
+            rule_id=RULE_ID_DEFAULT if enabled else RULE_ID_DISABLED,
+            group_name=None,
+            is_experiment_group=False,
+            id_type=id_type,
+            rule_index=None,
+        ),
+    )
+
+
+def _nests(raw_rule: Mapping[str, Any]) -> bool:
+    for condition in raw_rule.get("conditions", []):
+        kind = condition.get("type")
+        if isinstance(kind, str) and kind.lower() in _NESTING_TYPES:
+            return True
+    return False
+
+
+def _top_level_result(
+    *,
+    value: bool,
+    json_value: Any,
+    rule_id: Any,
+    group_name: Any,
+    is_experiment_group: bool,
+    id_type: Any,
+    rule_index: int | None,
+) -> EvaluationResult:
+    """What the evaluator answers at the top level when a standalone spec ends here: no
+    exposures, and None turned into the empty forms as ``evaluate_gate`` does."""
+    return EvaluationResult(
+        value=value,
+        json_value={} if json_value is None else json_value,
+        rule_id="" if rule_id is None else rule_id,
+        group_name=group_name,
+        is_experiment_group=is_experiment_group,
+        secondary_exposures=[],
+        undelegated_secondary_exposures=[],
+        explicit_parameters=[],
+        allocated_experiment=None,
+        id_type=id_type,
+        reason=Reason.RECOGNIZED,
+        rule_index=rule_index,
     )
 
 
@@ -184,21 +257,38 @@ def _compile_rule(
     spec_salt: Any,
     app_id: Any,
     config_names: Container[Any],
+    default_value: Any,
+    id_type: Any,
 ) -> CompiledRule:
     rule_id = raw.get("id", "")
     # A present "salt" wins even when empty or null; only a missing one falls back to the id.
     rule_salt = raw.get("salt", rule_id)
     pass_percentage = raw.get("passPercentage", 0)
     delegate = raw.get("configDelegate")
+    return_value = raw.get("returnValue")
+    group_name = raw.get("groupName")
+    is_experiment_group = raw.get("isExperimentGroup", False) is True
+
+    def decided(passed: bool) -> EvaluationResult:
+        return _top_level_result(
+            value=passed,
+            json_value=return_value if passed else default_value,
+            rule_id=rule_id,
+            group_name=group_name,
+            is_experiment_group=is_experiment_group,
+            id_type=id_type,
+            rule_index=index,
+        )
+
     return CompiledRule(
         index=index,
         id=rule_id,
         conditions=tuple(
             compile_condition(condition, app_id=app_id) for condition in raw.get("conditions", [])
         ),
-        return_value=raw.get("returnValue"),
-        group_name=raw.get("groupName"),
-        is_experiment_group=raw.get("isExperimentGroup", False) is True,
+        return_value=return_value,
+        group_name=group_name,
+        is_experiment_group=is_experiment_group,
         delegate=delegate if isinstance(delegate, str) and delegate in config_names else None,
         fixed_pass=True if pass_percentage == 100 else False if pass_percentage == 0 else None,
         pass_percentage=pass_percentage,
@@ -206,4 +296,6 @@ def _compile_rule(
         if isinstance(spec_salt, str) and isinstance(rule_salt, str)
         else None,
         unit=fields.unit_id(raw.get("idType", "userID")),
+        passed=decided(True),
+        failed=decided(False),
     )

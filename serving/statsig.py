@@ -19,8 +19,8 @@ from console.keycache import ResolvedKey
 from evaluation import (
     EvaluationUser,
     InvalidUserError,
+    UserEvaluation,
     evaluate_config,
-    evaluate_gate,
     evaluate_layer,
 )
 from events import exposures as exposure_buffer
@@ -96,7 +96,9 @@ def _record(project_id: int, exposures: list[dict[str, Any]]) -> None:
         logger.exception("exposure buffering failed project=%s", project_id)
 
 
-def _exposure(kind: str, name: str, result, user: dict, tier: str | None, **extra: Any) -> dict:
+def _exposure(
+    kind: str, name: str, result, user: dict, tier: str | None, now_ms: int, **extra: Any
+) -> dict:
     exposure = {
         "kind": kind,
         "name": name,
@@ -106,11 +108,16 @@ def _exposure(kind: str, name: str, result, user: dict, tier: str | None, **extr
         "user": user,
         "environment": tier,
         "secondary_exposures": list(result.secondary_exposures),
-        "time": int(time.time() * 1000),
+        "time": now_ms,
         "source": SOURCE,
     }
-    exposure.update(extra)
+    if extra:
+        exposure.update(extra)
     return exposure
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 def _evaluation(handler):
@@ -133,17 +140,25 @@ def _evaluation(handler):
     return endpoint
 
 
-def _gate_answer(loaded, user, user_dict, tier, name: str):
-    ruleset = loaded.ruleset
-    result = evaluate_gate(ruleset, user, name)
-    answer = {
-        "name": name,
-        "value": result.value,
-        "rule_id": result.rule_id or None,
-        "group_name": result.group_name,
-    }
-    exposure = _exposure("gate", name, result, user_dict, tier) if name in ruleset.gates else None
-    return answer, exposure
+def _gate_answers(loaded, user, user_dict, tier, names: list[str]):
+    """The answers for ``names`` in order, and the exposures of the gates the ruleset has."""
+    evaluation = UserEvaluation(loaded.ruleset, user)
+    gates = loaded.ruleset.gates
+    now_ms = _now_ms()
+    answers, exposures = [], []
+    for name in names:
+        result = evaluation.gate(name)
+        answers.append(
+            {
+                "name": name,
+                "value": result.value,
+                "rule_id": result.rule_id or None,
+                "group_name": result.group_name,
+            }
+        )
+        if name in gates:
+            exposures.append(_exposure("gate", name, result, user_dict, tier, now_ms))
+    return answers, exposures
 
 
 @_evaluation
@@ -170,15 +185,9 @@ def check_gate(body, loaded, user, user_dict, tier):
                     "characters, without NUL.",
                     field=f"gateNames[{index}]",
                 )
-        answers, exposures = [], []
-        for name in names:
-            answer, exposure = _gate_answer(loaded, user, user_dict, tier, name)
-            answers.append(answer)
-            if exposure is not None:
-                exposures.append(exposure)
-        return answers, exposures
-    answer, exposure = _gate_answer(loaded, user, user_dict, tier, _name(body, "gateName"))
-    return answer, [exposure] if exposure is not None else []
+        return _gate_answers(loaded, user, user_dict, tier, names)
+    answers, exposures = _gate_answers(loaded, user, user_dict, tier, [_name(body, "gateName")])
+    return answers[0], exposures
 
 
 @_evaluation
@@ -196,7 +205,7 @@ def get_config(body, loaded, user, user_dict, tier):
         "rule_id": result.rule_id,
         "group_name": result.group_name,
     }
-    return answer, [_exposure("config", name, result, user_dict, tier)]
+    return answer, [_exposure("config", name, result, user_dict, tier, _now_ms())]
 
 
 @_evaluation
@@ -214,7 +223,13 @@ def get_layer(body, loaded, user, user_dict, tier):
         "allocatedExperimentName": result.allocated_experiment,
     }
     exposure = _exposure(
-        "layer", name, result, user_dict, tier, allocated_experiment=result.allocated_experiment
+        "layer",
+        name,
+        result,
+        user_dict,
+        tier,
+        _now_ms(),
+        allocated_experiment=result.allocated_experiment,
     )
     return answer, [exposure]
 
