@@ -95,99 +95,13 @@ def _encode(project_id: int, exposure: dict, received_ms: int, row_uuid: str) ->
         "received_ms": received_ms,
     }
     try:
-        # orjson is several times faster here; bytes go to Redis as they are.
-        return _dumps(payload)
+        # orjson is several times faster here, where a 100-gate check encodes 100 exposures;
+        # bytes go to Redis as they are.
+        return orjson.dumps(payload, default=str, option=_ORJSON_OPTIONS)
     except (orjson.JSONEncodeError, TypeError):
         # A lone surrogate or an integer past 64 bits: the standard encoder writes it, and the
         # drain parks the item as unstorable rather than the request failing.
         return json.dumps(payload, separators=(",", ":"), default=str).encode()
-
-
-def _dumps(value: Any) -> bytes:
-    return orjson.dumps(value, default=str, option=_ORJSON_OPTIONS)
-
-
-def _encode_all(
-    project_id: int, exposures: list[dict], received_ms: int, randomness: str
-) -> list[bytes]:
-    """``_encode`` of each exposure, byte for byte, but what a request's exposures share (the
-    user and environment, the time, source and ids around the uuid) is encoded once and spliced
-    in: a 100-gate check writes 100 items for one user. orjson encodes each value on its own, so
-    the spliced object is the one ``_encode`` writes. An exposure that does not fit (a value
-    orjson refuses, one that cannot be a cache key) is encoded by ``_encode`` itself."""
-    shared: dict[tuple, bytes] = {}
-    end = b',"received_ms":' + _dumps(received_ms) + b"}"
-    items = []
-    for index, exposure in enumerate(exposures):
-        row_uuid = randomness[32 * index : 32 * index + 32]
-        try:
-            items.append(_spliced(project_id, exposure, received_ms, row_uuid, shared, end))
-        except (orjson.JSONEncodeError, TypeError):
-            items.append(_encode(project_id, exposure, received_ms, row_uuid))
-    return items
-
-
-def _spliced(
-    project_id: int,
-    exposure: dict,
-    received_ms: int,
-    row_uuid: str,
-    shared: dict[tuple, bytes],
-    end: bytes,
-) -> bytes:
-    get = exposure.get
-    head = _dumps(
-        {
-            "kind": get("kind"),
-            "name": get("name"),
-            "rule_id": get("rule_id"),
-            "value": get("value"),
-            "group_name": get("group_name"),
-        }
-    )
-    user, environment = get("user"), get("environment")
-    # Keys hold each value's type: True and 1 are equal as keys but encode differently. The
-    # user is the same object for every exposure of a request, and alive while this runs.
-    around_user = ("user", id(user), type(environment), environment)
-    middle = shared.get(around_user)
-    if middle is None:
-        middle = shared[around_user] = (
-            b',"user":'
-            + _dumps(user)
-            + b',"environment":'
-            + _dumps(environment)
-            + b',"secondary_exposures":'
-        )
-    secondary = get("secondary_exposures")
-    secondary_json = b"[]" if type(secondary) is list and not secondary else _dumps(secondary)
-    when, source = get("time") or received_ms, get("source")
-    parameter, experiment = get("parameter_name"), get("allocated_experiment")
-    around_uuid = (
-        "uuid",
-        *(type(value) for value in (when, source, parameter, experiment)),
-        when,
-        source,
-        parameter,
-        experiment,
-    )
-    tail = shared.get(around_uuid)
-    if tail is None:
-        tail = shared[around_uuid] = (
-            b',"time":'
-            + _dumps(when)
-            + b',"source":'
-            + _dumps(source)
-            + b',"parameter_name":'
-            + _dumps(parameter)
-            + b',"allocated_experiment":'
-            + _dumps(experiment)
-            + b',"project_id":'
-            + _dumps(project_id)
-            + b',"uuid":'
-        )
-    given_uuid = get("uuid")
-    uuid_json = _dumps(str(given_uuid)) if given_uuid else b'"' + row_uuid.encode() + b'"'
-    return b"".join((head[:-1], middle, secondary_json, tail, uuid_json, end))
 
 
 class UnstorableItem(ValueError):
@@ -260,7 +174,10 @@ def buffer_exposures(project_id: int, exposures: list[dict]) -> None:
         # One read of the system's randomness for the whole request: each row's uuid (32 hex
         # digits, which uuid.UUID and PostgreSQL read) makes a repeated drain harmless.
         randomness = secrets.token_hex(16 * len(exposures))
-        items = _encode_all(project_id, exposures, received_ms, randomness)
+        items = [
+            _encode(project_id, exposure, received_ms, randomness[32 * index : 32 * index + 32])
+            for index, exposure in enumerate(exposures)
+        ]
     except Exception:  # malformed input must not fail an evaluation
         logger.exception("exposure buffer: could not encode exposures project_id=%s", project_id)
         return
