@@ -22,8 +22,7 @@ from evaluation import (
     EvaluationUser,
     InvalidUserError,
     Reason,
-    evaluate_config,
-    evaluate_gate,
+    UserEvaluation,
 )
 from evaluation.result import RULE_ID_DISABLED
 from events.entities import CONFIG, EXPERIMENT, GATE, Entity, EntityIndex
@@ -136,7 +135,8 @@ def evaluate_flags(
 ) -> list[FlagOutcome]:
     """Every gate, experiment and dynamic config (or only ``keys``), in name order."""
     wanted = sorted(index.entities) if keys is None else sorted(set(keys) & set(index.entities))
-    return [_evaluate(ruleset, index.entities[key], user) for key in wanted]
+    evaluation = UserEvaluation(ruleset, user)
+    return [_evaluate(evaluation, index.entities[key]) for key in wanted]
 
 
 def _failed(entity: Entity) -> FlagOutcome:
@@ -154,20 +154,45 @@ def _failed(entity: Entity) -> FlagOutcome:
     )
 
 
-def _evaluate(ruleset: Any, entity: Entity, user: EvaluationUser) -> FlagOutcome:
-    table = ruleset.gates if entity.kind == GATE else ruleset.configs
-    if entity.name not in table:  # a spec the evaluator does not support
+# The outcome of an entity and a shared result (a standalone spec's, see UserEvaluation) is the
+# same for every user who gets that result: it is made once, with its /flags record, and kept
+# here by the identities of both (the entry holds them, so an identity is never reused while it
+# is a key). A new ruleset's entities and results make new keys; the old ones go when the table
+# is full and starts again.
+_SHARED_OUTCOMES: dict[tuple[int, int], tuple[Entity, EvaluationResult, FlagOutcome]] = {}
+_SHARED_RECORDS: dict[int, tuple[FlagOutcome, dict[str, Any]]] = {}
+SHARED_OUTCOMES_LIMIT = 100_000
+
+
+def _evaluate(evaluation: UserEvaluation, entity: Entity) -> FlagOutcome:
+    ruleset = evaluation.ruleset
+    is_gate = entity.kind == GATE
+    spec = (ruleset.gates if is_gate else ruleset.configs).get(entity.name)
+    if spec is None:  # a spec the evaluator does not support
         return _failed(entity)
     try:
-        if entity.kind == GATE:
-            result = evaluate_gate(ruleset, user, entity.name)
-        else:
-            result = evaluate_config(ruleset, user, entity.name)
+        result = evaluation.gate(entity.name) if is_gate else evaluation.config(entity.name)
     except Exception:
         logger.exception("posthog flags: evaluation failed flag=%s", entity.name)
         return _failed(entity)
     if result.reason in {Reason.ERROR, Reason.UNSUPPORTED, Reason.UNRECOGNIZED}:
         return _failed(entity)
+    if not spec.standalone:
+        return _outcome(entity, result)
+    key = (id(entity), id(result))
+    shared = _SHARED_OUTCOMES.get(key)
+    if shared is not None and shared[0] is entity and shared[1] is result:
+        return shared[2]
+    outcome = _outcome(entity, result)
+    if len(_SHARED_OUTCOMES) >= SHARED_OUTCOMES_LIMIT:
+        _SHARED_OUTCOMES.clear()
+        _SHARED_RECORDS.clear()
+    _SHARED_OUTCOMES[key] = (entity, result, outcome)
+    _SHARED_RECORDS[id(outcome)] = (outcome, flag_record(outcome))
+    return outcome
+
+
+def _outcome(entity: Entity, result: EvaluationResult) -> FlagOutcome:
     enabled, variant, payload = _value(entity, result)
     reason, index = _reason(entity, result, enabled)
     return FlagOutcome(
@@ -253,6 +278,14 @@ def flag_record(outcome: FlagOutcome) -> dict[str, Any]:
     return record
 
 
+def _record(outcome: FlagOutcome) -> dict[str, Any]:
+    """``flag_record``, made once for a shared outcome."""
+    shared = _SHARED_RECORDS.get(id(outcome))
+    if shared is not None and shared[0] is outcome:
+        return shared[1]
+    return flag_record(outcome)
+
+
 def legacy_flags(outcomes: list[FlagOutcome]) -> tuple[dict[str, Any], dict[str, str]]:
     """``featureFlags`` (every flag, false included; one that failed to evaluate is false, as
     PostHog's contract says, and the answer carries ``errorsWhileComputingFlags: true``) and
@@ -270,7 +303,7 @@ def decide_body(version: int, outcomes: list[FlagOutcome], errors: bool) -> dict
     """The flag part of ``/decide?v=<version>``."""
     if version >= 4:
         return {
-            "flags": {o.key: flag_record(o) for o in outcomes},
+            "flags": {o.key: _record(o) for o in outcomes},
             "errorsWhileComputingFlags": errors,
         }
     flags, payloads = legacy_flags(outcomes)
