@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from evaluation import EvaluationUser, evaluate_config, evaluate_gate, evaluate_layer
+from evaluation import EvaluationUser, UserEvaluation
 from evaluation.lookups import country_for_ip, parse_user_agent
 
 if TYPE_CHECKING:  # the loader is Django's side; this module only reads what it loaded
@@ -292,20 +292,19 @@ def initialize_response(
     if hash_algorithm not in HASH_ALGORITHMS:
         raise ValueError(f"unknown hash algorithm {hash_algorithm!r}")
     index = _index(loaded)
-    ruleset = loaded.ruleset
+    # One user, every spec: the shared results of UserEvaluation, only read here.
+    evaluation = UserEvaluation(loaded.ruleset, user)
     sections: list[tuple[str, tuple[_Entry, ...], Any, Any]] = [
-        ("feature_gates", index.gates, evaluate_gate, _gate),
-        ("dynamic_configs", index.configs, evaluate_config, _config),
-        ("layer_configs", index.layers, evaluate_layer, _layer),
+        ("feature_gates", index.gates, evaluation.gate, _gate),
+        ("dynamic_configs", index.configs, evaluation.config, _config),
+        ("layer_configs", index.layers, evaluation.layer, _layer),
     ]
     answer: dict[str, Any] = {}
     for key, entries, evaluate, shape in sections:
         values: dict[str, Any] = {}
         for entry in entries:
             hashed = index.hashed(entry.name, hash_algorithm)
-            values[hashed] = shape(
-                entry, evaluate(ruleset, user, entry.name), hashed, hash_algorithm, index
-            )
+            values[hashed] = shape(entry, evaluate(entry.name), hashed, hash_algorithm, index)
         answer[key] = values
     evaluated_keys: dict[str, Any] = {}
     if user.user_id is not None:
