@@ -17,6 +17,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
+from console import wire
 from evaluation import (
     EvaluationResult,
     EvaluationUser,
@@ -155,13 +158,14 @@ def _failed(entity: Entity) -> FlagOutcome:
 
 
 # The outcome of an entity and a shared result (a standalone spec's, see UserEvaluation) is the
-# same for every user who gets that result: it is made once, with its /flags record, and kept
-# here by the identities of both (the entry holds them, so an identity is never reused while it
-# is a key). A new ruleset's entities and results make new keys; the old ones go when the table
-# is full and starts again.
+# same for every user who gets that result: it is made once, with its /flags record already
+# encoded, and kept here by the identities of both (the entry holds them, so an identity is
+# never reused while it is a key). A new ruleset's entities and results make new keys; the old
+# ones go when the table is full and starts again.
 _SHARED_OUTCOMES: dict[tuple[int, int], tuple[Entity, EvaluationResult, FlagOutcome]] = {}
-_SHARED_RECORDS: dict[int, tuple[FlagOutcome, dict[str, Any]]] = {}
+_SHARED_RECORDS: dict[int, tuple[FlagOutcome, orjson.Fragment]] = {}
 SHARED_OUTCOMES_LIMIT = 100_000
+_FAILED_REASONS = frozenset((Reason.ERROR, Reason.UNSUPPORTED, Reason.UNRECOGNIZED))
 
 
 def _evaluate(evaluation: UserEvaluation, entity: Entity) -> FlagOutcome:
@@ -175,20 +179,21 @@ def _evaluate(evaluation: UserEvaluation, entity: Entity) -> FlagOutcome:
     except Exception:
         logger.exception("posthog flags: evaluation failed flag=%s", entity.name)
         return _failed(entity)
-    if result.reason in {Reason.ERROR, Reason.UNSUPPORTED, Reason.UNRECOGNIZED}:
-        return _failed(entity)
-    if not spec.standalone:
-        return _outcome(entity, result)
     key = (id(entity), id(result))
     shared = _SHARED_OUTCOMES.get(key)
     if shared is not None and shared[0] is entity and shared[1] is result:
         return shared[2]
+    if result.reason in _FAILED_REASONS:
+        return _failed(entity)
     outcome = _outcome(entity, result)
-    if len(_SHARED_OUTCOMES) >= SHARED_OUTCOMES_LIMIT:
-        _SHARED_OUTCOMES.clear()
-        _SHARED_RECORDS.clear()
-    _SHARED_OUTCOMES[key] = (entity, result, outcome)
-    _SHARED_RECORDS[id(outcome)] = (outcome, flag_record(outcome))
+    # A standalone spec's result that is not an error is one of its shared ones.
+    if spec.standalone:
+        if len(_SHARED_OUTCOMES) >= SHARED_OUTCOMES_LIMIT:
+            _SHARED_OUTCOMES.clear()
+            _SHARED_RECORDS.clear()
+        _SHARED_OUTCOMES[key] = (entity, result, outcome)
+        record = orjson.Fragment(wire.dumps(flag_record(outcome)))
+        _SHARED_RECORDS[id(outcome)] = (outcome, record)
     return outcome
 
 
@@ -278,8 +283,9 @@ def flag_record(outcome: FlagOutcome) -> dict[str, Any]:
     return record
 
 
-def _record(outcome: FlagOutcome) -> dict[str, Any]:
-    """``flag_record``, made once for a shared outcome."""
+def _record(outcome: FlagOutcome) -> dict[str, Any] | orjson.Fragment:
+    """``flag_record``; a shared outcome's was made and encoded once (the response's encoder
+    writes the fragment as it is)."""
     shared = _SHARED_RECORDS.get(id(outcome))
     if shared is not None and shared[0] is outcome:
         return shared[1]
@@ -300,7 +306,8 @@ def legacy_flags(outcomes: list[FlagOutcome]) -> tuple[dict[str, Any], dict[str,
 
 
 def decide_body(version: int, outcomes: list[FlagOutcome], errors: bool) -> dict[str, Any]:
-    """The flag part of ``/decide?v=<version>``."""
+    """The flag part of ``/decide?v=<version>``, for ``wire.json_response`` (from v4 on, some
+    records are already-encoded fragments)."""
     if version >= 4:
         return {
             "flags": {o.key: _record(o) for o in outcomes},
