@@ -51,9 +51,10 @@ class UserEvaluation:
     """Evaluations of one user against one ruleset, for a request that evaluates many specs:
     ``gate``, ``config`` and ``layer`` answer as ``evaluate_gate`` and its siblings do, but a
     standalone spec's result is the one its compiled form holds, shared with every other
-    evaluation that ends there. Treat every result as read-only."""
+    evaluation that ends there. Treat every result as read-only. A condition that several specs
+    share (equal conditions compile to one) is evaluated once, unless it reads the clock."""
 
-    __slots__ = ("environment", "id_lists", "ruleset", "user")
+    __slots__ = ("environment", "id_lists", "ruleset", "user", "values")
 
     def __init__(self, ruleset: CompiledRuleset, user: EvaluationUser) -> None:
         # What conditions read (see conditions.Run); a standalone spec has no gate condition.
@@ -62,6 +63,8 @@ class UserEvaluation:
         environment = user.statsig_environment
         self.environment = ruleset.environment if environment is None else environment
         self.id_lists = ruleset.id_lists
+        # What each condition answered for this user.
+        self.values: dict[Any, Any] = {}
 
     def gate(self, name: Any) -> EvaluationResult:
         return self._evaluate(self.ruleset.gates, name)
@@ -77,12 +80,18 @@ class UserEvaluation:
         if spec is None or not spec.standalone:
             return _evaluate_top(self.ruleset, self.user, table, name)
         # The walk of ``_evaluate``, ending in a result made at compile time.
+        values = self.values
         try:
             if spec.enabled:
                 for rule in spec.rules:
                     matched = True
                     for condition in rule.conditions:
-                        if not condition(self):
+                        value = values.get(condition)
+                        if value is None:
+                            value = condition(self)
+                            if not rule.reads_clock:
+                                values[condition] = value
+                        if not value:
                             matched = False
                     if matched:
                         passed = rule.fixed_pass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Container, Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
@@ -40,6 +41,8 @@ class CompiledRule:
     # The top-level results of a standalone spec decided by this rule (see CompiledSpec).
     passed: EvaluationResult
     failed: EvaluationResult
+    # A condition reads the clock: its value may change between two evaluations for one user.
+    reads_clock: bool
 
     def passes(self, user: EvaluationUser) -> bool:
         if self.fixed_pass is not None:
@@ -114,9 +117,12 @@ class CompiledRuleset:
         ]
         config_names = raw_tables[1].keys()
         app_id = specs.get("app_id")
+        interned: dict[str, Condition] = {}
         gates, configs, layers = (
             {
-                name: _compile_spec(raw, app_id=app_id, config_names=config_names)
+                name: _compile_spec(
+                    raw, app_id=app_id, config_names=config_names, interned=interned
+                )
                 for name, raw in table.items()
             }
             for table in raw_tables
@@ -174,7 +180,11 @@ def _is_supported(raw: Mapping[str, Any], key: str) -> bool:
 
 
 def _compile_spec(
-    raw: Mapping[str, Any], *, app_id: Any, config_names: Container[Any]
+    raw: Mapping[str, Any],
+    *,
+    app_id: Any,
+    config_names: Container[Any],
+    interned: dict[str, Condition],
 ) -> CompiledSpec:
     spec_salt = raw.get("salt", "")
     enabled = bool(raw.get("enabled", False))
@@ -189,6 +199,7 @@ def _compile_spec(
             config_names=config_names,
             default_value=default_value,
             id_type=id_type,
+            interned=interned,
         )
         for index, rule in enumerate(raw.get("rules", []))
     )
@@ -259,6 +270,7 @@ def _compile_rule(
     config_names: Container[Any],
     default_value: Any,
     id_type: Any,
+    interned: dict[str, Condition],
 ) -> CompiledRule:
     rule_id = raw.get("id", "")
     # A present "salt" wins even when empty or null; only a missing one falls back to the id.
@@ -284,7 +296,8 @@ def _compile_rule(
         index=index,
         id=rule_id,
         conditions=tuple(
-            compile_condition(condition, app_id=app_id) for condition in raw.get("conditions", [])
+            _interned_condition(condition, app_id=app_id, interned=interned)
+            for condition in raw.get("conditions", [])
         ),
         return_value=return_value,
         group_name=group_name,
@@ -298,4 +311,20 @@ def _compile_rule(
         unit=fields.unit_id(raw.get("idType", "userID")),
         passed=decided(True),
         failed=decided(False),
+        reads_clock=any(
+            str(condition.get("type")).lower() == "current_time"
+            for condition in raw.get("conditions", [])
+        ),
     )
+
+
+def _interned_condition(
+    raw: Mapping[str, Any], *, app_id: Any, interned: dict[str, Condition]
+) -> Condition:
+    """Equal conditions (of any spec) compile to one callable, so that ``UserEvaluation``
+    evaluates each of them once for its user."""
+    key = json.dumps(raw, sort_keys=True, default=repr)
+    condition = interned.get(key)
+    if condition is None:
+        condition = interned[key] = compile_condition(raw, app_id=app_id)
+    return condition
