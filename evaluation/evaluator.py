@@ -33,18 +33,28 @@ MAX_DEPTH = 64
 
 
 def evaluate_gate(ruleset: CompiledRuleset, user: EvaluationUser, name: str) -> EvaluationResult:
-    return _own_copy(UserEvaluation(ruleset, user).gate(name))
+    return _evaluate_one(ruleset, user, ruleset.gates, name)
 
 
 def evaluate_config(ruleset: CompiledRuleset, user: EvaluationUser, name: str) -> EvaluationResult:
     """Dynamic configs and experiments; ``json_value`` is the config's value."""
-    return _own_copy(UserEvaluation(ruleset, user).config(name))
+    return _evaluate_one(ruleset, user, ruleset.configs, name)
 
 
 def evaluate_layer(ruleset: CompiledRuleset, user: EvaluationUser, name: str) -> EvaluationResult:
     """``json_value`` is the layer's parameters: the allocated experiment's values when
     ``allocated_experiment`` is set, else the layer defaults."""
-    return _own_copy(UserEvaluation(ruleset, user).layer(name))
+    return _evaluate_one(ruleset, user, ruleset.layers, name)
+
+
+def _evaluate_one(
+    ruleset: CompiledRuleset, user: EvaluationUser, table: Mapping[Any, CompiledSpec], name: Any
+) -> EvaluationResult:
+    """A result of the caller's own: a standalone spec's shared result is copied."""
+    spec = table.get(name)
+    if spec is None or not spec.standalone:
+        return _evaluate_top(ruleset, user, table, name)
+    return _own_copy(UserEvaluation(ruleset, user).evaluate(table, name))
 
 
 class UserEvaluation:
@@ -67,15 +77,16 @@ class UserEvaluation:
         self.values: dict[Any, Any] = {}
 
     def gate(self, name: Any) -> EvaluationResult:
-        return self._evaluate(self.ruleset.gates, name)
+        return self.evaluate(self.ruleset.gates, name)
 
     def config(self, name: Any) -> EvaluationResult:
-        return self._evaluate(self.ruleset.configs, name)
+        return self.evaluate(self.ruleset.configs, name)
 
     def layer(self, name: Any) -> EvaluationResult:
-        return self._evaluate(self.ruleset.layers, name)
+        return self.evaluate(self.ruleset.layers, name)
 
-    def _evaluate(self, table: Mapping[Any, CompiledSpec], name: Any) -> EvaluationResult:
+    def evaluate(self, table: Mapping[Any, CompiledSpec], name: Any) -> EvaluationResult:
+        """The spec ``name`` of ``table`` (the ruleset's gates, configs or layers)."""
         spec = table.get(name)
         if spec is None or not spec.standalone:
             return _evaluate_top(self.ruleset, self.user, table, name)

@@ -20,8 +20,6 @@ from evaluation import (
     EvaluationUser,
     InvalidUserError,
     UserEvaluation,
-    evaluate_config,
-    evaluate_layer,
 )
 from events import exposures as exposure_buffer
 from ruleset import load as ruleset_load
@@ -197,7 +195,7 @@ def get_config(body, loaded, user, user_dict, tier):
     ruleset = loaded.ruleset
     if name not in ruleset.configs:
         return {"name": name, "value": {}, "group": "", "rule_id": None, "group_name": None}, []
-    result = evaluate_config(ruleset, user, name)
+    result = UserEvaluation(ruleset, user).config(name)
     answer = {
         "name": name,
         "value": result.json_value,
@@ -215,7 +213,7 @@ def get_layer(body, loaded, user, user_dict, tier):
     ruleset = loaded.ruleset
     if name not in ruleset.layers:
         raise Refusal(404, "Layer not found", field="layerName")
-    result = evaluate_layer(ruleset, user, name)
+    result = UserEvaluation(ruleset, user).layer(name)
     answer = {
         "name": name,
         "value": result.json_value,
