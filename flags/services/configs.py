@@ -191,6 +191,8 @@ DYNAMIC_CONFIGS = EntityKind(
         "id_type",
         "rules",
         "default_value",
+        # The default value as its author wrote it (comments, trailing commas).
+        "default_value_json5",
         "schema",
     ),
     validators={

@@ -199,7 +199,8 @@ EXPERIMENTS = EntityKind(
     label="Experiment",
     plural="experiments",
     action_prefix="experiment",
-    # What "Restore this version" brings back: what a person edits, not the lifecycle state.
+    # What "Restore this version" brings back: what a person edits, not the lifecycle state,
+    # the owner or the review setting (the overrides are a lifecycle action of their own).
     restorable_fields=(
         "name",
         "description",
@@ -209,7 +210,16 @@ EXPERIMENTS = EntityKind(
         "groups",
         "control_group_id",
         "allocation",
+        "layer_id",
+        "targeting_gate_id",
+        *ANALYSIS_VALIDATORS,
     ),
+    versioned_references={
+        "layer_id": lambda experiment: experiment.layer.slug if experiment.layer_id else None,
+        "targeting_gate_id": lambda experiment: (
+            experiment.targeting_gate.slug if experiment.targeting_gate_id else None
+        ),
+    },
     validators={
         **COMMON_VALIDATORS,
         "hypothesis": lambda project, experiment, value: validate_text(value, "hypothesis"),
