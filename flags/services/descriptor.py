@@ -277,6 +277,9 @@ class EntityKind:
     # each read from the entity in the form its validator takes: references by id (the column
     # keeps a row id, which names nothing once that row is deleted) and many-to-many links.
     versioned_references: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
+    # A restored field whose validator would not bring a version's value back as sent (settings
+    # add to today's): field -> (entity, the version's value) -> the value the restore sends.
+    restored_values: Mapping[str, Callable[[Any, Any], Any]] = field(default_factory=dict)
     # The relation of ``Holdout`` that a new entity joins for each global holdout of its id type.
     global_holdout_relation: str | None = None
     # The audit entry of a create: {field: value} of the new entity.

@@ -28,6 +28,9 @@ def _differs(kind: EntityKind, entity: Any, key: str, stored: Any) -> bool:
 def restored_fields(kind: EntityKind, entity: Any, snapshot: dict[str, Any]) -> dict[str, Any]:
     """What restoring a version's snapshot submits: its restorable fields that differ from now."""
     stored = restorable_values(kind, snapshot)
+    for key, restored in kind.restored_values.items():
+        if key in stored:
+            stored[key] = restored(entity, stored[key])
     return {
         key: stored[key]
         for key in kind.restorable_fields

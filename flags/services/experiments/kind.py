@@ -48,7 +48,7 @@ from flags.services.experiments.overrides import (
 )
 from flags.services.experiments.settings import SETTINGS
 from flags.services.layers import check_values_against_layer
-from flags.services.settings import validate_settings
+from flags.services.settings import settings_restorer, validate_settings
 
 
 def _admitted(experiment: Experiment, fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -213,7 +213,9 @@ EXPERIMENTS = EntityKind(
         "layer_id",
         "targeting_gate_id",
         *ANALYSIS_VALIDATORS,
+        "settings",
     ),
+    restored_values={"settings": settings_restorer(SETTINGS)},
     versioned_references={
         "layer_id": lambda experiment: experiment.layer.slug if experiment.layer_id else None,
         "targeting_gate_id": lambda experiment: (
