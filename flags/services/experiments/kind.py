@@ -59,6 +59,11 @@ def _admitted(experiment: Experiment, fields: Mapping[str, Any]) -> dict[str, An
     for key, value in fields.items():
         if key == "control_group_id" and value in (experiment.control_group_id, None, ""):
             continue
+        if key == "overrides":
+            # A restore's: the states that allow the overrides action allow it.
+            LIFECYCLE.refuse_unless_allowed(experiment, OVERRIDES_ACTION)
+            kept[key] = value
+            continue
         if editable is not None and key not in editable:
             if unchanged(experiment, key, value):
                 continue
@@ -68,6 +73,9 @@ def _admitted(experiment: Experiment, fields: Mapping[str, Any]) -> dict[str, An
             )
         kept[key] = value
     return kept
+
+
+OVERRIDES_ACTION = LIFECYCLE.transition("experiment_overrides_update")
 
 
 def _groups(project: Project, experiment: Experiment, value: Any) -> list[dict[str, Any]]:
@@ -200,7 +208,7 @@ EXPERIMENTS = EntityKind(
     plural="experiments",
     action_prefix="experiment",
     # What "Restore this version" brings back: what a person edits, not the lifecycle state,
-    # the owner or the review setting (the overrides are a lifecycle action of their own).
+    # the owner or the review setting.
     restorable_fields=(
         "name",
         "description",
@@ -214,6 +222,7 @@ EXPERIMENTS = EntityKind(
         "targeting_gate_id",
         *ANALYSIS_VALIDATORS,
         "settings",
+        "overrides",
     ),
     restored_values={"settings": settings_restorer(SETTINGS)},
     versioned_references={
@@ -231,6 +240,8 @@ EXPERIMENTS = EntityKind(
         "control_group_id": accepted_as_is,
         "layer_id": _reference(Layer, "layerID", "layer"),
         "targeting_gate_id": _reference(Gate, "targetingGateID", "gate"),
+        # Set by the overrides action; a field only when a restore brings them back.
+        "overrides": validate_experiment_overrides,
         "settings": lambda project, experiment, value: validate_settings(
             SETTINGS, experiment.settings, value
         ),

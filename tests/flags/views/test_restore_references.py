@@ -253,3 +253,54 @@ def test_restore_config__json5_version__text_as_written_back(capi, member, world
         text,
         3,
     )
+
+
+@pytest.fixture
+def overridden_experiment(capi):
+    """A running experiment whose overrides put gate ``staff`` into Test and u1 into Control
+    (version 3), then only u2 into Test (version 4)."""
+    _created(capi.post("gates", {"name": "staff"}))
+    _created(capi.post("experiments", {"name": "pricing"}))
+    assert capi.put("experiments/pricing/start").status_code == 200
+    first = {
+        "overrides": [{"type": "gate", "id": "staff", "groupID": "Test"}],
+        "userIDOverrides": [{"groupID": "Control", "ids": ["u1"]}],
+    }
+    assert capi.post("experiments/pricing/overrides", first).status_code == 200
+    second = {"overrides": [], "userIDOverrides": [{"groupID": "Test", "ids": ["u2"]}]}
+    assert capi.post("experiments/pricing/overrides", second).status_code == 200
+    assert capi.get("experiments/pricing").json()["data"]["version"] == 4
+    return capi
+
+
+def test_restore_experiment__running_overrides__back(overridden_experiment, member, world):
+    capi = overridden_experiment
+    groups = {g["name"]: g["id"] for g in capi.get("experiments/pricing").json()["data"]["groups"]}
+    # When a member restores version 3 of the running experiment
+    response = _restore(world, member, "experiments", "pricing", 3)
+    # Then its overrides are those of version 3 again
+    assert "Version 3 restored." in response.content.decode()
+    overrides = capi.get("experiments/pricing/overrides").json()["data"]
+    assert [(o["id"], o["groupID"]) for o in overrides["overrides"]] == [("staff", groups["Test"])]
+    assert [(o["groupID"], o["ids"]) for o in overrides["userIDOverrides"]] == [
+        (groups["Control"], ["u1"])
+    ]
+    assert capi.get("experiments/pricing").json()["data"]["status"] == "active"
+
+
+def test_restore_experiment__override_gate_deleted_since__refused_naming_it(
+    overridden_experiment, member, world
+):
+    capi = overridden_experiment
+    # Given the gate version 3 overrides with was deleted since
+    assert capi.delete("gates/staff").status_code == 200
+    # When a member restores version 3
+    response = _restore(world, member, "experiments", "pricing", 3)
+    # Then the page names the gate and the overrides are those of version 4
+    assert "Unknown gate &#x27;staff&#x27;." in response.content.decode()
+    overrides = capi.get("experiments/pricing/overrides").json()["data"]
+    assert (overrides["overrides"], [o["ids"] for o in overrides["userIDOverrides"]]) == (
+        [],
+        [["u2"]],
+    )
+    assert capi.get("experiments/pricing").json()["data"]["version"] == 4
