@@ -50,6 +50,9 @@ from flags.services.experiments.settings import SETTINGS
 from flags.services.layers import check_values_against_layer
 from flags.services.settings import settings_restorer, validate_settings
 
+# The overrides change by this action of their own; a restore brings them back where it may run.
+OVERRIDES_ACTION = LIFECYCLE.transition("experiment_overrides_update")
+
 
 def _admitted(experiment: Experiment, fields: Mapping[str, Any]) -> dict[str, Any]:
     """The fields the experiment's state lets change; a field it does not is refused unless sent
@@ -60,7 +63,6 @@ def _admitted(experiment: Experiment, fields: Mapping[str, Any]) -> dict[str, An
         if key == "control_group_id" and value in (experiment.control_group_id, None, ""):
             continue
         if key == "overrides":
-            # A restore's: the states that allow the overrides action allow it.
             LIFECYCLE.refuse_unless_allowed(experiment, OVERRIDES_ACTION)
             kept[key] = value
             continue
@@ -73,9 +75,6 @@ def _admitted(experiment: Experiment, fields: Mapping[str, Any]) -> dict[str, An
             )
         kept[key] = value
     return kept
-
-
-OVERRIDES_ACTION = LIFECYCLE.transition("experiment_overrides_update")
 
 
 def _groups(project: Project, experiment: Experiment, value: Any) -> list[dict[str, Any]]:
