@@ -68,7 +68,9 @@ def _link_validator(key: str):
         )
         missing = [slug for slug in wanted if slug not in found]
         if missing:
-            raise ValidationError.for_field(wire, f"Unknown id(s): {', '.join(missing)}.")
+            raise ValidationError.for_field(
+                wire, f"Unknown {model._meta.verbose_name}(s): {', '.join(missing)}."
+            )
         return wanted
 
     return validate

@@ -224,7 +224,7 @@ def test_restore_holdout__held_gate_deleted_since__refused_naming_it_nothing_cha
     # When a member restores version 1
     response = _restore(world, member, "holdouts", "holdback", 1)
     # Then the page names the missing gate and the holdout is as it was
-    assert "Unknown id(s): gate_one." in response.content.decode()
+    assert "Unknown gate(s): gate_one." in response.content.decode()
     assert _held(capi) == {
         "gateIDs": ["gate_two"],
         "experimentIDs": [],
