@@ -304,3 +304,28 @@ def test_restore_experiment__override_gate_deleted_since__refused_naming_it(
         [["u2"]],
     )
     assert capi.get("experiments/pricing").json()["data"]["version"] == 4
+
+
+def test_restore_holdout__needs_review__links_applied_when_committed(
+    holding_holdout, member, browser_client, world
+):
+    capi = holding_holdout
+    # When a member restores version 1 while changes need review
+    with review_forced():
+        _restore(world, member, "holdouts", "holdback", 1)
+    # Then the review holds the links and the holdout keeps its own until it is committed
+    review = Review.objects.get(entity_id="holdback", status="pending")
+    assert review.change_type == "holdout_restore"
+    assert {key: review.change["fields"][key] for key in ("gate_ids", "layer_ids")} == {
+        "gate_ids": ["gate_one"],
+        "layer_ids": ["layer_one"],
+    }
+    assert _held(capi)["gateIDs"] == ["gate_two"]
+    admin = browser_client(world.users[Role.ADMIN])
+    actions = f"/p/{world.project.slug}/reviews/{review.public_id}"
+    page = admin.get(f"{actions}/")
+    assert page.status_code == 200 and "gate_one" in page.content.decode()
+    admin.post(f"{actions}/approve/", {"approve-reason": "as before"})
+    admin.post(f"{actions}/commit/")
+    assert _held(capi)["gateIDs"] == ["gate_one"]
+    assert _held(capi)["layerIDs"] == ["layer_one"]
