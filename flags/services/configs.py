@@ -317,14 +317,16 @@ def dynamic_config_update(
         "creator_email": creator_email,
     }
     fields = {key: value for key, value in given.items() if value is not UNSET}
+    rule_changes.refuse_while_frozen(DYNAMIC_CONFIGS, config, fields)
     if "is_enabled" in fields:
         fields["status"] = ConfigStatus.ENABLED if fields["is_enabled"] else ConfigStatus.DISABLED
-    return rule_changes.submit_update(
+    return kernel.submit(
         DYNAMIC_CONFIGS,
         project=project,
         actor=actor,
         entity=config,
         fields=fields,
+        action=rule_changes.update_action(DYNAMIC_CONFIGS, fields),
         expected_version=expected_version,
     )
 

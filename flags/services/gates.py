@@ -342,14 +342,16 @@ def gate_update(
         "creator_email": creator_email,
     }
     fields = {key: value for key, value in given.items() if value is not UNSET}
+    rule_changes.refuse_while_frozen(GATES, gate, fields)
     if "is_enabled" in fields and gate.status != GateStatus.LAUNCHED:
         fields["status"] = GateStatus.IN_PROGRESS if fields["is_enabled"] else GateStatus.DISABLED
-    return rule_changes.submit_update(
+    return kernel.submit(
         GATES,
         project=project,
         actor=actor,
         entity=gate,
         fields=fields,
+        action=rule_changes.update_action(GATES, fields),
         expected_version=expected_version,
     )
 

@@ -6,8 +6,9 @@ cross-field rules), review handling, the version and the audit entry are the ker
 validation error is named after the request's own fields (``rule.<field>``, not
 ``rules[3].<field>``).
 
-A partial update of such a kind goes through ``submit_update``: the same descriptor says which
-fields the entity's state freezes and which change type the update is stored as.
+For a partial update of such a kind, the same descriptor says which fields the entity's state
+freezes (``refuse_while_frozen``) and which change type the update is stored as
+(``update_action``).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def _rule_list(kind: EntityKind) -> RuleList:
     return kind.rule_list
 
 
-def _refuse_while_frozen(kind: EntityKind, entity: Any, fields: Collection[str]) -> None:
+def refuse_while_frozen(kind: EntityKind, entity: Any, fields: Collection[str]) -> None:
     """Refuses a change of the fields the entity's state freezes (an archived gate's rules),
     naming the state field."""
     rule_list, lifecycle = _rule_list(kind), kind.lifecycle
@@ -45,7 +46,7 @@ def _refuse_while_frozen(kind: EntityKind, entity: Any, fields: Collection[str])
         raise ValidationError.for_field(lifecycle.state_field, rule_list.frozen_refusal)
 
 
-def _change_action(kind: EntityKind, fields: Collection[str]) -> str:
+def update_action(kind: EntityKind, fields: Collection[str]) -> str:
     """The change type of an update: the kind's rules change when it sends only rules, its
     overrides change when it sends only overrides (kept as a field), its update otherwise."""
     sent = set(fields)
@@ -54,29 +55,6 @@ def _change_action(kind: EntityKind, fields: Collection[str]) -> str:
     if sent == {"overrides"} and kind.overrides is not None and kind.overrides.as_field:
         return kind.overrides.action
     return kind.update_action
-
-
-def submit_update(
-    kind: EntityKind,
-    *,
-    project: Project,
-    actor: Actor,
-    entity: Any,
-    fields: Mapping[str, Any],
-    expected_version: int | None = None,
-) -> ChangeOutcome:
-    """A partial update of a locked entity: refused while its state freezes a field sent, else
-    submitted as the change type its fields call for."""
-    _refuse_while_frozen(kind, entity, fields)
-    return kernel.submit(
-        kind,
-        project=project,
-        actor=actor,
-        entity=entity,
-        fields=fields,
-        action=_change_action(kind, fields),
-        expected_version=expected_version,
-    )
 
 
 @transaction.atomic
@@ -92,7 +70,7 @@ def _submit_edit(
     rule_list = _rule_list(kind)
     entity = kernel.locked(kind, project=project, actor=actor, entity_id=entity_id)
     edited = edit(entity.rules)
-    _refuse_while_frozen(kind, entity, ("rules",))
+    refuse_while_frozen(kind, entity, ("rules",))
     try:
         return kernel.submit(
             kind,
