@@ -204,9 +204,9 @@ class RuleList:
     was)."""
 
     action: str
-    frozen_states: tuple[str, ...] = ()
-    frozen_refusal: str = ""
-    frozen_fields: frozenset[str] = frozenset({"rules"})
+    frozen_states: tuple[str, ...]
+    frozen_refusal: str
+    frozen_fields: frozenset[str]
 
 
 def set_attributes(project: Project, entity: Any, fields: Mapping[str, Any]) -> None:
