@@ -324,7 +324,8 @@ def test_restore_holdout__needs_review__links_applied_when_committed(
     admin = browser_client(world.users[Role.ADMIN])
     actions = f"/p/{world.project.slug}/reviews/{review.public_id}"
     page = admin.get(f"{actions}/")
-    assert page.status_code == 200 and "gate_one" in page.content.decode()
+    assert page.status_code == 200
+    assert "gate_one" in page.content.decode()
     admin.post(f"{actions}/approve/", {"approve-reason": "as before"})
     admin.post(f"{actions}/commit/")
     assert _held(capi)["gateIDs"] == ["gate_one"]
