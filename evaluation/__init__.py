@@ -4,6 +4,12 @@ Python SDK (0.72.1) does. Pure Python: no Django, no I/O on the evaluation path.
     ruleset = CompiledRuleset.from_specs(specs, id_lists={"beta_users": {"Krhxyf0V"}})
     user = EvaluationUser.from_dict({"userID": "42", "email": "a@example.com"})
     evaluate_gate(ruleset, user, "new_checkout").value
+
+A request that evaluates many specs for one user uses one ``UserEvaluation`` (its results are
+shared with other evaluations: read-only):
+
+    evaluation = UserEvaluation(ruleset, user)
+    [evaluation.gate(name).value for name in ("new_checkout", "dark_mode")]
 """
 
 from evaluation.evaluator import UserEvaluation, evaluate_config, evaluate_gate, evaluate_layer
