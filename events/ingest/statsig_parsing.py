@@ -12,6 +12,7 @@ from events.rows import (
     clean_text,
     event_row,
     exposure_row,
+    new_row_uuids,
     parse_time,
     settle_time,
     split_statsig_user,
@@ -94,6 +95,7 @@ def parse_log_event(
     events = _items(payload, "events")
     default_user = payload.get("user")
     batch = IngestBatch(project_id=project_id, source=source)
+    row_uuids = new_row_uuids(len(events))
     for event in events:
         if not isinstance(event, dict):
             batch.drops[DropReason.INVALID_EVENT] += 1
@@ -147,6 +149,7 @@ def parse_log_event(
                     user=stored_user,
                     secondary_exposures=clean_json(secondary) if clean else secondary,
                     environment=environment,
+                    row_uuid=row_uuids[len(batch.events)],
                 )
             )
         batch.accepted_events += 1
