@@ -29,6 +29,7 @@ def use_copy() -> bool:
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
 _JSON_OPTIONS = orjson.OPT_NON_STR_KEYS
+_EMPTY_JSON = {dict: "{}", list: "[]"}
 NULL = "\\N"
 # What a cell of COPY's text format must escape: its delimiters and the escape character itself.
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -37,6 +38,8 @@ _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\
 def _dump_json(value: Any) -> str:
     """orjson (a few times faster, and what dominated a large batch's write); the standard
     encoder for what orjson refuses (an integer beyond 64 bits, nesting past 255 levels)."""
+    if not value and type(value) in _EMPTY_JSON:
+        return _EMPTY_JSON[type(value)]  # most rows leave several JSON columns empty
     try:
         return orjson.dumps(value, option=_JSON_OPTIONS).decode()
     except orjson.JSONEncodeError:

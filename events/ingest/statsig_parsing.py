@@ -23,6 +23,7 @@ GATE_EXPOSURE = "statsig::gate_exposure"
 CONFIG_EXPOSURE = "statsig::config_exposure"
 LAYER_EXPOSURE = "statsig::layer_exposure"
 DIAGNOSTICS = "statsig::diagnostics"
+SDK_EXPOSURES = frozenset({GATE_EXPOSURE, CONFIG_EXPOSURE, LAYER_EXPOSURE})
 MAX_EVENTS = 10_000
 
 
@@ -107,7 +108,9 @@ def parse_log_event(
         if name == DIAGNOSTICS:
             batch.drops[DropReason.SDK_DIAGNOSTICS] += 1
             continue
-        user = event.get("user") if isinstance(event.get("user"), dict) else default_user
+        user = event.get("user")
+        if not isinstance(user, dict):
+            user = default_user
         user_id, stable_id, custom_ids, stored_user, environment = split_statsig_user(
             user, clean=clean
         )
@@ -116,7 +119,7 @@ def parse_log_event(
             continue
         metadata = _as_dict(event.get("metadata"))
         secondary = _as_list(event.get("secondaryExposures"))
-        if name in {GATE_EXPOSURE, CONFIG_EXPOSURE, LAYER_EXPOSURE}:
+        if name in SDK_EXPOSURES:
             exposure = _sdk_exposure(name, metadata, group_name_for)
             if exposure is None:
                 batch.drops[DropReason.MISSING_EXPOSURE_NAME] += 1
