@@ -17,6 +17,7 @@ from events.rows import (
     clean_text,
     event_row,
     exposure_row,
+    new_row_uuids,
     parse_time,
     parse_uuid,
     settle_time,
@@ -131,6 +132,7 @@ def parse_capture(
     escape in it), so properties and person updates are kept as sent, without a cleaning pass."""
     keep = clean_json if clean else _as_sent
     batch = IngestBatch(project_id=project_id, source=EventSource.POSTHOG)
+    row_uuids = new_row_uuids(len(events))
     for event in events:
         if not isinstance(event, dict):
             batch.drops[DropReason.INVALID_EVENT] += 1
@@ -186,7 +188,7 @@ def parse_capture(
                 properties=stored_properties,
                 user=person_set,
                 feature_flags=feature_flags,
-                row_uuid=parse_uuid(event.get("uuid")),
+                row_uuid=parse_uuid(event.get("uuid")) or row_uuids[len(batch.events)],
             )
         )
     return batch
