@@ -67,8 +67,9 @@ def _cell_writer(field: models.Field) -> Callable[[Any], str] | None:
 
 def _copy_text(model: type[models.Model], columns: Sequence[str], rows: Iterable) -> str:
     """``rows`` in COPY's text format, built in one pass: the cells of each row as text, joined.
-    A batch where no cell holds a tab, newline, carriage return or backslash (the counts show it,
-    nearly every batch) needs no escaping; otherwise every cell is escaped."""
+    A batch where no cell holds a tab, newline, carriage return or backslash (the counts show it:
+    the only backslashes are those of the NULL markers) needs no escaping, nearly every batch;
+    otherwise every cell is escaped."""
     cells_of = operator.itemgetter(*columns)
     writers = [
         (position, writer)
@@ -77,25 +78,28 @@ def _copy_text(model: type[models.Model], columns: Sequence[str], rows: Iterable
     ]
     times: dict[datetime, str] = {}
     rows_cells: list[list[str]] = []
+    nulls = 0
     for row in rows:
         cells = list(cells_of(row))
         for position, writer in writers:
             value = cells[position]
             if type(value) is datetime:
                 # Most rows share their received time (and often their time): format each once.
-                text = times.get(value)
-                if text is None:
-                    text = times[value] = value.isoformat()
-                cells[position] = text
+                cell = times.get(value)
+                if cell is None:
+                    cell = times[value] = value.isoformat()
+                cells[position] = cell
             else:
-                cells[position] = writer(value)
+                cell = cells[position] = writer(value)
+                if cell is NULL:
+                    nulls += 1
         rows_cells.append(cells)
     text = "\n".join(["\t".join(cells) for cells in rows_cells])
     tabs = len(rows_cells) * (len(columns) - 1)
     if (
         text.count("\t") != tabs
         or text.count("\n") != len(rows_cells) - 1
-        or "\\" in text
+        or text.count("\\") != nulls
         or "\r" in text
     ):
         text = "\n".join(
