@@ -11,10 +11,11 @@ version out (``docs/events.md`` has the mapping and the reference's §1.3 the sh
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -63,6 +64,8 @@ class FlagOutcome:
     failed: bool
     id: int
     version: int
+    # The /flags record, encoded once, of an outcome shared by every user who gets it.
+    encoded_record: orjson.Fragment | None = dataclasses.field(default=None, compare=False)
 
     @property
     def value(self) -> bool | str:
@@ -163,7 +166,6 @@ def _failed(entity: Entity) -> FlagOutcome:
 # never reused while it is a key). A new ruleset's entities and results make new keys; the old
 # ones go when the table is full and starts again.
 _SHARED_OUTCOMES: dict[tuple[int, int], tuple[Entity, EvaluationResult, FlagOutcome]] = {}
-_SHARED_RECORDS: dict[int, tuple[FlagOutcome, orjson.Fragment]] = {}
 SHARED_OUTCOMES_LIMIT = 100_000
 _FAILED_REASONS = frozenset((Reason.ERROR, Reason.UNSUPPORTED, Reason.UNRECOGNIZED))
 
@@ -188,12 +190,10 @@ def _evaluate(evaluation: UserEvaluation, entity: Entity) -> FlagOutcome:
     outcome = _outcome(entity, result)
     # A standalone spec's result that is not an error is one of its shared ones.
     if spec.standalone:
+        outcome = replace(outcome, encoded_record=orjson.Fragment(wire.dumps(flag_record(outcome))))
         if len(_SHARED_OUTCOMES) >= SHARED_OUTCOMES_LIMIT:
             _SHARED_OUTCOMES.clear()
-            _SHARED_RECORDS.clear()
         _SHARED_OUTCOMES[key] = (entity, result, outcome)
-        record = orjson.Fragment(wire.dumps(flag_record(outcome)))
-        _SHARED_RECORDS[id(outcome)] = (outcome, record)
     return outcome
 
 
@@ -286,10 +286,8 @@ def flag_record(outcome: FlagOutcome) -> dict[str, Any]:
 def _record(outcome: FlagOutcome) -> dict[str, Any] | orjson.Fragment:
     """``flag_record``; a shared outcome's was made and encoded once (the response's encoder
     writes the fragment as it is)."""
-    shared = _SHARED_RECORDS.get(id(outcome))
-    if shared is not None and shared[0] is outcome:
-        return shared[1]
-    return flag_record(outcome)
+    encoded = outcome.encoded_record
+    return flag_record(outcome) if encoded is None else encoded
 
 
 def legacy_flags(outcomes: list[FlagOutcome]) -> tuple[dict[str, Any], dict[str, str]]:

@@ -198,6 +198,30 @@ def test_decide_v4__records_with_value_enabled_variant_reason_metadata(api, worl
     assert (flags["pricing"]["enabled"], flags["pricing"]["metadata"]["payload"]) == (False, None)
 
 
+def test_flags_v2__asked_again_and_for_other_users__same_records_each_users_own(
+    api, world, project_flags
+):
+    # Given the records of two users whose experiment groups differ
+    users = {}
+    for user_id in (str(n) for n in range(1, 40)):
+        users.setdefault(experiment_group(user_id), user_id)
+    first = {group: _records(api, world, user_id) for group, user_id in users.items()}
+    assert len(first) == 2
+    # When each is asked again, after the other (the second time from the shared records)
+    again = {group: _records(api, world, user_id) for group, user_id in users.items()}
+    # Then each user gets the very same records, and the experiment's differ between them
+    assert again == first
+    control, other = (first[group]["checkout_exp"] for group in sorted(first))
+    assert control["variant"] != other["variant"]
+    assert control["metadata"]["payload"] != other["metadata"]["payload"]
+
+
+def _records(api, world, user_id: str) -> dict:
+    body = {"api_key": world.keys["client"], "distinct_id": user_id}
+    _, data = decide(api, "/flags/?v=2", body)
+    return data["flags"]
+
+
 def test_flags__no_version__v2_records_with_config_block(api, world, project_flags):
     body = {"api_key": world.keys["client"], "distinct_id": "1234"}
     _, data = decide(api, "/flags/", body)
