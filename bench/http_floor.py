@@ -7,6 +7,9 @@ connections) on the same machine:
   with 100 ``gateNames``, ``/flags?v=2`` answering 200 flags (100 distinct ids, each with stored
   person properties), ``/v1/download_config_specs/<key>.json`` of a 500-entity project (gzip, as
   the SDKs ask), ``/v1/log_event`` batches of 100 events;
+- the same ``check_gate`` POST (body, headers, wrk script) to the hello-world under granian: the
+  floor of that request, since wrk's Lua body builder and reading a body cost more than the
+  bare GET;
 - ``/v1/check_gate`` under gunicorn on ``console.wsgi`` (gunicorn still works);
 - a 1,000-event ``log_event`` batch on one connection (latency);
 - SQL statements per request, counted inside the server (``bench/counting_wsgi.py``) in a
@@ -32,7 +35,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -372,6 +375,7 @@ def big_batch(keys: dict) -> Endpoint:
 
 
 FLOOR = Endpoint("floor: WSGI hello-world", "/v1/ping", method="GET")
+SAME_REQUEST_FLOOR = "floor: hello-world, check_gate's POST"
 
 
 def measure(server: Server, endpoint: Endpoint, folder: Path, args, *, connections: int,
@@ -441,9 +445,19 @@ def main() -> int:
             finally:
                 server.stop()
 
+        check_gate = endpoints(keys, download_project["keys"]["server"], setup)[0]
+        # The floor for the same request: check_gate's POST body, headers and wrk script (wrk
+        # builds each body in Lua, which costs it more than the bare GET) to a hello-world.
+        same_request = replace(check_gate, label=SAME_REQUEST_FLOOR)
+        server = granian("bench.hello_wsgi:application", workers, env)
+        try:
+            rows.append(("granian", same_request.label,
+                         measure(server, same_request, folder, args, connections=connections)))  # fmt: skip
+        finally:
+            server.stop()
+
         server = gunicorn("console.wsgi:application", workers, env)
         try:
-            check_gate = endpoints(keys, download_project["keys"]["server"], setup)[0]
             rows.append(("gunicorn sync", check_gate.label,
                          measure(server, check_gate, folder, args, connections=connections)))  # fmt: skip
         finally:
@@ -506,6 +520,10 @@ def report(rows: list[tuple[str, str, Figures]], sql: dict[str, Figures], args) 
             f"{figures.p99_ms:>7.2f} {figures.rps / floors['gunicorn sync']:>9.2f} "
             f"{figures.rps / floors['granian']:>8.2f} {per_request:>8} {figures.errors:>7}"
         )
+    same_request = next(f.rps for s, label, f in rows if label == SAME_REQUEST_FLOOR)
+    check_gate = next(f.rps for s, label, f in rows if s == "manage.py serve")
+    print(f"\n/v1/check_gate under serve / the same POST to a hello-world under granian: "
+          f"{check_gate / (same_request or 1.0):.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -9,5 +9,6 @@ when it was filed for review instead); creates return the new entity.
 Sub-modules: ``gates``, ``configs``, ``experiments`` (a package: groups, overrides, the lifecycle
 table, the kind), ``layers``, ``holdouts``, each a descriptor of its kind and thin named services
 over the entity core: ``descriptor`` (``EntityKind``) and ``kernel`` (the generic path);
-``allocation`` (layer buckets), ``rules`` (rule lists and overrides), ``tags``.
+``allocation`` (layer buckets), ``rules`` (rule lists and overrides), ``rule_changes`` (a rule
+list edited one rule at a time, partial updates of the kinds with rules), ``tags``.
 """

@@ -17,7 +17,7 @@ from console.selectors import environment_names
 from console.services.reviews import ChangeOutcome
 from console.validation import validate_bool, validate_text
 from flags.models import ConfigStatus, DynamicConfig, Experiment
-from flags.services import as_sent, kernel
+from flags.services import as_sent, kernel, rule_changes
 from flags.services import rules as rule_lists
 from flags.services.descriptor import (
     COMMON_VALIDATORS,
@@ -25,11 +25,12 @@ from flags.services.descriptor import (
     UNSET,
     EntityKind,
     Lifecycle,
+    RuleList,
     Transition,
     accepted_as_is,
     owner_named,
 )
-from flags.services.settings import Setting, validate_settings
+from flags.services.settings import Setting, settings_restorer, validate_settings
 
 MAX_VALUE_BYTES = 100_000
 ARCHIVED = "Dynamic config is archived: unarchive it first."
@@ -191,8 +192,12 @@ DYNAMIC_CONFIGS = EntityKind(
         "id_type",
         "rules",
         "default_value",
+        # The default value as its author wrote it (comments, trailing commas).
+        "default_value_json5",
         "schema",
+        "settings",
     ),
+    restored_values={"settings": settings_restorer(CONFIG_SETTINGS)},
     validators={
         **COMMON_VALIDATORS,
         **OWNER_VALIDATORS,
@@ -216,6 +221,12 @@ DYNAMIC_CONFIGS = EntityKind(
     ),
     review_scopes={"rules": rule_lists.rules_review_scope},
     lifecycle=LIFECYCLE,
+    rule_list=RuleList(
+        action="config_conditions_update",
+        frozen_states=(ConfigStatus.ARCHIVED,),
+        frozen_refusal=ARCHIVED,
+        frozen_fields=frozenset({"rules", "is_enabled"}),
+    ),
     created_audit=lambda config: {
         "name": config.name,
         "defaultValue": config.default_value,
@@ -310,8 +321,7 @@ def dynamic_config_update(
         "creator_email": creator_email,
     }
     fields = {key: value for key, value in given.items() if value is not UNSET}
-    if config.status == ConfigStatus.ARCHIVED and fields.keys() & {"is_enabled", "rules"}:
-        raise ValidationError.for_field("status", ARCHIVED)
+    rule_changes.refuse_while_frozen(DYNAMIC_CONFIGS, config, fields)
     if "is_enabled" in fields:
         fields["status"] = ConfigStatus.ENABLED if fields["is_enabled"] else ConfigStatus.DISABLED
     return kernel.submit(
@@ -320,7 +330,7 @@ def dynamic_config_update(
         actor=actor,
         entity=config,
         fields=fields,
-        action="config_conditions_update" if set(fields) == {"rules"} else "config_update",
+        action=rule_changes.update_action(DYNAMIC_CONFIGS, fields),
         expected_version=expected_version,
     )
 
@@ -352,37 +362,12 @@ def dynamic_config_unarchive(*, project: Project, actor: Actor, config_id: str) 
     return _transition(project=project, actor=actor, config_id=config_id, action="config_unarchive")
 
 
-def _rules_change(
-    *, project: Project, actor: Actor, config: DynamicConfig, edit: rule_lists.RuleListEdit
-) -> ChangeOutcome:
-    if config.status == ConfigStatus.ARCHIVED:
-        raise ValidationError.for_field("status", ARCHIVED)
-    try:
-        return kernel.submit(
-            DYNAMIC_CONFIGS,
-            project=project,
-            actor=actor,
-            entity=config,
-            fields={"rules": edit.rules},
-            action="config_conditions_update",
-        )
-    except ValidationError as exc:
-        if edit.rename is None:
-            raise
-        raise rule_lists.renamed_rule_errors(exc, edit.rename) from None
-
-
-def _locked(project: Project, actor: Actor, config_id: str) -> DynamicConfig:
-    return kernel.locked(DYNAMIC_CONFIGS, project=project, actor=actor, entity_id=config_id)
-
-
 @transaction.atomic
 def dynamic_config_rules_replace(
     *, project: Project, actor: Actor, config_id: str, rules: list[dict[str, Any]]
 ) -> ChangeOutcome:
-    config = _locked(project, actor, config_id)
-    return _rules_change(
-        project=project, actor=actor, config=config, edit=rule_lists.RuleListEdit(rules)
+    return rule_changes.rules_replace(
+        DYNAMIC_CONFIGS, project=project, actor=actor, entity_id=config_id, rules=rules
     )
 
 
@@ -390,27 +375,32 @@ def dynamic_config_rules_replace(
 def dynamic_config_rule_add(
     *, project: Project, actor: Actor, config_id: str, rule: dict[str, Any]
 ) -> ChangeOutcome:
-    config = _locked(project, actor, config_id)
-    edit = rule_lists.rule_appended(config.rules, rule)
-    return _rules_change(project=project, actor=actor, config=config, edit=edit)
+    return rule_changes.rule_add(
+        DYNAMIC_CONFIGS, project=project, actor=actor, entity_id=config_id, rule=rule
+    )
 
 
 @transaction.atomic
 def dynamic_config_rule_update(
     *, project: Project, actor: Actor, config_id: str, rule_id: str, rule: Mapping[str, Any]
 ) -> ChangeOutcome:
-    config = _locked(project, actor, config_id)
-    edit = rule_lists.rule_updated(config.rules, rule_id, rule)
-    return _rules_change(project=project, actor=actor, config=config, edit=edit)
+    return rule_changes.rule_update(
+        DYNAMIC_CONFIGS,
+        project=project,
+        actor=actor,
+        entity_id=config_id,
+        rule_id=rule_id,
+        rule=rule,
+    )
 
 
 @transaction.atomic
 def dynamic_config_rule_delete(
     *, project: Project, actor: Actor, config_id: str, rule_id: str
 ) -> ChangeOutcome:
-    config = _locked(project, actor, config_id)
-    edit = rule_lists.rule_removed(config.rules, rule_id)
-    return _rules_change(project=project, actor=actor, config=config, edit=edit)
+    return rule_changes.rule_delete(
+        DYNAMIC_CONFIGS, project=project, actor=actor, entity_id=config_id, rule_id=rule_id
+    )
 
 
 @transaction.atomic

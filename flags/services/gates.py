@@ -28,7 +28,7 @@ from flags.models import (
     Layer,
     new_salt,
 )
-from flags.services import kernel
+from flags.services import kernel, rule_changes
 from flags.services import rules as rule_lists
 from flags.services.descriptor import (
     COMMON_VALIDATORS,
@@ -37,11 +37,12 @@ from flags.services.descriptor import (
     EntityKind,
     Lifecycle,
     OverridesRule,
+    RuleList,
     Transition,
     accepted_as_is,
     owner_named,
 )
-from flags.services.settings import Setting, validate_settings
+from flags.services.settings import Setting, settings_restorer, validate_settings
 
 ARCHIVED = "Gate is archived: unarchive it first."
 NOT_ARCHIVED_STATES = (GateStatus.IN_PROGRESS, GateStatus.LAUNCHED, GateStatus.DISABLED)
@@ -206,7 +207,17 @@ GATES = EntityKind(
     plural="gates",
     action_prefix="gate",
     # What "Restore this version" brings back: what a person edits, not the lifecycle state.
-    restorable_fields=("name", "description", "tags", "type", "id_type", "rules", "overrides"),
+    restorable_fields=(
+        "name",
+        "description",
+        "tags",
+        "type",
+        "id_type",
+        "rules",
+        "overrides",
+        "settings",
+    ),
+    restored_values={"settings": settings_restorer(GATE_SETTINGS)},
     validators={
         **COMMON_VALIDATORS,
         **OWNER_VALIDATORS,
@@ -233,6 +244,12 @@ GATES = EntityKind(
     whole_entity_fields=frozenset({"is_enabled", "id_type", "status", "overrides"}),
     review_scopes={"rules": rule_lists.rules_review_scope},
     lifecycle=LIFECYCLE,
+    rule_list=RuleList(
+        action="gate_conditions_update",
+        frozen_states=(GateStatus.ARCHIVED,),
+        frozen_refusal=ARCHIVED,
+        frozen_fields=frozenset({"rules", "is_enabled"}),
+    ),
     overrides=OverridesRule(
         validate=rule_lists.validate_project_overrides,
         merged=rule_lists.overrides_merged,
@@ -248,14 +265,6 @@ GATES = EntityKind(
     },
     id_namespace=(Gate, Holdout),
 )
-
-
-def _action_for(fields: Mapping[str, Any], default: str) -> str:
-    if set(fields) == {"rules"}:
-        return "gate_conditions_update"
-    if set(fields) == {"overrides"}:
-        return "gate_overrides_update"
-    return default
 
 
 # -- create ---------------------------------------------------------------------------------------
@@ -343,8 +352,7 @@ def gate_update(
         "creator_email": creator_email,
     }
     fields = {key: value for key, value in given.items() if value is not UNSET}
-    if gate.status == GateStatus.ARCHIVED and fields.keys() & {"is_enabled", "rules"}:
-        raise ValidationError.for_field("status", ARCHIVED)
+    rule_changes.refuse_while_frozen(GATES, gate, fields)
     if "is_enabled" in fields and gate.status != GateStatus.LAUNCHED:
         fields["status"] = GateStatus.IN_PROGRESS if fields["is_enabled"] else GateStatus.DISABLED
     return kernel.submit(
@@ -353,7 +361,7 @@ def gate_update(
         actor=actor,
         entity=gate,
         fields=fields,
-        action=_action_for(fields, "gate_update"),
+        action=rule_changes.update_action(GATES, fields),
         expected_version=expected_version,
     )
 
@@ -442,39 +450,13 @@ def gate_unarchive(
 # -- rules ----------------------------------------------------------------------------------------
 
 
-def _rules_change(
-    *, project: Project, actor: Actor, gate: Gate, edit: rule_lists.RuleListEdit
-) -> ChangeOutcome:
-    if gate.status == GateStatus.ARCHIVED:
-        raise ValidationError.for_field("status", ARCHIVED)
-    try:
-        validated = gate_rules_for_validation(project, gate, edit.rules, "rules")
-    except ValidationError as exc:
-        if edit.rename is None:
-            raise
-        raise rule_lists.renamed_rule_errors(exc, edit.rename) from None
-    return kernel.submit(
-        GATES,
-        project=project,
-        actor=actor,
-        entity=gate,
-        fields={"rules": validated},
-        action="gate_conditions_update",
-    )
-
-
-def _locked(project: Project, actor: Actor, gate_id: str) -> Gate:
-    return kernel.locked(GATES, project=project, actor=actor, entity_id=gate_id)
-
-
 @transaction.atomic
 def gate_rules_replace(
     *, project: Project, actor: Actor, gate_id: str, rules: list[dict[str, Any]]
 ) -> ChangeOutcome:
     """Replaces the rule list (PATCH ``/gates/{id}/rules``); rules keep salts by id."""
-    gate = _locked(project, actor, gate_id)
-    return _rules_change(
-        project=project, actor=actor, gate=gate, edit=rule_lists.RuleListEdit(rules)
+    return rule_changes.rules_replace(
+        GATES, project=project, actor=actor, entity_id=gate_id, rules=rules
     )
 
 
@@ -483,9 +465,9 @@ def gate_rules_add(
     *, project: Project, actor: Actor, gate_id: str, rules: list[dict[str, Any]]
 ) -> ChangeOutcome:
     """Appends rules (POST ``/gates/{id}/rules``)."""
-    gate = _locked(project, actor, gate_id)
-    edit = rule_lists.rules_appended(gate.rules, rules)
-    return _rules_change(project=project, actor=actor, gate=gate, edit=edit)
+    return rule_changes.rules_add(
+        GATES, project=project, actor=actor, entity_id=gate_id, rules=rules
+    )
 
 
 @transaction.atomic
@@ -493,9 +475,7 @@ def gate_rule_add(
     *, project: Project, actor: Actor, gate_id: str, rule: dict[str, Any]
 ) -> ChangeOutcome:
     """Appends one rule (POST ``/gates/{id}/rule``); errors are named ``rule.<field>``."""
-    gate = _locked(project, actor, gate_id)
-    edit = rule_lists.rule_appended(gate.rules, rule)
-    return _rules_change(project=project, actor=actor, gate=gate, edit=edit)
+    return rule_changes.rule_add(GATES, project=project, actor=actor, entity_id=gate_id, rule=rule)
 
 
 @transaction.atomic
@@ -503,18 +483,18 @@ def gate_rule_update(
     *, project: Project, actor: Actor, gate_id: str, rule_id: str, rule: Mapping[str, Any]
 ) -> ChangeOutcome:
     """Changes the given fields of one rule (PATCH ``/gates/{id}/rules/{ruleID}``)."""
-    gate = _locked(project, actor, gate_id)
-    edit = rule_lists.rule_updated(gate.rules, rule_id, rule)
-    return _rules_change(project=project, actor=actor, gate=gate, edit=edit)
+    return rule_changes.rule_update(
+        GATES, project=project, actor=actor, entity_id=gate_id, rule_id=rule_id, rule=rule
+    )
 
 
 @transaction.atomic
 def gate_rule_delete(
     *, project: Project, actor: Actor, gate_id: str, rule_id: str
 ) -> ChangeOutcome:
-    gate = _locked(project, actor, gate_id)
-    edit = rule_lists.rule_removed(gate.rules, rule_id)
-    return _rules_change(project=project, actor=actor, gate=gate, edit=edit)
+    return rule_changes.rule_delete(
+        GATES, project=project, actor=actor, entity_id=gate_id, rule_id=rule_id
+    )
 
 
 @transaction.atomic
@@ -522,7 +502,7 @@ def gate_resalt(
     *, project: Project, actor: Actor, gate_id: str, rule_id: str | None = None
 ) -> ChangeOutcome:
     """A new salt for one rule (or every rule): its users are bucketed afresh."""
-    gate = _locked(project, actor, gate_id)
+    gate = kernel.locked(GATES, project=project, actor=actor, entity_id=gate_id)
     indexes = (
         range(len(gate.rules)) if rule_id is None else [rule_lists.rule_index(gate.rules, rule_id)]
     )

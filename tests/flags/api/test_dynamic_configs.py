@@ -8,7 +8,7 @@ from unittest.mock import ANY
 
 import pytest
 
-from console.models import ApiKey
+from console.models import ApiKey, AuditLog
 
 RULE = {
     "name": "Employees",
@@ -225,3 +225,51 @@ def test_rules__read_one_patch_delete_add_replace(capi, config):
 
     replaced = capi.patch("dynamic_configs/a_dynamic_config/rules", {"rules": [RULE]})
     assert [r["name"] for r in replaced.json()["data"]["rules"]] == ["Employees"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", "rule", RULE),
+        ("patch", "rules", {"rules": [RULE]}),
+        ("patch", "rule/{rule_id}", {"passPercentage": 50}),
+        ("delete", "rule/{rule_id}", None),
+    ],
+)
+def test_rule_endpoints__archived_config__400_names_status(capi, config, method, path, body):
+    # Given an archived config
+    capi.put("dynamic_configs/a_dynamic_config/archive")
+    rule_path = path.format(rule_id=config["rules"][0]["id"])
+
+    # When a rule endpoint changes its rules
+    response = getattr(capi, method)(f"dynamic_configs/a_dynamic_config/{rule_path}", body)
+
+    # Then it is refused, naming the state, and the rules stay as they were
+    assert response.status_code == 400
+    assert response.json()["message"] == "Dynamic config is archived: unarchive it first."
+    assert response.json()["errors"][0]["property"] == "status"
+    rules = capi.get("dynamic_configs/a_dynamic_config/rules").json()["data"]["rules"]
+    assert [(r["id"], r["passPercentage"]) for r in rules] == [(config["rules"][0]["id"], 100)]
+
+
+def test_rule_add__value_violates_schema__400_names_the_rule_sent(capi, config):
+    capi.patch("dynamic_configs/a_dynamic_config", {"schema": SCHEMA})
+
+    response = capi.post(
+        "dynamic_configs/a_dynamic_config/rule", {**RULE, "returnValue": {"color": 3}}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["property"] == "rule.returnValue.color"
+
+
+def test_update__rules_only__audited_as_a_rules_change(capi, config):
+    capi.patch("dynamic_configs/a_dynamic_config", {"rules": []})
+    capi.patch("dynamic_configs/a_dynamic_config", {"rules": [RULE], "description": "back"})
+
+    actions = AuditLog.objects.filter(entity_id="a_dynamic_config").order_by("id")
+    assert list(actions.values_list("action_type", flat=True)) == [
+        "config_create",
+        "config_conditions_update",
+        "config_update",
+    ]
