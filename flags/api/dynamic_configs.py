@@ -31,6 +31,7 @@ from flags.api.inputs import (
     RulePartialInputSerializer,
     UnarchiveInputSerializer,
     plain,
+    review_settings_fields,
     setting_field,
 )
 from flags.api.outputs import (
@@ -77,8 +78,7 @@ def config_fields(data: dict[str, Any]) -> dict[str, Any]:
     settings = {name: plain(data[name]) for name in CONFIG_SETTINGS if name in data}
     if settings:
         fields["settings"] = settings
-    if "reviewSettings" in data:
-        fields["review_required"] = data["reviewSettings"]["requiredReview"]
+    fields.update(review_settings_fields(data))
     return fields
 
 

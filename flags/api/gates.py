@@ -33,6 +33,7 @@ from flags.api.inputs import (
     TypeField,
     UnarchiveInputSerializer,
     plain,
+    review_settings_fields,
     setting_field,
 )
 from flags.api.outputs import (
@@ -73,8 +74,7 @@ def gate_fields(data: dict[str, Any]) -> dict[str, Any]:
     settings = {name: plain(data[name]) for name in GATE_SETTINGS if name in data}
     if settings:
         fields["settings"] = settings
-    if "reviewSettings" in data:
-        fields["review_required"] = data["reviewSettings"]["requiredReview"]
+    fields.update(review_settings_fields(data))
     return fields
 
 

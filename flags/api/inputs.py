@@ -9,6 +9,7 @@ the project) is validated by the services with ``ruleset.conditions``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -87,8 +88,36 @@ class RulePartialInputSerializer(serializers.Serializer):
     returnValueJson5 = serializers.CharField(required=False, allow_blank=True)
 
 
+class ReviewerInputSerializer(serializers.Serializer):
+    """Statsig's reviewer ``{id, name, email}``: the member is known by ``id``; ``name`` and
+    ``email`` (as read back) are accepted and not needed."""
+
+    id = serializers.CharField(max_length=64, help_text="The member's user id (as `creatorID`).")
+    name = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    email = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+
+
 class FlagReviewSettingsInputSerializer(serializers.Serializer):
-    requiredReview = serializers.BooleanField()
+    requiredReview = serializers.BooleanField(required=False)
+    allowedReviewers = ReviewerInputSerializer(
+        many=True,
+        required=False,
+        help_text="The project members who alone may approve this entity's reviews; empty: any "
+        "member other than the author.",
+    )
+
+
+def review_settings_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    """``reviewSettings`` of a validated body as service keywords (only the keys sent)."""
+    review_settings = data.get("reviewSettings") or {}
+    fields: dict[str, Any] = {}
+    if "requiredReview" in review_settings:
+        fields["review_required"] = review_settings["requiredReview"]
+    if "allowedReviewers" in review_settings:
+        fields["allowed_reviewers"] = [
+            reviewer["id"] for reviewer in review_settings["allowedReviewers"]
+        ]
+    return fields
 
 
 class ArchiveInputSerializer(serializers.Serializer):

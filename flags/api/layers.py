@@ -29,6 +29,7 @@ from flags.api.inputs import (
     FlagReviewSettingsInputSerializer,
     LayerOverridesInputSerializer,
     plain,
+    review_settings_fields,
 )
 from flags.api.outputs import (
     EXPERIMENT,
@@ -58,8 +59,7 @@ def layer_fields(data: dict[str, Any]) -> dict[str, Any]:
         "tags": "tags",
     }
     fields = {keyword: plain(data[wire]) for wire, keyword in names.items() if wire in data}
-    if "reviewSettings" in data:
-        fields["review_required"] = data["reviewSettings"]["requiredReview"]
+    fields.update(review_settings_fields(data))
     return fields
 
 

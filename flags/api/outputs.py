@@ -17,6 +17,7 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
+from console import selectors as console_selectors
 from console.actors import CONSOLE_API_ACTOR_NAME
 from console.api.reviews import active_review_output
 from console.models import Project, Review
@@ -433,9 +434,27 @@ def reviewable_output(
     else:
         review = reviews.get(entity.slug)
     return {
-        "reviewSettings": {"requiredReview": entity.review_required, "allowedReviewers": []},
+        "reviewSettings": {
+            "requiredReview": entity.review_required,
+            "allowedReviewers": allowed_reviewers_output(project, entity.allowed_reviewers),
+        },
         "activeReview": active_review_output(review),
     }
+
+
+def allowed_reviewers_output(project: Project, user_ids: list[str]) -> list[dict[str, str]]:
+    """The entity's allowed reviewers who are members now, with their current name and email
+    (a member who left drops out)."""
+    members = console_selectors.members_by_id(project=project, user_ids=user_ids)
+    return [
+        {
+            "id": user_id,
+            "name": console_selectors.person_name(members[user_id]),
+            "email": members[user_id].email,
+        }
+        for user_id in user_ids
+        if user_id in members
+    ]
 
 
 def _holdout_ids(entity: Gate | Experiment | Layer) -> list[str]:
