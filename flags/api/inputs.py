@@ -107,6 +107,35 @@ class FlagReviewSettingsInputSerializer(serializers.Serializer):
     )
 
 
+@extend_schema_field({"oneOf": [{"type": "string"}, {"type": "object"}]})
+class ReviewerRefField(serializers.Field):
+    """A member in a review's ``allowed_reviewers`` change: their id, or ``{id, name?, email?}``
+    as entities read them back; the id as a string."""
+
+    default_error_messages = {"invalid": "Send a member's id, or {id, name, email}."}
+
+    def to_internal_value(self, data: Any) -> str:
+        user_id = data.get("id") if isinstance(data, dict) else data
+        if isinstance(user_id, int) and not isinstance(user_id, bool):
+            return str(user_id)
+        if not isinstance(user_id, str) or not user_id.strip():
+            self.fail("invalid")
+        return user_id.strip()
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+def allowed_reviewers_change_field() -> serializers.ListField:
+    return serializers.ListField(
+        child=ReviewerRefField(),
+        required=False,
+        max_length=100,
+        help_text="The members who alone may approve the entity's reviews (empty: any member "
+        "other than the author), as `reviewSettings.allowedReviewers`.",
+    )
+
+
 def review_settings_fields(data: Mapping[str, Any]) -> dict[str, Any]:
     """``reviewSettings`` of a validated body as service keywords (only the keys sent)."""
     review_settings = data.get("reviewSettings") or {}

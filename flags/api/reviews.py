@@ -25,7 +25,14 @@ from console.api.schema import PAGE_PARAMETERS, envelope, responses
 from console.errors import ValidationError
 from console.services.reviews import ChangeOutcome, review_forced
 from flags import selectors
-from flags.api.inputs import DESCRIPTION_MAX, NAME_MAX, FlagRuleInputSerializer, TypeField, plain
+from flags.api.inputs import (
+    DESCRIPTION_MAX,
+    NAME_MAX,
+    FlagRuleInputSerializer,
+    TypeField,
+    allowed_reviewers_change_field,
+    plain,
+)
 from flags.api.outputs import DYNAMIC_CONFIG, EXPERIMENT, GATE, LAYER, LayerParameterSerializer
 from flags.services import configs, experiments, gates, layers
 
@@ -71,6 +78,7 @@ class RulesChangeSerializer(ChangeSerializer):
     disable_reviews_locally = serializers.BooleanField(
         required=False, help_text="true: the entity itself no longer requires review."
     )
+    allowed_reviewers = allowed_reviewers_change_field()
 
 
 class GateReviewListView(_EntityReviewListView):
@@ -98,6 +106,8 @@ class GateReviewListView(_EntityReviewListView):
             return gates.gate_update(**common, id_type=value)
         if kind == "disable_reviews_locally":
             return gates.gate_update(**common, review_required=not value)
+        if kind == "allowed_reviewers":
+            return gates.gate_update(**common, allowed_reviewers=value)
         refuse_false(kind, value)
         if kind == "resalt":
             return gates.gate_resalt(**common)
@@ -139,6 +149,8 @@ class ConfigReviewListView(_EntityReviewListView):
             return configs.dynamic_config_update(**common, id_type=value)
         if kind == "disable_reviews_locally":
             return configs.dynamic_config_update(**common, review_required=not value)
+        if kind == "allowed_reviewers":
+            return configs.dynamic_config_update(**common, allowed_reviewers=value)
         refuse_false(kind, value)
         return configs.dynamic_config_delete(**common)
 
@@ -161,6 +173,7 @@ EXPERIMENT_REVIEW_TYPES = [
     "scheduled_start",
     "change_enabled_groups",
     "disable_reviews_locally",
+    "update_allowed_reviewers",
 ]
 # Statsig's other experiment review types name features this console does not have.
 UNSUPPORTED_EXPERIMENT_TYPES = (
@@ -169,7 +182,6 @@ UNSUPPORTED_EXPERIMENT_TYPES = (
     "update_settings",
     "update_overrides",
     "update_target_applications",
-    "update_allowed_reviewers",
     "update_default_impact_multiplier",
     "scheduled_start_edit",
     "rollout",
@@ -201,6 +213,7 @@ class ExperimentReviewListView(_EntityReviewListView):
         enabled = serializers.BooleanField(
             required=False, default=True, help_text="change_enabled_groups: enable (true)."
         )
+        allowed_reviewers = allowed_reviewers_change_field()
 
         def to_internal_value(self, data):
             if isinstance(data, dict) and data.get("type") in UNSUPPORTED_EXPERIMENT_TYPES:
@@ -219,6 +232,12 @@ class ExperimentReviewListView(_EntityReviewListView):
         required["change_enabled_groups"] = "group_ids"
         if kind in required and not data.get(required[kind]):
             raise ValidationError.for_field(required[kind], f"A {kind} review names it.")
+        if kind == "update_allowed_reviewers":
+            if "allowed_reviewers" not in data:
+                raise ValidationError.for_field("allowed_reviewers", f"A {kind} review names them.")
+            return experiments.experiment_update(
+                **common, allowed_reviewers=data["allowed_reviewers"]
+            )
         if kind == "make_decision":
             return experiments.experiment_make_decision(
                 **common,
@@ -263,6 +282,7 @@ class LayerReviewListView(_EntityReviewListView):
         class LayerChangeSerializer(ChangeSerializer):
             parameters = LayerParameterSerializer(many=True, required=False)
             delete = serializers.BooleanField(required=False)
+            allowed_reviewers = allowed_reviewers_change_field()
 
         change = LayerChangeSerializer()
 
@@ -274,6 +294,8 @@ class LayerReviewListView(_EntityReviewListView):
         common = {"project": self.project, "actor": self.actor, "layer_id": entity_id}
         if kind == "parameters":
             return layers.layer_update(**common, parameters=plain(value))
+        if kind == "allowed_reviewers":
+            return layers.layer_update(**common, allowed_reviewers=value)
         refuse_false(kind, value)
         return layers.layer_delete(**common)
 
