@@ -112,7 +112,7 @@ class ReviewerRefField(serializers.Field):
     """A member in a review's ``allowed_reviewers`` change: their id, or ``{id, name?, email?}``
     as entities read them back; the id as a string."""
 
-    default_error_messages = {"invalid": "Send a member's id, or {id, name, email}."}
+    default_error_messages = {"invalid": "Send a member's id, or an object with their id."}
 
     def to_internal_value(self, data: Any) -> str:
         user_id = data.get("id") if isinstance(data, dict) else data
