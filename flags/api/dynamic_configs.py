@@ -133,7 +133,11 @@ class _ConfigView(EntityAPIView):
 
     def render(self, config: DynamicConfig, reviews: dict[str, Review] | None = None) -> dict:
         return dynamic_config_output(
-            config, project=self.project, reviews=reviews, checks=self.page_checks
+            config,
+            project=self.project,
+            reviews=reviews,
+            checks=self.page_checks,
+            members=self.page_members,
         )
 
     def get_config(self, config_id: str) -> DynamicConfig:

@@ -117,7 +117,13 @@ class _GateView(EntityAPIView):
     exposure_kind = "gate"
 
     def render(self, gate: Gate, reviews: dict[str, Review] | None = None) -> dict[str, Any]:
-        return gate_output(gate, project=self.project, reviews=reviews, checks=self.page_checks)
+        return gate_output(
+            gate,
+            project=self.project,
+            reviews=reviews,
+            checks=self.page_checks,
+            members=self.page_members,
+        )
 
     def get_gate(self, gate_id: str) -> Gate:
         return selectors.gate_get(project=self.project, gate_id=gate_id)

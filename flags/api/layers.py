@@ -84,7 +84,7 @@ class _LayerView(EntityAPIView):
     entity_type = LAYER
 
     def render(self, layer: Layer, reviews: dict[str, Review] | None = None) -> dict[str, Any]:
-        return layer_output(layer, project=self.project, reviews=reviews)
+        return layer_output(layer, project=self.project, reviews=reviews, members=self.page_members)
 
     def get_layer(self, layer_id: str) -> Layer:
         return selectors.layer_get(project=self.project, layer_id=layer_id)
@@ -174,7 +174,9 @@ class LayerExperimentsView(EntityAPIView):
     entity_type = EXPERIMENT
 
     def render(self, experiment: Experiment, reviews: dict[str, Review] | None = None) -> dict:
-        return experiment_output(experiment, project=self.project, reviews=reviews)
+        return experiment_output(
+            experiment, project=self.project, reviews=reviews, members=self.page_members
+        )
 
     @extend_schema(
         **reading(

@@ -22,7 +22,7 @@ from console.api.reviews import (
     reviewers_from,
 )
 from console.api.schema import PAGE_PARAMETERS, envelope, responses
-from console.errors import ValidationError
+from console.errors import FieldError, ValidationError
 from console.services.reviews import ChangeOutcome, review_forced
 from flags import selectors
 from flags.api.inputs import (
@@ -35,6 +35,7 @@ from flags.api.inputs import (
 )
 from flags.api.outputs import DYNAMIC_CONFIG, EXPERIMENT, GATE, LAYER, LayerParameterSerializer
 from flags.services import configs, experiments, gates, layers
+from flags.services.descriptor import ALLOWED_REVIEWERS_FIELD
 
 
 class _EntityReviewListView(ReviewListView):
@@ -59,14 +60,32 @@ class _EntityReviewListView(ReviewListView):
         self.get_entity(entity_id)  # 404 when the project has no such entity
         return super().get(request, entity_id)
 
+    # Where a review request carries the allowed reviewers (errors name it so).
+    allowed_reviewers_path = "change.allowed_reviewers"
+
     def post(self, request, entity_id: str):
         data = self.validated(self.InputSerializer)
         self.get_entity(entity_id)
         with review_forced(data["description"], reviewers_from(data) or []):
-            outcome = self.file(entity_id, data)
+            try:
+                outcome = self.file(entity_id, data)
+            except ValidationError as error:
+                raise named_as_sent(error, self.allowed_reviewers_path) from error
         return self.respond(
             f"{self.entity_label} review created successfully.", review_output(outcome.review), 201
         )
+
+
+def named_as_sent(error: ValidationError, path: str) -> ValidationError:
+    """The services name the allowed reviewers ``reviewSettings.allowedReviewers``; a review
+    request sends them at ``path``."""
+    return ValidationError(
+        error.message.replace(ALLOWED_REVIEWERS_FIELD, path),
+        errors=[
+            FieldError(item.property.replace(ALLOWED_REVIEWERS_FIELD, path), item.message)
+            for item in error.errors
+        ],
+    )
 
 
 class RulesChangeSerializer(ChangeSerializer):
@@ -221,6 +240,8 @@ class ExperimentReviewListView(_EntityReviewListView):
                     {"type": f"'{data['type']}' is not supported by this console."}
                 )
             return super().to_internal_value(data)
+
+    allowed_reviewers_path = "allowed_reviewers"
 
     def get_entity(self, entity_id: str):
         return selectors.experiment_get(project=self.project, experiment_id=entity_id)

@@ -253,7 +253,31 @@ def test_review_change_allowed_reviewers__non_member__400(capi):
     )
 
     assert response.status_code == 400
-    assert response.json()["errors"][0]["property"] == "reviewSettings.allowedReviewers[0]"
+    assert response.json()["errors"][0]["property"] == "change.allowed_reviewers[0]"
+    assert not capi.get("gates/a_gate/reviews").json()["data"]
+
+
+def test_review_change_allowed_reviewers__not_an_id__400(capi):
+    capi.post("gates", {"name": "a_gate"})
+
+    response = capi.post(
+        "gates/a_gate/reviews", {"description": "x", "change": {"allowed_reviewers": [True]}}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["property"].startswith("change.allowed_reviewers")
+
+
+def test_experiment_review_update_allowed_reviewers__not_a_member__400_naming_it(capi):
+    capi.post("experiments", {"name": "pricing_test"})
+
+    response = capi.post(
+        "experiments/pricing_test/reviews",
+        {"type": "update_allowed_reviewers", "description": "x", "allowed_reviewers": ["77777"]},
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["property"] == "allowed_reviewers[0]"
 
 
 def test_experiment_review_update_allowed_reviewers__committed(capi, world, listed):
