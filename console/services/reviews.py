@@ -298,25 +298,24 @@ def _approver_id(actor: Actor) -> str | None:
     return None
 
 
-def _require_allowed_reviewer(project: Project, review: Review, actor: Actor) -> None:
-    """An entity that names its allowed reviewers (Statsig's ``reviewSettings.allowedReviewers``)
-    is approved by them alone; Statsig documents no exception, so admins are none either (they
-    have the audited bypass). Members who left the project drop out of the list."""
+def not_allowed_to_approve(*, project: Project, review: Review, actor: Actor) -> str | None:
+    """Why ``actor`` may not approve ``review`` because its entity names its allowed reviewers
+    (Statsig's ``reviewSettings.allowedReviewers``), or None. Only those people approve then;
+    Statsig documents no exception, so admins are none either (they have the audited bypass).
+    Members who left the project drop out of the list."""
     allowed_reviewers = change_kind(review.change_type).allowed_reviewers
     if allowed_reviewers is None:
-        return
+        return None
     allowed = selectors.members_by_id(
         project=project, user_ids=allowed_reviewers(project, review.entity_id)
     )
     if not allowed or _approver_id(actor) in allowed:
-        return
+        return None
     names = ", ".join(
         f"{selectors.person_name(user)} (id {user_id})" for user_id, user in allowed.items()
     )
     label = review.entity_type.replace("_", " ")
-    raise PermissionDenied(
-        f"Only the allowed reviewers of this {label} may approve its reviews: {names}."
-    )
+    return f"Only the allowed reviewers of this {label} may approve its reviews: {names}."
 
 
 def _require_reviewer(actor: Actor) -> None:
@@ -341,7 +340,9 @@ def _decide(
                 "author (or the holder of the key that filed it), or a key of another holder."
             )
         if decision == ReviewDecisionKind.APPROVE:
-            _require_allowed_reviewer(project, review, actor)
+            refusal = not_allowed_to_approve(project=project, review=review, actor=actor)
+            if refusal is not None:
+                raise PermissionDenied(refusal)
         ReviewDecision.objects.create(
             review=review,
             reviewer=actor.user,

@@ -123,7 +123,15 @@ def test_review_page__member_not_allowed__approval_refused_naming_who_may(
     membership_set(project=world.project, actor=world.actor(), email=carol.email, role=Role.MEMBER)
     action = reverse("review-action", args=[world.project.slug, review.public_id, "approve"])
 
-    # When another member approves, then the admin
+    page = (
+        browser_client(carol)
+        .get(reverse("review-detail", args=[world.project.slug, review.public_id]))
+        .content.decode()
+    )
+    assert 'id="allowed-reviewers-note"' in page
+    assert ">Approve</button>" not in page
+
+    # When another member approves all the same, then the admin
     refused = browser_client(carol).post(action, {})
     approved = as_role(Role.ADMIN).post(action, {})
 
