@@ -17,6 +17,7 @@ from events.rows import (
     clean_text,
     event_row,
     exposure_row,
+    new_row_uuids,
     parse_time,
     parse_uuid,
     settle_time,
@@ -98,16 +99,18 @@ def distinct_id_of(event: dict, properties: dict) -> str:
     return ""
 
 
-def event_time(event: dict, *, batch_sent_at: Any, received_at: datetime) -> datetime:
+def event_time(event: dict, *, batch_sent_at: datetime | None, received_at: datetime) -> datetime:
     """PostHog's clock correction: ``offset`` (ms before sending) wins; else ``timestamp``
-    shifted by (received − ``sent_at``); else the receive time."""
+    shifted by (received − ``sent_at``: the event's, else the batch's, read once per batch);
+    else the receive time."""
     offset = event.get("offset")
     if isinstance(offset, int | float) and not isinstance(offset, bool):
         return settle_time(
             received_at - timedelta(milliseconds=offset), received_at=received_at, skew=timedelta(0)
         )
     timestamp = parse_time(event.get("timestamp"))
-    sent_at = parse_time(event.get("sent_at") or batch_sent_at)
+    event_sent_at = event.get("sent_at")
+    sent_at = parse_time(event_sent_at) if event_sent_at else batch_sent_at
     skew = (
         received_at - sent_at if (timestamp is not None and sent_at is not None) else timedelta(0)
     )
@@ -130,7 +133,9 @@ def parse_capture(
     """``clean=False``: the body is known to be storable JSON already (read by orjson, no NUL
     escape in it), so properties and person updates are kept as sent, without a cleaning pass."""
     keep = clean_json if clean else _as_sent
+    batch_sent = parse_time(batch_sent_at)
     batch = IngestBatch(project_id=project_id, source=EventSource.POSTHOG)
+    row_uuids = new_row_uuids(len(events))
     for event in events:
         if not isinstance(event, dict):
             batch.drops[DropReason.INVALID_EVENT] += 1
@@ -144,7 +149,7 @@ def parse_capture(
         if not distinct_id:
             batch.drops[DropReason.MISSING_DISTINCT_ID] += 1
             continue
-        time = event_time(event, batch_sent_at=batch_sent_at, received_at=received_at)
+        time = event_time(event, batch_sent_at=batch_sent, received_at=received_at)
         groups = {
             clean_text(k, 100): clean_text(v)
             for k, v in _dict(properties.get("$groups")).items()
@@ -186,7 +191,7 @@ def parse_capture(
                 properties=stored_properties,
                 user=person_set,
                 feature_flags=feature_flags,
-                row_uuid=parse_uuid(event.get("uuid")),
+                row_uuid=parse_uuid(event.get("uuid")) or row_uuids[len(batch.events)],
             )
         )
     return batch

@@ -12,6 +12,7 @@ from events.rows import (
     clean_text,
     event_row,
     exposure_row,
+    new_row_uuids,
     parse_time,
     settle_time,
     split_statsig_user,
@@ -22,6 +23,7 @@ GATE_EXPOSURE = "statsig::gate_exposure"
 CONFIG_EXPOSURE = "statsig::config_exposure"
 LAYER_EXPOSURE = "statsig::layer_exposure"
 DIAGNOSTICS = "statsig::diagnostics"
+SDK_EXPOSURES = frozenset({GATE_EXPOSURE, CONFIG_EXPOSURE, LAYER_EXPOSURE})
 MAX_EVENTS = 10_000
 
 
@@ -94,6 +96,7 @@ def parse_log_event(
     events = _items(payload, "events")
     default_user = payload.get("user")
     batch = IngestBatch(project_id=project_id, source=source)
+    row_uuids = new_row_uuids(len(events))
     for event in events:
         if not isinstance(event, dict):
             batch.drops[DropReason.INVALID_EVENT] += 1
@@ -105,7 +108,9 @@ def parse_log_event(
         if name == DIAGNOSTICS:
             batch.drops[DropReason.SDK_DIAGNOSTICS] += 1
             continue
-        user = event.get("user") if isinstance(event.get("user"), dict) else default_user
+        user = event.get("user")
+        if not isinstance(user, dict):
+            user = default_user
         user_id, stable_id, custom_ids, stored_user, environment = split_statsig_user(
             user, clean=clean
         )
@@ -114,7 +119,7 @@ def parse_log_event(
             continue
         metadata = _as_dict(event.get("metadata"))
         secondary = _as_list(event.get("secondaryExposures"))
-        if name in {GATE_EXPOSURE, CONFIG_EXPOSURE, LAYER_EXPOSURE}:
+        if name in SDK_EXPOSURES:
             exposure = _sdk_exposure(name, metadata, group_name_for)
             if exposure is None:
                 batch.drops[DropReason.MISSING_EXPOSURE_NAME] += 1
@@ -147,6 +152,7 @@ def parse_log_event(
                     user=stored_user,
                     secondary_exposures=clean_json(secondary) if clean else secondary,
                     environment=environment,
+                    row_uuid=row_uuids[len(batch.events)],
                 )
             )
         batch.accepted_events += 1

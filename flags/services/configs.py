@@ -30,7 +30,7 @@ from flags.services.descriptor import (
     accepted_as_is,
     owner_named,
 )
-from flags.services.settings import Setting, validate_settings
+from flags.services.settings import Setting, settings_restorer, validate_settings
 
 MAX_VALUE_BYTES = 100_000
 ARCHIVED = "Dynamic config is archived: unarchive it first."
@@ -192,8 +192,12 @@ DYNAMIC_CONFIGS = EntityKind(
         "id_type",
         "rules",
         "default_value",
+        # The default value as its author wrote it (comments, trailing commas).
+        "default_value_json5",
         "schema",
+        "settings",
     ),
+    restored_values={"settings": settings_restorer(CONFIG_SETTINGS)},
     validators={
         **COMMON_VALIDATORS,
         **OWNER_VALIDATORS,

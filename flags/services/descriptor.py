@@ -6,7 +6,8 @@ A descriptor says (in the spirit of PostHog's approval actions): the model and w
 id, its owners and its version; the label its messages use; how each field is validated and which
 changes need review; the lifecycle table; what may not be deleted while something refers to it;
 what happens on create (joining global holdouts) and on delete; how overrides are checked and
-merged; how a rule list changes on its own; which fields a stored version may bring back.
+merged; how a rule list changes on its own; which fields a stored version may bring back (and
+the references it keeps for them).
 Adding a kind is writing a descriptor, registering it in its ``AppConfig.ready()`` and writing its
 thin named services; see docs/ARCHITECTURE.md, "Entity core".
 """
@@ -289,9 +290,16 @@ class EntityKind:
         "name": {"old": entity.name, "new": None}
     }
     before_delete: Callable[[Project, Any], None] | None = None
-    # The fields a stored version may bring back (``kernel.restore_version``); none: the kind
+    # The fields a stored version may bring back (``history.restore_version``); none: the kind
     # has no restore.
     restorable_fields: tuple[str, ...] = ()
+    # Restorable fields a version keeps beside the model's columns (``versions.record_version``),
+    # each read from the entity in the form its validator takes: references by id (the column
+    # keeps a row id, which names nothing once that row is deleted) and many-to-many links.
+    versioned_references: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
+    # A restored field whose validator would not bring a version's value back as sent (settings
+    # add to today's): field -> (entity, the version's value) -> the value the restore sends.
+    restored_values: Mapping[str, Callable[[Any, Any], Any]] = field(default_factory=dict)
     # The relation of ``Holdout`` that a new entity joins for each global holdout of its id type.
     global_holdout_relation: str | None = None
     # The audit entry of a create: {field: value} of the new entity.

@@ -42,7 +42,7 @@ from flags.services.descriptor import (
     accepted_as_is,
     owner_named,
 )
-from flags.services.settings import Setting, validate_settings
+from flags.services.settings import Setting, settings_restorer, validate_settings
 
 ARCHIVED = "Gate is archived: unarchive it first."
 NOT_ARCHIVED_STATES = (GateStatus.IN_PROGRESS, GateStatus.LAUNCHED, GateStatus.DISABLED)
@@ -207,7 +207,17 @@ GATES = EntityKind(
     plural="gates",
     action_prefix="gate",
     # What "Restore this version" brings back: what a person edits, not the lifecycle state.
-    restorable_fields=("name", "description", "tags", "type", "id_type", "rules", "overrides"),
+    restorable_fields=(
+        "name",
+        "description",
+        "tags",
+        "type",
+        "id_type",
+        "rules",
+        "overrides",
+        "settings",
+    ),
+    restored_values={"settings": settings_restorer(GATE_SETTINGS)},
     validators={
         **COMMON_VALIDATORS,
         **OWNER_VALIDATORS,

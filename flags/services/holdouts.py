@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -67,7 +68,9 @@ def _link_validator(key: str):
         )
         missing = [slug for slug in wanted if slug not in found]
         if missing:
-            raise ValidationError.for_field(wire, f"Unknown id(s): {', '.join(missing)}.")
+            raise ValidationError.for_field(
+                wire, f"Unknown {model._meta.verbose_name}(s): {', '.join(missing)}."
+            )
         return wanted
 
     return validate
@@ -128,8 +131,19 @@ HOLDOUTS = EntityKind(
     label="Holdout",
     plural="holdouts",
     action_prefix="holdout",
-    # What "Restore this version" brings back: what a person edits, not the lifecycle state.
-    restorable_fields=("name", "description", "tags", "id_type", "pass_percentage", "overrides"),
+    # What "Restore this version" brings back: what a person edits (with what it holds out),
+    # not whether it is enabled or the review setting.
+    restorable_fields=(
+        "name",
+        "description",
+        "tags",
+        "id_type",
+        "pass_percentage",
+        "is_global",
+        "overrides",
+        *LINKS,
+    ),
+    versioned_references={key: partial(_links, key=key) for key in LINKS},
     validators={
         **COMMON_VALIDATORS,
         "is_enabled": lambda project, holdout, value: validate_bool(value, "isEnabled"),

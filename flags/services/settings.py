@@ -6,7 +6,7 @@ API builds its request fields from the same table."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,3 +136,24 @@ def settings_output(table: SettingsTable, settings: Mapping[str, Any]) -> dict[s
         name: settings[name] if name in settings else _unsent(setting)
         for name, setting in table.items()
     }
+
+
+def settings_restorer(table: SettingsTable) -> Callable[[Any, Any], dict[str, Any]]:
+    """How a restore brings back the settings of a version (``EntityKind.restored_values``):
+    sending them would only add to today's, so it sends the settings as they are, with each
+    sent then or since as it read then. One that read as null then and may not be set so keeps
+    its value: no edit can unset it."""
+
+    def restored(entity: Any, stored: Any) -> dict[str, Any]:
+        then = settings_output(table, stored)
+        sent = set(stored) | set(entity.settings)
+        return {
+            **entity.settings,
+            **{
+                name: value
+                for name, value in then.items()
+                if name in sent and (value is not None or table[name].nullable)
+            },
+        }
+
+    return restored

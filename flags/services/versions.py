@@ -11,6 +11,9 @@ from console.errors import Conflict, ValidationError
 from flags.models import EntityVersion
 from flags.services.descriptor import EntityKind
 
+# The snapshot's key of the kind's ``versioned_references`` (no column is named so).
+REFERENCES = "references"
+
 
 def _stamp(entity: Any, prefix: str, actor: Actor) -> None:
     setattr(entity, f"{prefix}_id", actor.id)
@@ -53,6 +56,10 @@ def record_version(kind: EntityKind, entity: Any) -> None:
         for model_field in entity._meta.concrete_fields
         if model_field.attname not in ("id", "project_id")
     }
+    if kind.versioned_references:
+        snapshot[REFERENCES] = {
+            key: reference_of(entity) for key, reference_of in kind.versioned_references.items()
+        }
     EntityVersion.objects.update_or_create(
         project_id=entity.project_id,
         entity_type=kind.entity_type,
@@ -60,6 +67,20 @@ def record_version(kind: EntityKind, entity: Any) -> None:
         version=entity.version,
         defaults={"snapshot": snapshot},
     )
+
+
+def restorable_values(kind: EntityKind, snapshot: dict[str, Any]) -> dict[str, Any]:
+    """A stored version's fields as a restore submits them: its columns, with each of the kind's
+    ``versioned_references`` as kept beside them (absent from a version stored before they were
+    kept: its column's row id is not what the field's validator takes)."""
+    references = snapshot.get(REFERENCES, {})
+    values = {
+        key: value
+        for key, value in snapshot.items()
+        if key != REFERENCES and key not in kind.versioned_references
+    }
+    values.update(references)
+    return values
 
 
 def stored_snapshot(kind: EntityKind, entity: Any, version: int) -> dict[str, Any] | None:

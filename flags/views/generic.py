@@ -24,6 +24,7 @@ from flags import selectors as flag_selectors
 from flags.forms import AllowedReviewersForm
 from flags.services import history, kernel
 from flags.services.descriptor import ALLOWED_REVIEWERS
+from flags.services.versions import restorable_values
 
 
 @project_view(Role.VIEWER)
@@ -199,7 +200,8 @@ def _shown(kind, snapshot: dict[str, Any]) -> dict[str, Any]:
     """What a version restores, and the lifecycle state it recorded (shown, never restored)."""
     state = [kind.lifecycle.state_field] if kind.lifecycle else []
     keys = [*kind.restorable_fields, *state, "is_enabled", "archived"]
-    return without_internal({key: snapshot[key] for key in keys if key in snapshot})
+    values = restorable_values(kind, snapshot)
+    return without_internal({key: values[key] for key in keys if key in values})
 
 
 def _version_rows(kind, entity, versions: list) -> list[dict[str, Any]]:
@@ -221,11 +223,7 @@ def _version_rows(kind, entity, versions: list) -> list[dict[str, Any]]:
                 "author": version.snapshot.get(modifier) or "",
                 "is_current": version.version == entity.version,
                 # The rule of the restore: a version differing from now in a restored field.
-                "restorable": any(
-                    key in version.snapshot
-                    and history.differs(kind, entity, key, version.snapshot[key])
-                    for key in kind.restorable_fields
-                ),
+                "restorable": bool(history.restored_fields(kind, entity, version.snapshot)),
                 "is_first": older is None,
                 "diffs": change_diffs(changes),
             }

@@ -141,3 +141,68 @@ def test_log_event__2xx__rows_visible_to_another_connection():
     thread.start()
     thread.join()
     assert counts == [6]
+
+
+AWKWARD_TEXT = 'tab\there, line\nbreak, return\r, back\\slash, "quoted", \\N, café ✓'
+
+
+def test_log_event__awkward_characters__stored_as_sent(api, world):
+    # Given a batch where one event's texts and JSON hold what the bulk write's text format
+    # treats specially (tabs, newlines, carriage returns, backslashes, a literal \N)
+    user = {"userID": AWKWARD_TEXT, "custom": {"note": AWKWARD_TEXT}}
+    metadata = {"note": AWKWARD_TEXT, AWKWARD_TEXT: [1.5, None, True]}
+    events = [
+        {"eventName": f"plain-{i}", "value": i, "user": {"userID": f"u{i}"}} for i in range(3)
+    ]
+    events.append(
+        {"eventName": AWKWARD_TEXT, "value": AWKWARD_TEXT, "user": user, "metadata": metadata}
+    )
+    # When it is logged
+    response = api.post("/v1/log_event", {"events": events}, key=world.keys["server"])
+    # Then every event is stored, the awkward one exactly as sent
+    assert response.status_code == 202
+    assert response.json()["accepted"] == 4
+    stored = Event.objects.get(name=AWKWARD_TEXT)
+    assert (stored.user_id, stored.value, stored.numeric_value) == (
+        AWKWARD_TEXT,
+        AWKWARD_TEXT,
+        None,
+    )
+    assert stored.user == user
+    assert stored.properties == metadata
+    plain = Event.objects.get(name="plain-2")
+    assert (plain.user_id, plain.value, plain.numeric_value) == ("u2", "2", 2.0)
+    assert plain.properties == {}
+
+
+def test_log_event__values_and_exposure_flags__stored_typed(api, world):
+    # Given events whose values are numbers, booleans or absent, and exposures whose gate value
+    # is true, false or unreadable
+    events = [
+        {"eventName": "float", "value": 9.99, "user": {"userID": "u"}},
+        {"eventName": "big", "value": 12345678901234567, "user": {"userID": "u"}},
+        {"eventName": "flag", "value": True, "user": {"userID": "u"}},
+        {"eventName": "none", "user": {"userID": "u"}},
+    ]
+    for gate, value in (("on", "true"), ("off", False), ("unknown", "maybe")):
+        events.append(
+            {
+                "eventName": "statsig::gate_exposure",
+                "user": {"userID": "u"},
+                "metadata": {"gate": gate, "gateValue": value, "ruleID": "r"},
+            }
+        )
+    # When they are logged
+    response = api.post("/v1/log_event", {"events": events}, key=world.keys["server"])
+    # Then each value is stored as text and, when a number, as a number too
+    assert response.status_code == 202
+    values = {e.name: (e.value, e.numeric_value) for e in Event.objects.all()}
+    assert values == {
+        "float": ("9.99", 9.99),
+        "big": ("12345678901234567", 12345678901234567.0),
+        "flag": ("true", None),
+        "none": (None, None),
+    }
+    # And each gate value as a boolean, or none when unreadable
+    flags = dict(Exposure.objects.values_list("name", "value"))
+    assert flags == {"on": True, "off": False, "unknown": None}

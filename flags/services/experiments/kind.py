@@ -50,7 +50,10 @@ from flags.services.experiments.overrides import (
 )
 from flags.services.experiments.settings import SETTINGS
 from flags.services.layers import check_values_against_layer
-from flags.services.settings import validate_settings
+from flags.services.settings import settings_restorer, validate_settings
+
+# The overrides change by this action of their own; a restore brings them back where it may run.
+OVERRIDES_ACTION = LIFECYCLE.transition("experiment_overrides_update")
 
 
 def _admitted(experiment: Experiment, fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -60,6 +63,10 @@ def _admitted(experiment: Experiment, fields: Mapping[str, Any]) -> dict[str, An
     kept: dict[str, Any] = {}
     for key, value in fields.items():
         if key == "control_group_id" and value in (experiment.control_group_id, None, ""):
+            continue
+        if key == "overrides":
+            LIFECYCLE.refuse_unless_allowed(experiment, OVERRIDES_ACTION)
+            kept[key] = value
             continue
         if editable is not None and key not in editable:
             if unchanged(experiment, key, value):
@@ -205,7 +212,8 @@ EXPERIMENTS = EntityKind(
     label="Experiment",
     plural="experiments",
     action_prefix="experiment",
-    # What "Restore this version" brings back: what a person edits, not the lifecycle state.
+    # What "Restore this version" brings back: what a person edits, not the lifecycle state,
+    # the owner or the review setting.
     restorable_fields=(
         "name",
         "description",
@@ -215,7 +223,19 @@ EXPERIMENTS = EntityKind(
         "groups",
         "control_group_id",
         "allocation",
+        "layer_id",
+        "targeting_gate_id",
+        *ANALYSIS_VALIDATORS,
+        "settings",
+        "overrides",
     ),
+    restored_values={"settings": settings_restorer(SETTINGS)},
+    versioned_references={
+        "layer_id": lambda experiment: experiment.layer.slug if experiment.layer_id else None,
+        "targeting_gate_id": lambda experiment: (
+            experiment.targeting_gate.slug if experiment.targeting_gate_id else None
+        ),
+    },
     validators={
         **COMMON_VALIDATORS,
         "hypothesis": lambda project, experiment, value: validate_text(value, "hypothesis"),
@@ -225,6 +245,8 @@ EXPERIMENTS = EntityKind(
         "control_group_id": accepted_as_is,
         "layer_id": _reference(Layer, "layerID", "layer"),
         "targeting_gate_id": _reference(Gate, "targetingGateID", "gate"),
+        # Set by the overrides action; a field only when a restore brings them back.
+        "overrides": validate_experiment_overrides,
         "settings": lambda project, experiment, value: validate_settings(
             SETTINGS, experiment.settings, value
         ),

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("flags", "0008_gate_config_settings"),
+        ("flags", "0009_version_references"),
     ]
 
     operations = [
