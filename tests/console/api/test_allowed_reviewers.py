@@ -330,3 +330,20 @@ def test_change_of_the_list__reviewed_when_the_entity_requires_review(capi, worl
     assert [reviewer["id"] for reviewer in reviewers] == [listed_id]
     review_id = response.json()["data"]["review_id"]
     assert listed_client.put(f"gates/a_gate/reviews/{review_id}/approve", {}).status_code == 200
+
+
+def test_experiment_running__allowed_reviewers_still_editable(capi, world):
+    # Given a running experiment (only its metadata may change)
+    capi.post("experiments", {"name": "pricing_test"})
+    assert capi.put("experiments/pricing_test/start").status_code == 200
+    ada = _member(world, "ada")
+
+    # When its allowed reviewers change
+    response = capi.patch(
+        "experiments/pricing_test", {"reviewSettings": {"allowedReviewers": [{"id": str(ada.pk)}]}}
+    )
+
+    # Then they are saved, like the other review settings
+    assert response.status_code == 200, response.json()
+    reviewers = response.json()["data"]["reviewSettings"]["allowedReviewers"]
+    assert [reviewer["id"] for reviewer in reviewers] == [str(ada.pk)]
