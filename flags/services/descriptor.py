@@ -52,6 +52,10 @@ class _Unset:
 
 UNSET: Any = _Unset()
 
+# The field every flags entity names its allowed reviewers in, and its name on the wire.
+ALLOWED_REVIEWERS = "allowed_reviewers"
+ALLOWED_REVIEWERS_FIELD = "reviewSettings.allowedReviewers"
+
 
 class _NoReview:
     def __repr__(self) -> str:
@@ -362,10 +366,6 @@ def _name(project: Project, entity: Any, value: Any) -> str:
     name = validate_name(value)
     ensure_name_free(project=project, model=type(entity), name=name, exclude_pk=entity.pk)
     return name
-
-
-ALLOWED_REVIEWERS = "allowed_reviewers"
-ALLOWED_REVIEWERS_FIELD = "reviewSettings.allowedReviewers"
 
 
 def validate_allowed_reviewers(project: Project, entity: Any, value: Any) -> list[str]:
