@@ -7,14 +7,16 @@ ever reaches Python:
    experiment, with its group and its first exposure. A unit seen in two groups keeps a row with
    ``groups > 1`` so it can be counted and is left out of every metric.
 2. One join of those units with their events (the metrics' event names only, from seven days
-   before the earliest exposure): per unit, every metric's value after its first exposure (y)
-   and in the seven days before it (x, the CUPED covariate; for a ratio, x is the denominator),
-   then per group the moments ``analysis.statistics.Moments`` needs.
+   before the earliest exposure): per unit, every metric's value after its first exposure (y,
+   over a denominator d for a ratio) and in the seven days before it (x over m, the CUPED
+   covariate), then per group the moments ``analysis.statistics.Moments`` needs.
 
 Unit values (Statsig's definitions): ``event_count`` the number of events (or of distinct values
 of ``metadataKey`` for ``count_distinct``), ``event_user`` 1 if the unit logged the event,
 ``sum`` the sum of event values, ``mean`` the mean of the unit's event values (units without
-events left out), ``ratio`` numerator and denominator as counts or sums.
+events left out), ``ratio`` numerator and denominator as counts or sums. Before exposure the
+same definitions give the covariate, except for a mean, whose covariate is the sum and count of
+the unit's earlier values (a ratio over the units: units without earlier values stay in).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from datetime import datetime, timedelta
 from django.db import connection
 
 from analysis.models import Metric, MetricEventType, MetricType
-from analysis.statistics import Moments
+from analysis.statistics import TERMS, Moments
 from events.models import Event, Exposure, ExposureKind
 
 CUPED_DAYS = 7
@@ -150,28 +152,64 @@ AFTER = "e.time >= u.first_exposure"
 BEFORE = "e.time < u.first_exposure"
 
 
-def _unit_values(sql: _Sql, metric: Metric) -> tuple[str, str]:
-    """(y, x) of one metric per unit: its value after exposure and its covariate."""
+def _valued(sql: _Sql, events: list[dict], window: str) -> tuple[str, str]:
+    """(sum, count) of the values of a mean metric's events within ``window`` (the sum is NULL
+    when the unit has no valued event)."""
+    values = [
+        f"SUM({_event_value(sql, ev)}) FILTER (WHERE {_matches(sql, ev)} AND {window})"
+        for ev in events
+    ]
+    counts = [
+        f"COUNT({_event_value(sql, ev)}) FILTER (WHERE {_matches(sql, ev)} AND {window})"
+        for ev in events
+    ]
+    total = " + ".join(f"COALESCE({value}, 0)" for value in values)
+    return f"({total})::float8", f"({' + '.join(counts)})"
+
+
+def _unit_values(sql: _Sql, metric: Metric) -> dict[str, str | None]:
+    """One metric's unit values (``analysis.statistics.VARIABLES``) as SQL over the unit's
+    events; None for a denominator that is always 1."""
     events = metric.metric_events
     if metric.type == MetricType.RATIO:
-        return _aggregate(sql, events[0], AFTER), _aggregate(sql, events[1], AFTER)
+        numerator, denominator = events
+        return {
+            "y": _aggregate(sql, numerator, AFTER),
+            "d": _aggregate(sql, denominator, AFTER),
+            "x": _aggregate(sql, numerator, BEFORE),
+            "m": _aggregate(sql, denominator, BEFORE),
+        }
     if metric.type == MetricType.MEAN:
-        values = [
-            f"SUM({_event_value(sql, ev)}) FILTER (WHERE {_matches(sql, ev)} AND {AFTER})"
-            for ev in events
-        ]
-        counts = [
-            f"COUNT({_event_value(sql, ev)}) FILTER (WHERE {_matches(sql, ev)} AND {AFTER})"
-            for ev in events
-        ]
-        # NULL for a unit without valued events: left out of the group's units.
-        total = " + ".join(f"COALESCE({value}, 0)" for value in values)
-        return f"(({total})::float8 / NULLIF({' + '.join(counts)}, 0))", "0"
+        after_sum, after_count = _valued(sql, events, AFTER)
+        before_sum, before_count = _valued(sql, events, BEFORE)
+        # NULL for a unit without valued events: left out of the group's units. Before
+        # exposure, the covariate is Σvalues/Σcounts over the units (the delta-method form),
+        # so a unit without earlier values adds nothing.
+        return {
+            "y": f"({after_sum} / NULLIF({after_count}, 0))",
+            "d": None,
+            "x": before_sum,
+            "m": before_count,
+        }
     y = " + ".join(f"({_aggregate(sql, ev, AFTER)})" for ev in events)
     x = " + ".join(f"({_aggregate(sql, ev, BEFORE)})" for ev in events)
     if metric.type == MetricType.EVENT_USER:
-        return f"(CASE WHEN {y} > 0 THEN 1 ELSE 0 END)", f"(CASE WHEN {x} > 0 THEN 1 ELSE 0 END)"
-    return y, x
+        y, x = f"(CASE WHEN {y} > 0 THEN 1 ELSE 0 END)", f"(CASE WHEN {x} > 0 THEN 1 ELSE 0 END)"
+    return {"y": y, "d": None, "x": x, "m": None}
+
+
+def _moment_aggregates(index: int, values: dict[str, str | None]) -> dict[str, str]:
+    """The SQL aggregate of every Moments field over one group's units that have a value; a
+    product with a denominator that is always 1 drops that factor."""
+    columns = {name: f"{name}{index}" for name, expression in values.items() if expression}
+    counted = f"FILTER (WHERE y{index} IS NOT NULL)"
+    aggregates = {"units": f"COUNT(y{index})"}
+    for field, variables in TERMS.items():
+        factors = [columns[name] for name in variables if name in columns]
+        aggregates[field] = (
+            f"SUM({' * '.join(factors)}) {counted}" if factors else f"COUNT(y{index})"
+        )
+    return aggregates
 
 
 def metric_moments(
@@ -188,16 +226,19 @@ def metric_moments(
     sql = _Sql()
     unit, unit_params = _unit_column(id_type, "e")
     per_unit = []
+    fields: list[dict[str, str]] = []
     for index, metric in enumerate(metrics):
-        y, x = _unit_values(sql, metric)
-        per_unit.append(f"{y} AS y{index}, {x} AS x{index}")
+        values = _unit_values(sql, metric)
+        per_unit.extend(
+            f"{expression} AS {name}{index}" for name, expression in values.items() if expression
+        )
+        fields.append(_moment_aggregates(index, values))
     per_unit_params = sql.params
     names = sorted({ev["name"] for metric in metrics for ev in metric.metric_events})
-    per_group = ", ".join(
-        f"COUNT(y{i}), SUM(y{i}), SUM(y{i} * y{i}), SUM(x{i}) FILTER (WHERE y{i} IS NOT NULL), "
-        f"SUM(x{i} * x{i}) FILTER (WHERE y{i} IS NOT NULL), SUM(x{i} * y{i})"
-        for i in range(len(metrics))
-    )
+    # Each distinct aggregate is computed once, whichever fields share it.
+    aggregates = list(dict.fromkeys(aggregate for each in fields for aggregate in each.values()))
+    column_of = {aggregate: 1 + position for position, aggregate in enumerate(aggregates)}
+    per_group = ", ".join(aggregates)
     statement = f"""
         SELECT group_name, {per_group}
         FROM (
@@ -227,8 +268,11 @@ def metric_moments(
     results: dict[str, dict[str, Moments]] = {metric.slug: {} for metric in metrics}
     for row in rows:
         group = row[0]
-        for index, metric in enumerate(metrics):
-            units, *sums = row[1 + 6 * index : 7 + 6 * index]
+        for metric, metric_fields in zip(metrics, fields, strict=True):
+            sums = {field: row[column_of[aggregate]] for field, aggregate in metric_fields.items()}
+            units = int(sums.pop("units"))
             if units:
-                results[metric.slug][group] = Moments(int(units), *(float(s or 0) for s in sums))
+                results[metric.slug][group] = Moments(
+                    units=units, **{field: float(s or 0) for field, s in sums.items()}
+                )
     return results

@@ -89,14 +89,24 @@ class PulseMetricResult(models.Model):
     metric_name = models.CharField(max_length=100)
     metric_type = models.CharField(max_length=16, choices=MetricType.choices)
     group_name = models.CharField(max_length=400)
-    # analysis.statistics.Moments: y the unit value (a ratio's numerator), x the pre-exposure
-    # value (a ratio's denominator).
+    # analysis.statistics.Moments: sums over the group's units of y (the unit value after
+    # exposure, a ratio's numerator), d (its denominator, 1 but for a ratio), x and m (the
+    # same before exposure: the CUPED covariate x/m) and of their products.
     units = models.BigIntegerField()
     sum_y = models.FloatField()
     sum_y2 = models.FloatField()
     sum_x = models.FloatField()
     sum_x2 = models.FloatField()
     sum_xy = models.FloatField()
+    sum_d = models.FloatField()
+    sum_d2 = models.FloatField()
+    sum_yd = models.FloatField()
+    sum_m = models.FloatField()
+    sum_m2 = models.FloatField()
+    sum_xm = models.FloatField()
+    sum_ym = models.FloatField()
+    sum_dx = models.FloatField()
+    sum_dm = models.FloatField()
 
     class Meta:
         ordering = ["run", "metric_name", "metric_type", "group_name"]

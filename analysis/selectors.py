@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from django.db.models import QuerySet
 
-from analysis.models import Metric, MetricType, PulseMetricResult, PulseRun
+from analysis.models import Metric, PulseMetricResult, PulseRun
 from analysis.statistics import (
     Comparison,
     GroupStats,
@@ -16,16 +16,11 @@ from analysis.statistics import (
     cuped_stats,
     cuped_theta,
     group_stats,
-    ratio_stats,
     srm_p_value,
 )
 from console.errors import NotFound, ValidationError
 from console.models import Project
 from flags.models import Experiment
-
-# CUPED adjusts by the unit's pre-exposure value of the same metric; a mean has no such value
-# for units without earlier events, and a ratio's x is its denominator.
-CUPED_TYPES = frozenset({MetricType.EVENT_COUNT, MetricType.EVENT_USER, MetricType.SUM})
 
 
 def metric_list(*, project: Project) -> QuerySet[Metric]:
@@ -97,9 +92,7 @@ def pulse_query(
 
 
 def _moments(result: PulseMetricResult) -> Moments:
-    return Moments(
-        result.units, result.sum_y, result.sum_y2, result.sum_x, result.sum_x2, result.sum_xy
-    )
+    return Moments(**{field.name: getattr(result, field.name) for field in fields(Moments)})
 
 
 def _group_output(stats: GroupStats) -> dict[str, Any]:
@@ -120,16 +113,14 @@ def _comparison_output(control: str, test: str, comparison: Comparison) -> dict[
 
 
 def _compare(
-    metric_type: str, control: Moments, test: Moments, *, query: PulseQuery, confidence: float
+    control: Moments, test: Moments, *, query: PulseQuery, confidence: float
 ) -> Comparison:
-    if metric_type == MetricType.RATIO:
-        return compare(ratio_stats(control), ratio_stats(test), confidence=confidence)
-    if query.cuped and metric_type in CUPED_TYPES:
+    if query.cuped:
         theta = cuped_theta([control, test])
-        pooled_x = (control + test).mean_x
+        pooled_covariate = (control + test).covariate
         return compare(
-            cuped_stats(control, theta=theta, pooled_mean_x=pooled_x),
-            cuped_stats(test, theta=theta, pooled_mean_x=pooled_x),
+            cuped_stats(control, theta=theta, pooled_covariate=pooled_covariate),
+            cuped_stats(test, theta=theta, pooled_covariate=pooled_covariate),
             confidence=confidence,
             cuped=True,
         )
@@ -152,19 +143,17 @@ def run_results(*, experiment: Experiment, run: PulseRun, query: PulseQuery) -> 
         by_metric.setdefault(key, {})[result.group_name] = _moments(result)
     metrics = []
     for (name, metric_type), groups in by_metric.items():
-        stats_of = ratio_stats if metric_type == MetricType.RATIO else group_stats
         control = groups.get(query.control)
         metrics.append(
             {
                 "name": name,
                 "type": metric_type,
-                "groups": {g: _group_output(stats_of(m)) for g, m in sorted(groups.items())},
+                "groups": {g: _group_output(group_stats(m)) for g, m in sorted(groups.items())},
                 "comparisons": [
                     _comparison_output(
                         query.control,
                         test,
                         _compare(
-                            metric_type,
                             control,
                             groups[test],
                             query=query,

@@ -1,20 +1,28 @@
 """Pulse statistics from per-group sufficient statistics (pure: no Django, no ORM).
 
-The database aggregates unit-level values into ``Moments`` (counts and sums of the unit value,
-its square, the pre-exposure covariate, and their products), so the job never holds a row per
-unit in Python; everything here is closed-form over those sums, with scipy's normal and
-chi-square distributions for quantiles and p-values.
+The database aggregates unit-level values into ``Moments`` (counts and sums of four unit values
+and of their pairwise products), so the job never holds a row per unit in Python; everything
+here is closed-form over those sums, with numpy for the delta method's quadratic forms and
+scipy's normal and chi-square distributions for quantiles and p-values.
 
 Definitions follow Statsig's Pulse documentation:
 
-- a group's ``mean`` and ``variance`` are the sample mean and sample variance (ddof 1) of the
-  unit values; for a ratio metric the mean is Σnumerator/Σdenominator and the variance is the
-  delta-method variance of that ratio times the number of units;
+- a group's value is Σy/Σd over its units. For every type but ``ratio`` d is 1, so the value is
+  the sample mean of the unit values and its ``variance`` their sample variance (ddof 1); for a
+  ratio metric the value is Σnumerator/Σdenominator and the variance is the delta-method
+  variance of that ratio times the number of units (so variance/units is always the variance
+  of the group's value);
 - ``absoluteDelta`` = mean_t − mean_c; ``relativeDelta`` = absoluteDelta / mean_c, with the
   delta-method standard error of the ratio of means; the confidence interval is relativeDelta ±
   z·se_rel; the p-value is the two-sided normal test of absoluteDelta / se;
-- CUPED: Y' = Y − θ(X − mean X) with X the unit's pre-exposure value of the same metric and θ
-  = cov(X, Y) / var(X) pooled over the groups compared;
+- CUPED (Deng et al. 2013, with their delta-method extension to ratios): the covariate is the
+  same metric over the seven days before each unit's exposure, Σx/Σm (m is 1 for the additive
+  types, the pre-period denominator of a ratio, the pre-period count of valued events of a
+  mean, so a unit without earlier events adds nothing to either). The adjusted value is
+  value − θ·(covariate − pooled covariate), θ = Cov(value, covariate) / Var(covariate) from the
+  delta-method linearisation over the pooled units of the groups compared, and its variance is
+  Var(value) − 2θ·Cov + θ²·Var(covariate). With d = m = 1 this is the textbook unit-level
+  Y − θ(X − X̄);
 - SRM: Pearson's chi-square of exposed units per group against the configured group sizes.
 """
 
@@ -22,74 +30,136 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 from scipy import stats
 
+# The unit values, in the order of ``Moments.covariance``: y the value after exposure (a
+# ratio's numerator), d its denominator, x the value in the seven days before exposure, m its
+# denominator.
+VARIABLES = ("y", "d", "x", "m")
+# Each Moments field but ``units``: the unit values whose product it sums over the units.
+TERMS: dict[str, tuple[str, ...]] = {
+    "sum_y": ("y",),
+    "sum_y2": ("y", "y"),
+    "sum_x": ("x",),
+    "sum_x2": ("x", "x"),
+    "sum_xy": ("x", "y"),
+    "sum_d": ("d",),
+    "sum_d2": ("d", "d"),
+    "sum_yd": ("y", "d"),
+    "sum_m": ("m",),
+    "sum_m2": ("m", "m"),
+    "sum_xm": ("x", "m"),
+    "sum_ym": ("y", "m"),
+    "sum_dx": ("d", "x"),
+    "sum_dm": ("d", "m"),
+}
+# The field summing a product of unit values, by its (sorted) variables.
+TERMS_OF = {tuple(sorted(variables)): field for field, variables in TERMS.items()}
+
 
 @dataclass(frozen=True)
 class Moments:
-    """Sums over a group's units of y (the unit value), x (its pre-exposure covariate; the
-    denominator for a ratio metric) and their squares and product."""
+    """Sums over a group's units of the unit values y, d, x, m (see ``VARIABLES``) and of
+    their pairwise products: the sufficient statistics of every estimate below."""
 
     units: int
     sum_y: float
     sum_y2: float
-    sum_x: float = 0.0
-    sum_x2: float = 0.0
-    sum_xy: float = 0.0
+    sum_x: float
+    sum_x2: float
+    sum_xy: float
+    sum_d: float
+    sum_d2: float
+    sum_yd: float
+    sum_m: float
+    sum_m2: float
+    sum_xm: float
+    sum_ym: float
+    sum_dx: float
+    sum_dm: float
 
     @classmethod
-    def of(cls, y: Sequence[float], x: Sequence[float] | None = None) -> Moments:
-        """The moments of unit values (tests and small inputs; the job sums in SQL)."""
+    def of(
+        cls,
+        y: Sequence[float],
+        x: Sequence[float] | None = None,
+        *,
+        d: Sequence[float] | None = None,
+        m: Sequence[float] | None = None,
+    ) -> Moments:
+        """The moments of unit values (tests and small inputs; the job sums in SQL). Omitted
+        covariates are 0, omitted denominators 1."""
         ys = np.asarray(y, dtype=float)
-        xs = np.zeros_like(ys) if x is None else np.asarray(x, dtype=float)
-        return cls(
-            units=int(ys.size),
-            sum_y=float(ys.sum()),
-            sum_y2=float((ys * ys).sum()),
-            sum_x=float(xs.sum()),
-            sum_x2=float((xs * xs).sum()),
-            sum_xy=float((xs * ys).sum()),
-        )
+        values = {
+            "y": ys,
+            "d": np.ones_like(ys) if d is None else np.asarray(d, dtype=float),
+            "x": np.zeros_like(ys) if x is None else np.asarray(x, dtype=float),
+            "m": np.ones_like(ys) if m is None else np.asarray(m, dtype=float),
+        }
+        sums = {
+            field: float(np.prod([values[v] for v in variables], axis=0).sum())
+            for field, variables in TERMS.items()
+        }
+        return cls(units=int(ys.size), **sums)
 
     def __add__(self, other: Moments) -> Moments:
-        return Moments(
-            self.units + other.units,
-            self.sum_y + other.sum_y,
-            self.sum_y2 + other.sum_y2,
-            self.sum_x + other.sum_x,
-            self.sum_x2 + other.sum_x2,
-            self.sum_xy + other.sum_xy,
-        )
+        return Moments(**{k: v + getattr(other, k) for k, v in asdict(self).items()})
 
-    def _centered(self, a_sum: float, b_sum: float, ab_sum: float) -> float:
-        # Σ(a − ā)(b − b̄) / (n − 1), the sample covariance from raw sums.
+    @property
+    def value(self) -> float:
+        """Σy/Σd: the group's mean, or its ratio."""
+        return self.sum_y / self.sum_d if self.sum_d else 0.0
+
+    @property
+    def covariate(self) -> float:
+        """Σx/Σm: the same over the pre-exposure period."""
+        return self.sum_x / self.sum_m if self.sum_m else 0.0
+
+    def means(self) -> np.ndarray:
+        return np.array([self.sum_y, self.sum_d, self.sum_x, self.sum_m]) / self.units
+
+    def covariance(self) -> np.ndarray:
+        """The sample covariance matrix (ddof 1) of (y, d, x, m) from the raw sums."""
+        matrix = np.zeros((4, 4))
         if self.units < 2:
-            return 0.0
-        return (ab_sum - a_sum * b_sum / self.units) / (self.units - 1)
+            return matrix
+        sums = [self.sum_y, self.sum_d, self.sum_x, self.sum_m]
+        for i, a in enumerate(VARIABLES):
+            for j, b in enumerate(VARIABLES):
+                product = getattr(self, TERMS_OF[tuple(sorted((a, b)))])
+                matrix[i, j] = (product - sums[i] * sums[j] / self.units) / (self.units - 1)
+        return matrix
 
-    @property
-    def mean_y(self) -> float:
-        return self.sum_y / self.units if self.units else 0.0
 
-    @property
-    def mean_x(self) -> float:
-        return self.sum_x / self.units if self.units else 0.0
+@dataclass(frozen=True)
+class _Linearised:
+    """Unit-level (× units) delta-method variances of a group's value and covariate and
+    their covariance."""
 
-    @property
-    def var_y(self) -> float:
-        # Rounding can leave a constant's variance a hair below zero.
-        return max(self._centered(self.sum_y, self.sum_y, self.sum_y2), 0.0)
+    var_value: float
+    var_covariate: float
+    covariance: float
 
-    @property
-    def var_x(self) -> float:
-        return max(self._centered(self.sum_x, self.sum_x, self.sum_x2), 0.0)
 
-    @property
-    def cov_xy(self) -> float:
-        return self._centered(self.sum_x, self.sum_y, self.sum_xy)
+def _linearise(moments: Moments) -> _Linearised:
+    # Gradients of Σy/Σd and Σx/Σm in the means of (y, d, x, m); a zero denominator leaves
+    # the ratio constant (a group or a pre-period without any events).
+    mean_y, mean_d, mean_x, mean_m = moments.means()
+    value = np.zeros(4)
+    if mean_d:
+        value[:2] = (1 / mean_d, -mean_y / mean_d**2)
+    covariate = np.zeros(4)
+    if mean_m:
+        covariate[2:] = (1 / mean_m, -mean_x / mean_m**2)
+    matrix = moments.covariance()
+    return _Linearised(
+        var_value=float(value @ matrix @ value),
+        var_covariate=float(covariate @ matrix @ covariate),
+        covariance=float(value @ matrix @ covariate),
+    )
 
 
 @dataclass(frozen=True)
@@ -110,41 +180,44 @@ class Comparison:
 
 
 def group_stats(moments: Moments) -> GroupStats:
-    """Sample mean and variance of the unit values y."""
-    return GroupStats(units=moments.units, mean=moments.mean_y, variance=moments.var_y)
-
-
-def ratio_stats(moments: Moments) -> GroupStats:
-    """A ratio metric's group: y the unit's numerator, x its denominator. The mean is Σy/Σx;
-    the variance is n times the delta-method variance of that ratio of means."""
-    n = moments.units
-    if n == 0 or moments.sum_x == 0:
-        return GroupStats(units=n, mean=0.0, variance=0.0)
-    mean_num, mean_den = moments.mean_y, moments.mean_x
-    ratio = moments.sum_y / moments.sum_x
-    variance = (
-        moments.var_y / mean_den**2
-        - 2 * mean_num * moments.cov_xy / mean_den**3
-        + mean_num**2 * moments.var_x / mean_den**4
-    )
-    return GroupStats(units=n, mean=ratio, variance=max(variance, 0.0))
+    """The group's value Σy/Σd and n times its delta-method variance: for d = 1, the sample
+    mean and sample variance of the unit values."""
+    if moments.units == 0 or moments.sum_d == 0:
+        return GroupStats(units=moments.units, mean=0.0, variance=0.0)
+    variance = _linearise(moments).var_value
+    return GroupStats(units=moments.units, mean=moments.value, variance=max(variance, 0.0))
 
 
 def cuped_theta(groups: Sequence[Moments]) -> float:
-    """θ = cov(X, Y) / var(X) over the pooled units of the groups compared (0 when X is
-    constant, which leaves Y unadjusted)."""
+    """θ = Cov(value, covariate) / Var(covariate) over the pooled units of the groups compared
+    (0 when the covariate does not vary, which leaves the value unadjusted)."""
     pooled = groups[0]
     for moments in groups[1:]:
         pooled = pooled + moments
-    var_x = pooled.var_x
-    return pooled.cov_xy / var_x if var_x > 0 else 0.0
+    if pooled.units < 2:
+        return 0.0
+    linearised = _linearise(pooled)
+    if linearised.var_covariate <= 0:
+        return 0.0
+    return linearised.covariance / linearised.var_covariate
 
 
-def cuped_stats(moments: Moments, *, theta: float, pooled_mean_x: float) -> GroupStats:
-    """The group's stats of Y' = Y − θ(X − pooled mean X)."""
-    mean = moments.mean_y - theta * (moments.mean_x - pooled_mean_x)
-    variance = moments.var_y - 2 * theta * moments.cov_xy + theta**2 * moments.var_x
-    return GroupStats(units=moments.units, mean=mean, variance=max(variance, 0.0))
+def cuped_stats(moments: Moments, *, theta: float, pooled_covariate: float) -> GroupStats:
+    """The group's adjusted value − θ(covariate − pooled covariate) and its variance. A group
+    without pre-period denominators has no covariate of its own and keeps its value."""
+    plain = group_stats(moments)
+    if moments.units == 0 or moments.sum_d == 0:
+        return plain
+    shift = moments.covariate - pooled_covariate if moments.sum_m else 0.0
+    linearised = _linearise(moments)
+    variance = (
+        linearised.var_value
+        - 2 * theta * linearised.covariance
+        + theta**2 * linearised.var_covariate
+    )
+    return GroupStats(
+        units=moments.units, mean=plain.mean - theta * shift, variance=max(variance, 0.0)
+    )
 
 
 def z_for(confidence: float) -> float:

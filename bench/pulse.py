@@ -49,6 +49,11 @@ METRICS = [
         "metricEvents": [{"name": "purchase", "type": "value"}],
     },
     {
+        "name": "bench basket",
+        "type": "mean",
+        "metricEvents": [{"name": "purchase", "type": "value"}],
+    },
+    {
         "name": "bench purchases per visit",
         "type": "ratio",
         "metricEvents": [{"name": "purchase"}, {"name": "visit"}],
@@ -239,6 +244,14 @@ def job() -> None:
         cursor.execute("SELECT temp_bytes FROM pg_stat_database WHERE datname = current_database()")
         temp_after = cursor.fetchone()[0]
     count = next(m for m in results["metrics"] if m["type"] == "event_count")
+    plain = pulse_results(
+        experiment=experiment, query=pulse_query(experiment=experiment, cuped=False)
+    )
+
+    def width(data: dict, metric_type: str) -> float:
+        [comparison] = next(m for m in data["metrics"] if m["type"] == metric_type)["comparisons"]
+        return round(comparison["ciHigh"] - comparison["ciLow"], 5)
+
     print(
         json.dumps(
             {
@@ -257,6 +270,11 @@ def job() -> None:
                     count["comparisons"][0]["ciLow"],
                     count["comparisons"][0]["ciHigh"],
                 ],
+                # The 95% interval's width without and with CUPED (mean and ratio metrics).
+                "interval_width_plain_cuped": {
+                    metric_type: [width(plain, metric_type), width(results, metric_type)]
+                    for metric_type in ("mean", "ratio")
+                },
             }
         )
     )

@@ -6,6 +6,7 @@ import contextlib
 import json
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
+from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
@@ -47,6 +48,25 @@ def member_role(*, user, project: Project) -> str | None:
 
 def member_list(*, project: Project) -> QuerySet[Membership]:
     return Membership.objects.filter(project=project).select_related("user").order_by("user__email")
+
+
+def members_by_id(*, project: Project, user_ids: Iterable[str]) -> dict[str, Any]:
+    """The users among ``user_ids`` who are members of the project, by id. A person's id is
+    ``str(user.pk)``, as the console API names people everywhere (``creatorID``, review authors,
+    ``reviewer_ids``); an id that is no member's (or no number) is left out."""
+    numeric = {int(user_id) for user_id in user_ids if user_id.isdigit()}
+    if not numeric:
+        return {}
+    memberships = Membership.objects.filter(project=project, user_id__in=numeric)
+    return {
+        str(membership.user_id): membership.user
+        for membership in memberships.select_related("user")
+    }
+
+
+def person_name(user: Any) -> str:
+    """How screens and the console API name a person: their full name, else their username."""
+    return user.get_full_name() or user.get_username()
 
 
 def environment_list(*, project: Project) -> QuerySet[Environment]:

@@ -191,6 +191,22 @@ class ConfigCreateForm(_CreateMixin, ConfigForm):
     field_order = ["name", "id", "description", "idType", "tags", "defaultValue", "schema", "rules"]
 
 
+class AllowedReviewersForm(forms.Form):
+    """Who alone may approve an entity's reviews: a choice of the project's members."""
+
+    reviewers = forms.MultipleChoiceField(
+        required=False,
+        label="Allowed reviewers",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Only the people checked may approve this entity's reviews; with nobody "
+        "checked, any member other than the author may.",
+    )
+
+    def __init__(self, *args: Any, members: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reviewers"].choices = members
+
+
 class ArchiveForm(forms.Form):
     reason = forms.CharField(required=False, max_length=1000, label="Reason")
 

@@ -94,6 +94,9 @@ class FlagEntity(models.Model):
     salt = models.CharField(max_length=64, default=new_salt)
     # reviewSettings.requiredReview: the entity asks for review even if the project does not.
     review_required = models.BooleanField(default=False)
+    # reviewSettings.allowedReviewers: the ids (``str(user.pk)``, as ``creatorID``) of the
+    # members who alone may approve the entity's reviews; empty: any member but the author.
+    allowed_reviewers = models.JSONField(default=list, blank=True)
     creator_id = models.CharField(max_length=64, blank=True, default="")
     creator_name = models.CharField(max_length=200, blank=True, default="")
     creator_email = models.CharField(max_length=254, blank=True, default="")

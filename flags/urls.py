@@ -25,6 +25,18 @@ def generic_urls(prefix: str, screen: Screen) -> list:
     ]
 
 
+def reviewer_urls(prefix: str, screen: Screen) -> list:
+    """The allowed-reviewers page of a kind whose reviews may be limited to some members."""
+    return [
+        path(
+            P + f"{prefix}/<str:entity_id>/reviewers/",
+            generic.entity_reviewers,
+            {"screen": screen},
+            name=f"{screen.url_name}-reviewers",
+        )
+    ]
+
+
 def version_urls(prefix: str, screen: generic.VersionsScreen) -> list:
     """The versions page of a kind and its "Restore this version" (``prefix``: the path of the
     kind's list, e.g. ``p/<project_slug>/gates``)."""
@@ -46,12 +58,14 @@ def version_urls(prefix: str, screen: generic.VersionsScreen) -> list:
 
 urlpatterns = [
     *generic_urls("gates", gates.SCREEN),
+    *reviewer_urls("gates", gates.SCREEN),
     path(P + "gates/new/", gates.gate_create, name="gate-create"),
     path(P + "gates/<str:gate_id>/", gates.gate_detail, name="gate-detail"),
     path(P + "gates/<str:gate_id>/test/", gates.gate_test, name="gate-test"),
     path(P + "gates/<str:gate_id>/overrides/", gates.gate_overrides, name="gate-overrides"),
     path(P + "gates/<str:gate_id>/<slug:action>/", gates.gate_action, name="gate-action"),
     *generic_urls("configs", configs.SCREEN),
+    *reviewer_urls("configs", configs.SCREEN),
     path(P + "configs/new/", configs.config_create, name="config-create"),
     path(P + "configs/<str:config_id>/", configs.config_detail, name="config-detail"),
     path(P + "configs/<str:config_id>/test/", configs.config_test, name="config-test"),
@@ -61,6 +75,7 @@ urlpatterns = [
         name="config-action",
     ),
     *generic_urls("experiments", experiments.SCREEN),
+    *reviewer_urls("experiments", experiments.SCREEN),
     path(P + "experiments/new/", experiments.experiment_create, name="experiment-create"),
     path(
         P + "experiments/<str:experiment_id>/",
@@ -87,6 +102,7 @@ urlpatterns = [
         name="experiment-action",
     ),
     *generic_urls("layers", layers.SCREEN),
+    *reviewer_urls("layers", layers.SCREEN),
     path(P + "layers/new/", layers.layer_create, name="layer-create"),
     path(P + "layers/<str:layer_id>/", layers.layer_detail, name="layer-detail"),
     path(P + "layers/<str:layer_id>/test/", layers.layer_test, name="layer-test"),

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 from datetime import UTC, datetime
 
 from celery import current_app
@@ -70,12 +71,7 @@ def pulse_compute(*, experiment: Experiment, now: datetime | None = None) -> Pul
             metric_name=metric.name,
             metric_type=metric.type,
             group_name=group,
-            units=m.units,
-            sum_y=m.sum_y,
-            sum_y2=m.sum_y2,
-            sum_x=m.sum_x,
-            sum_x2=m.sum_x2,
-            sum_xy=m.sum_xy,
+            **asdict(m),
         )
         for metric in metrics
         for group, m in moments.get(metric.slug, {}).items()

@@ -96,14 +96,13 @@ class ReviewRequestSerializer(serializers.Serializer):
 
 
 # Change kinds Statsig's gate and config reviews accept that name features this console does not
-# have (teams, release pipelines, target apps, owners, allowed reviewers): refused, by name.
+# have (teams, release pipelines, target apps, owners): refused, by name.
 UNSUPPORTED_CHANGES = (
     "team_id",
     "release_pipeline_id",
     "allow_self_approval",
     "target_app_ids",
     "owners",
-    "allowed_reviewers",
 )
 
 

@@ -218,7 +218,17 @@ nothing, it keeps its own behaviour:
   (`pending`, `accepted`, `rejected`, `committed`); a cancelled review is kept as `cancelled`.
   `reviewer_ids` and `reviewer_group_ids` are listed on the review, but any member may review.
   Change kinds naming features this console lacks (teams, release pipelines, target apps,
-  owners, allowed reviewers; experiment `stop`, `pause`, `rollout`, ...) are refused by name.
+  owners; experiment `stop`, `pause`, `rollout`, ...) are refused by name.
+- **Allowed reviewers.** `reviewSettings.allowedReviewers` takes `[{id, name?, email?}]`, `id`
+  being a project member's user id (as in `creatorID`); an id that is no member's is refused
+  with 400 naming `reviewSettings.allowedReviewers[i]`. It is read back with each member's
+  current name and email; a member who left the project drops out. When the list is not empty,
+  only the people on it may approve the entity's reviews (with a key: the key's holder), and
+  Statsig documents no exception, so an admin is none either (an admin may still apply a
+  review at once with a reason, audited as a bypass); the author still may not approve their
+  own change. Changing the list (an update, the review change `allowed_reviewers`, the
+  experiment review `update_allowed_reviewers` with `allowed_reviewers`) is reviewed as a
+  change of the whole entity.
   `PUT .../reviews/{reviewID}` edits the description and reviewers, not the change.
 - **Audit logs.** `actionType` uses Statsig's names where Statsig has one for the change
   (`gate_create`, `config_conditions_update`, ...); changes Statsig names nothing for keep this

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from django.db import transaction
 from django.utils import timezone
 
+from console import selectors
 from console.actors import Actor
 from console.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from console.models import (
@@ -55,16 +56,25 @@ class ChangeKind:
     apply: ApplyChange
     # The entity's current version, or None when it does not exist (yet, or any more).
     current_version: Callable[[Project, str], int | None]
+    # The ids of the people the entity lets approve its reviews (empty: any member but the
+    # author); None for a kind without allowed reviewers.
+    allowed_reviewers: Callable[[Project, str], list[str]] | None = None
 
 
 _CHANGE_KINDS: dict[str, ChangeKind] = {}
 
 
 def register_change(
-    change_type: str, *, entity_type: str, current_version: Callable[[Project, str], int | None]
+    change_type: str,
+    *,
+    entity_type: str,
+    current_version: Callable[[Project, str], int | None],
+    allowed_reviewers: Callable[[Project, str], list[str]] | None = None,
 ) -> Callable[[ApplyChange], ApplyChange]:
     def decorator(apply: ApplyChange) -> ApplyChange:
-        _CHANGE_KINDS[change_type] = ChangeKind(change_type, entity_type, apply, current_version)
+        _CHANGE_KINDS[change_type] = ChangeKind(
+            change_type, entity_type, apply, current_version, allowed_reviewers
+        )
         return apply
 
     return decorator
@@ -279,6 +289,35 @@ def _approves_own_change(review: Review, actor: Actor) -> bool:
     return author_holder is None or approver_holder is None or approver_holder == author_holder
 
 
+def _approver_id(actor: Actor) -> str | None:
+    """Who approves, as the console API names people: the person, or the holder of the key."""
+    if actor.user is not None:
+        return str(actor.user.pk)
+    if actor.api_key is not None and actor.api_key.created_by_id is not None:
+        return str(actor.api_key.created_by_id)
+    return None
+
+
+def not_allowed_to_approve(*, project: Project, review: Review, actor: Actor) -> str | None:
+    """Why ``actor`` may not approve ``review`` because its entity names its allowed reviewers
+    (Statsig's ``reviewSettings.allowedReviewers``), or None. Only those people approve then;
+    Statsig documents no exception, so admins are none either (they have the audited bypass).
+    Members who left the project drop out of the list."""
+    allowed_reviewers = change_kind(review.change_type).allowed_reviewers
+    if allowed_reviewers is None:
+        return None
+    allowed = selectors.members_by_id(
+        project=project, user_ids=allowed_reviewers(project, review.entity_id)
+    )
+    if not allowed or _approver_id(actor) in allowed:
+        return None
+    names = ", ".join(
+        f"{selectors.person_name(user)} (id {user_id})" for user_id, user in allowed.items()
+    )
+    label = review.entity_type.replace("_", " ")
+    return f"Only the allowed reviewers of this {label} may approve its reviews: {names}."
+
+
 def _require_reviewer(actor: Actor) -> None:
     if not actor.has_role(Role.MEMBER):
         raise PermissionDenied("Viewers may not act on reviews.")
@@ -300,6 +339,10 @@ def _decide(
                 "You cannot approve your own review. A change needs a person other than its "
                 "author (or the holder of the key that filed it), or a key of another holder."
             )
+        if decision == ReviewDecisionKind.APPROVE:
+            refusal = not_allowed_to_approve(project=project, review=review, actor=actor)
+            if refusal is not None:
+                raise PermissionDenied(refusal)
         ReviewDecision.objects.create(
             review=review,
             reviewer=actor.user,

@@ -112,6 +112,13 @@ def _review_context(
     is_open = review.status in OPEN_REVIEW_STATUSES
     is_author = review.author_user_id is not None and review.author_user_id == request.user.pk
     current_version = _current_version(review)
+    not_allowed = (
+        review_services.not_allowed_to_approve(
+            project=request.project, review=review, actor=request.actor
+        )
+        if is_open and request.can_edit and not is_author
+        else None
+    )
     return {
         "review": review,
         "decisions": review.decisions.all(),
@@ -122,7 +129,8 @@ def _review_context(
         "current_version": current_version,
         "is_author": is_author,
         "can_decide": request.can_edit and is_open,
-        "can_approve": request.can_edit and is_open and not is_author,
+        "can_approve": request.can_edit and is_open and not is_author and not not_allowed,
+        "not_allowed_to_approve": not_allowed,
         "can_commit": request.can_edit and review.status == ReviewStatus.APPROVED,
         "can_cancel": is_open and (is_author or request.is_admin),
         "can_bypass": is_open and request.is_admin,

@@ -10,6 +10,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from console import selectors as console_selectors
 from console.api.base import ConsoleAPIView
 from console.api.review_shape import ReviewSerializer
 from console.api.schema import RESPECT_REVIEWS_HEADER, envelope, responses
@@ -48,6 +49,8 @@ class EntityAPIView(ConsoleAPIView):
     exposure_kind: str = ""
     # ``checksPerHour`` of the page being listed, read once for all its rows (None otherwise).
     page_checks: Mapping[str, int] | None = None
+    # The members among the allowed reviewers of the page being listed (None otherwise).
+    page_members: Mapping[str, Any] | None = None
 
     def render(self, entity: Any, reviews: dict[str, Review] | None = None) -> dict[str, Any]:
         raise NotImplementedError
@@ -73,6 +76,11 @@ class EntityAPIView(ConsoleAPIView):
             if self.entity_type
             else None
         )
+        if self.entity_type:
+            self.page_members = console_selectors.members_by_id(
+                project=self.project,
+                user_ids={user_id for item in items for user_id in item.allowed_reviewers},
+            )
         if self.exposure_kind:
             self.page_checks = checks_per_hour(
                 project=self.project,

@@ -31,6 +31,7 @@ from flags.api.inputs import (
     RulePartialInputSerializer,
     UnarchiveInputSerializer,
     plain,
+    review_settings_fields,
     setting_field,
 )
 from flags.api.outputs import (
@@ -77,8 +78,7 @@ def config_fields(data: dict[str, Any]) -> dict[str, Any]:
     settings = {name: plain(data[name]) for name in CONFIG_SETTINGS if name in data}
     if settings:
         fields["settings"] = settings
-    if "reviewSettings" in data:
-        fields["review_required"] = data["reviewSettings"]["requiredReview"]
+    fields.update(review_settings_fields(data))
     return fields
 
 
@@ -133,7 +133,11 @@ class _ConfigView(EntityAPIView):
 
     def render(self, config: DynamicConfig, reviews: dict[str, Review] | None = None) -> dict:
         return dynamic_config_output(
-            config, project=self.project, reviews=reviews, checks=self.page_checks
+            config,
+            project=self.project,
+            reviews=reviews,
+            checks=self.page_checks,
+            members=self.page_members,
         )
 
     def get_config(self, config_id: str) -> DynamicConfig:

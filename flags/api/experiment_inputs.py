@@ -21,6 +21,7 @@ from flags.api.inputs import (
     JSONObjectField,
     TypeField,
     plain,
+    review_settings_fields,
     setting_field,
 )
 from flags.api.outputs import EXPERIMENT_STATUSES
@@ -157,8 +158,7 @@ def experiment_fields(data: Mapping[str, Any]) -> dict[str, Any]:
     settings = {name: plain(data[name]) for name in SETTINGS if name in data}
     if settings:
         fields["settings"] = settings
-    if "reviewSettings" in data:
-        fields["review_required"] = data["reviewSettings"]["requiredReview"]
+    fields.update(review_settings_fields(data))
     return fields
 
 

@@ -68,7 +68,9 @@ class _ExperimentView(EntityAPIView):
     transition: Transition
 
     def render(self, experiment: Experiment, reviews: dict[str, Review] | None = None) -> dict:
-        return experiment_output(experiment, project=self.project, reviews=reviews)
+        return experiment_output(
+            experiment, project=self.project, reviews=reviews, members=self.page_members
+        )
 
     def get_experiment(self, experiment_id: str) -> Experiment:
         return selectors.experiment_get(project=self.project, experiment_id=experiment_id)

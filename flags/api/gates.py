@@ -33,6 +33,7 @@ from flags.api.inputs import (
     TypeField,
     UnarchiveInputSerializer,
     plain,
+    review_settings_fields,
     setting_field,
 )
 from flags.api.outputs import (
@@ -73,8 +74,7 @@ def gate_fields(data: dict[str, Any]) -> dict[str, Any]:
     settings = {name: plain(data[name]) for name in GATE_SETTINGS if name in data}
     if settings:
         fields["settings"] = settings
-    if "reviewSettings" in data:
-        fields["review_required"] = data["reviewSettings"]["requiredReview"]
+    fields.update(review_settings_fields(data))
     return fields
 
 
@@ -117,7 +117,13 @@ class _GateView(EntityAPIView):
     exposure_kind = "gate"
 
     def render(self, gate: Gate, reviews: dict[str, Review] | None = None) -> dict[str, Any]:
-        return gate_output(gate, project=self.project, reviews=reviews, checks=self.page_checks)
+        return gate_output(
+            gate,
+            project=self.project,
+            reviews=reviews,
+            checks=self.page_checks,
+            members=self.page_members,
+        )
 
     def get_gate(self, gate_id: str) -> Gate:
         return selectors.gate_get(project=self.project, gate_id=gate_id)

@@ -9,6 +9,7 @@ the project) is validated by the services with ``ruleset.conditions``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -87,8 +88,65 @@ class RulePartialInputSerializer(serializers.Serializer):
     returnValueJson5 = serializers.CharField(required=False, allow_blank=True)
 
 
+class ReviewerInputSerializer(serializers.Serializer):
+    """Statsig's reviewer ``{id, name, email}``: the member is known by ``id``; ``name`` and
+    ``email`` (as read back) are accepted and not needed."""
+
+    id = serializers.CharField(max_length=64, help_text="The member's user id (as `creatorID`).")
+    name = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    email = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+
+
 class FlagReviewSettingsInputSerializer(serializers.Serializer):
-    requiredReview = serializers.BooleanField()
+    requiredReview = serializers.BooleanField(required=False)
+    allowedReviewers = ReviewerInputSerializer(
+        many=True,
+        required=False,
+        help_text="The project members who alone may approve this entity's reviews; empty: any "
+        "member other than the author.",
+    )
+
+
+@extend_schema_field({"oneOf": [{"type": "string"}, {"type": "object"}]})
+class ReviewerRefField(serializers.Field):
+    """A member in a review's ``allowed_reviewers`` change: their id, or ``{id, name?, email?}``
+    as entities read them back; the id as a string."""
+
+    default_error_messages = {"invalid": "Send a member's id, or an object with their id."}
+
+    def to_internal_value(self, data: Any) -> str:
+        user_id = data.get("id") if isinstance(data, dict) else data
+        if isinstance(user_id, int) and not isinstance(user_id, bool):
+            return str(user_id)
+        if not isinstance(user_id, str) or not user_id.strip():
+            self.fail("invalid")
+        return user_id.strip()
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+def allowed_reviewers_change_field() -> serializers.ListField:
+    return serializers.ListField(
+        child=ReviewerRefField(),
+        required=False,
+        max_length=100,
+        help_text="The members who alone may approve the entity's reviews (empty: any member "
+        "other than the author), as `reviewSettings.allowedReviewers`.",
+    )
+
+
+def review_settings_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    """``reviewSettings`` of a validated body as service keywords (only the keys sent)."""
+    review_settings = data.get("reviewSettings") or {}
+    fields: dict[str, Any] = {}
+    if "requiredReview" in review_settings:
+        fields["review_required"] = review_settings["requiredReview"]
+    if "allowedReviewers" in review_settings:
+        fields["allowed_reviewers"] = [
+            reviewer["id"] for reviewer in review_settings["allowedReviewers"]
+        ]
+    return fields
 
 
 class ArchiveInputSerializer(serializers.Serializer):

@@ -29,6 +29,7 @@ from flags.api.inputs import (
     FlagReviewSettingsInputSerializer,
     LayerOverridesInputSerializer,
     plain,
+    review_settings_fields,
 )
 from flags.api.outputs import (
     EXPERIMENT,
@@ -58,8 +59,7 @@ def layer_fields(data: dict[str, Any]) -> dict[str, Any]:
         "tags": "tags",
     }
     fields = {keyword: plain(data[wire]) for wire, keyword in names.items() if wire in data}
-    if "reviewSettings" in data:
-        fields["review_required"] = data["reviewSettings"]["requiredReview"]
+    fields.update(review_settings_fields(data))
     return fields
 
 
@@ -84,7 +84,7 @@ class _LayerView(EntityAPIView):
     entity_type = LAYER
 
     def render(self, layer: Layer, reviews: dict[str, Review] | None = None) -> dict[str, Any]:
-        return layer_output(layer, project=self.project, reviews=reviews)
+        return layer_output(layer, project=self.project, reviews=reviews, members=self.page_members)
 
     def get_layer(self, layer_id: str) -> Layer:
         return selectors.layer_get(project=self.project, layer_id=layer_id)
@@ -174,7 +174,9 @@ class LayerExperimentsView(EntityAPIView):
     entity_type = EXPERIMENT
 
     def render(self, experiment: Experiment, reviews: dict[str, Review] | None = None) -> dict:
-        return experiment_output(experiment, project=self.project, reviews=reviews)
+        return experiment_output(
+            experiment, project=self.project, reviews=reviews, members=self.page_members
+        )
 
     @extend_schema(
         **reading(

@@ -17,6 +17,7 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
+from console import selectors as console_selectors
 from console.actors import CONSOLE_API_ACTOR_NAME
 from console.api.reviews import active_review_output
 from console.models import Project, Review
@@ -427,15 +428,41 @@ def reviewable_output(
     project: Project,
     entity_type: str,
     reviews: Mapping[str, Review] | None,
+    members: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """``reviews`` and ``members`` (the open reviews and the allowed reviewers of a listed page,
+    read once for all its rows): read for this entity when None."""
     if reviews is None:
         review = open_review_for(project=project, entity_type=entity_type, entity_id=entity.slug)
     else:
         review = reviews.get(entity.slug)
     return {
-        "reviewSettings": {"requiredReview": entity.review_required, "allowedReviewers": []},
+        "reviewSettings": {
+            "requiredReview": entity.review_required,
+            "allowedReviewers": allowed_reviewers_output(
+                project, entity.allowed_reviewers, members=members
+            ),
+        },
         "activeReview": active_review_output(review),
     }
+
+
+def allowed_reviewers_output(
+    project: Project, user_ids: list[str], *, members: Mapping[str, Any] | None = None
+) -> list[dict[str, str]]:
+    """The entity's allowed reviewers who are members now, with their current name and email
+    (a member who left drops out); ``members``: the project's members by id, when read."""
+    if members is None:
+        members = console_selectors.members_by_id(project=project, user_ids=user_ids)
+    return [
+        {
+            "id": user_id,
+            "name": console_selectors.person_name(members[user_id]),
+            "email": members[user_id].email,
+        }
+        for user_id in user_ids
+        if user_id in members
+    ]
 
 
 def _holdout_ids(entity: Gate | Experiment | Layer) -> list[str]:
@@ -450,10 +477,13 @@ def gate_output(
     project: Project,
     reviews: Mapping[str, Review] | None = None,
     checks: Mapping[str, int] | None = None,
+    members: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     return {
         **metadata_output(gate, holdout_ids=_holdout_ids(gate)),
-        **reviewable_output(gate, project=project, entity_type=GATE, reviews=reviews),
+        **reviewable_output(
+            gate, project=project, entity_type=GATE, reviews=reviews, members=members
+        ),
         "isEnabled": gate.is_enabled,
         "status": gate.status,
         "type": gate.type,
@@ -489,11 +519,14 @@ def dynamic_config_output(
     project: Project,
     reviews: Mapping[str, Review] | None = None,
     checks: Mapping[str, int] | None = None,
+    members: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     schema = json.dumps(config.schema) if config.schema is not None else None
     return {
         **metadata_output(config, holdout_ids=[]),
-        **reviewable_output(config, project=project, entity_type=DYNAMIC_CONFIG, reviews=reviews),
+        **reviewable_output(
+            config, project=project, entity_type=DYNAMIC_CONFIG, reviews=reviews, members=members
+        ),
         "isEnabled": config.is_enabled,
         "status": config.status,
         "rules": [rule_output(rule, with_return_value=True) for rule in config.rules],
@@ -521,12 +554,18 @@ def experiment_group_output(group: dict[str, Any]) -> dict[str, Any]:
 
 
 def experiment_output(
-    experiment: Experiment, *, project: Project, reviews: Mapping[str, Review] | None = None
+    experiment: Experiment,
+    *,
+    project: Project,
+    reviews: Mapping[str, Review] | None = None,
+    members: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     allocation = float(experiment.allocation)
     return {
         **metadata_output(experiment, holdout_ids=_holdout_ids(experiment)),
-        **reviewable_output(experiment, project=project, entity_type=EXPERIMENT, reviews=reviews),
+        **reviewable_output(
+            experiment, project=project, entity_type=EXPERIMENT, reviews=reviews, members=members
+        ),
         "hypothesis": experiment.hypothesis,
         "status": experiment.status,
         "groups": [experiment_group_output(group) for group in experiment.groups],
@@ -588,11 +627,17 @@ def layer_parameter_output(parameter: dict[str, Any]) -> dict[str, Any]:
 
 
 def layer_output(
-    layer: Layer, *, project: Project, reviews: Mapping[str, Review] | None = None
+    layer: Layer,
+    *,
+    project: Project,
+    reviews: Mapping[str, Review] | None = None,
+    members: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     return {
         **metadata_output(layer, holdout_ids=_holdout_ids(layer)),
-        **reviewable_output(layer, project=project, entity_type=LAYER, reviews=reviews),
+        **reviewable_output(
+            layer, project=project, entity_type=LAYER, reviews=reviews, members=members
+        ),
         "isImplicitLayer": False,
         "parameters": [layer_parameter_output(p) for p in layer.parameters],
     }

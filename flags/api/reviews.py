@@ -22,12 +22,20 @@ from console.api.reviews import (
     reviewers_from,
 )
 from console.api.schema import PAGE_PARAMETERS, envelope, responses
-from console.errors import ValidationError
+from console.errors import FieldError, ValidationError
 from console.services.reviews import ChangeOutcome, review_forced
 from flags import selectors
-from flags.api.inputs import DESCRIPTION_MAX, NAME_MAX, FlagRuleInputSerializer, TypeField, plain
+from flags.api.inputs import (
+    DESCRIPTION_MAX,
+    NAME_MAX,
+    FlagRuleInputSerializer,
+    TypeField,
+    allowed_reviewers_change_field,
+    plain,
+)
 from flags.api.outputs import DYNAMIC_CONFIG, EXPERIMENT, GATE, LAYER, LayerParameterSerializer
 from flags.services import configs, experiments, gates, layers
+from flags.services.descriptor import ALLOWED_REVIEWERS_FIELD
 
 
 class _EntityReviewListView(ReviewListView):
@@ -52,14 +60,32 @@ class _EntityReviewListView(ReviewListView):
         self.get_entity(entity_id)  # 404 when the project has no such entity
         return super().get(request, entity_id)
 
+    # Where a review request carries the allowed reviewers (errors name it so).
+    allowed_reviewers_path = "change.allowed_reviewers"
+
     def post(self, request, entity_id: str):
         data = self.validated(self.InputSerializer)
         self.get_entity(entity_id)
         with review_forced(data["description"], reviewers_from(data) or []):
-            outcome = self.file(entity_id, data)
+            try:
+                outcome = self.file(entity_id, data)
+            except ValidationError as error:
+                raise named_as_sent(error, self.allowed_reviewers_path) from error
         return self.respond(
             f"{self.entity_label} review created successfully.", review_output(outcome.review), 201
         )
+
+
+def named_as_sent(error: ValidationError, path: str) -> ValidationError:
+    """The services name the allowed reviewers ``reviewSettings.allowedReviewers``; a review
+    request sends them at ``path``."""
+    return ValidationError(
+        error.message.replace(ALLOWED_REVIEWERS_FIELD, path),
+        errors=[
+            FieldError(item.property.replace(ALLOWED_REVIEWERS_FIELD, path), item.message)
+            for item in error.errors
+        ],
+    )
 
 
 class RulesChangeSerializer(ChangeSerializer):
@@ -71,6 +97,7 @@ class RulesChangeSerializer(ChangeSerializer):
     disable_reviews_locally = serializers.BooleanField(
         required=False, help_text="true: the entity itself no longer requires review."
     )
+    allowed_reviewers = allowed_reviewers_change_field()
 
 
 class GateReviewListView(_EntityReviewListView):
@@ -98,6 +125,8 @@ class GateReviewListView(_EntityReviewListView):
             return gates.gate_update(**common, id_type=value)
         if kind == "disable_reviews_locally":
             return gates.gate_update(**common, review_required=not value)
+        if kind == "allowed_reviewers":
+            return gates.gate_update(**common, allowed_reviewers=value)
         refuse_false(kind, value)
         if kind == "resalt":
             return gates.gate_resalt(**common)
@@ -139,6 +168,8 @@ class ConfigReviewListView(_EntityReviewListView):
             return configs.dynamic_config_update(**common, id_type=value)
         if kind == "disable_reviews_locally":
             return configs.dynamic_config_update(**common, review_required=not value)
+        if kind == "allowed_reviewers":
+            return configs.dynamic_config_update(**common, allowed_reviewers=value)
         refuse_false(kind, value)
         return configs.dynamic_config_delete(**common)
 
@@ -161,6 +192,7 @@ EXPERIMENT_REVIEW_TYPES = [
     "scheduled_start",
     "change_enabled_groups",
     "disable_reviews_locally",
+    "update_allowed_reviewers",
 ]
 # Statsig's other experiment review types name features this console does not have.
 UNSUPPORTED_EXPERIMENT_TYPES = (
@@ -169,7 +201,6 @@ UNSUPPORTED_EXPERIMENT_TYPES = (
     "update_settings",
     "update_overrides",
     "update_target_applications",
-    "update_allowed_reviewers",
     "update_default_impact_multiplier",
     "scheduled_start_edit",
     "rollout",
@@ -201,6 +232,7 @@ class ExperimentReviewListView(_EntityReviewListView):
         enabled = serializers.BooleanField(
             required=False, default=True, help_text="change_enabled_groups: enable (true)."
         )
+        allowed_reviewers = allowed_reviewers_change_field()
 
         def to_internal_value(self, data):
             if isinstance(data, dict) and data.get("type") in UNSUPPORTED_EXPERIMENT_TYPES:
@@ -208,6 +240,8 @@ class ExperimentReviewListView(_EntityReviewListView):
                     {"type": f"'{data['type']}' is not supported by this console."}
                 )
             return super().to_internal_value(data)
+
+    allowed_reviewers_path = "allowed_reviewers"
 
     def get_entity(self, entity_id: str):
         return selectors.experiment_get(project=self.project, experiment_id=entity_id)
@@ -219,6 +253,12 @@ class ExperimentReviewListView(_EntityReviewListView):
         required["change_enabled_groups"] = "group_ids"
         if kind in required and not data.get(required[kind]):
             raise ValidationError.for_field(required[kind], f"A {kind} review names it.")
+        if kind == "update_allowed_reviewers":
+            if "allowed_reviewers" not in data:
+                raise ValidationError.for_field("allowed_reviewers", f"A {kind} review names them.")
+            return experiments.experiment_update(
+                **common, allowed_reviewers=data["allowed_reviewers"]
+            )
         if kind == "make_decision":
             return experiments.experiment_make_decision(
                 **common,
@@ -263,6 +303,7 @@ class LayerReviewListView(_EntityReviewListView):
         class LayerChangeSerializer(ChangeSerializer):
             parameters = LayerParameterSerializer(many=True, required=False)
             delete = serializers.BooleanField(required=False)
+            allowed_reviewers = allowed_reviewers_change_field()
 
         change = LayerChangeSerializer()
 
@@ -274,6 +315,8 @@ class LayerReviewListView(_EntityReviewListView):
         common = {"project": self.project, "actor": self.actor, "layer_id": entity_id}
         if kind == "parameters":
             return layers.layer_update(**common, parameters=plain(value))
+        if kind == "allowed_reviewers":
+            return layers.layer_update(**common, allowed_reviewers=value)
         refuse_false(kind, value)
         return layers.layer_delete(**common)
 

@@ -22,6 +22,7 @@ from django.db import models
 
 from console.errors import ValidationError
 from console.models import Project
+from console.selectors import members_by_id
 from console.validation import (
     id_from_name,
     validate_bool,
@@ -50,6 +51,10 @@ class _Unset:
 
 
 UNSET: Any = _Unset()
+
+# The field every flags entity names its allowed reviewers in, and its name on the wire.
+ALLOWED_REVIEWERS = "allowed_reviewers"
+ALLOWED_REVIEWERS_FIELD = "reviewSettings.allowedReviewers"
 
 
 class _NoReview:
@@ -243,6 +248,9 @@ def field_review_scope(kind: EntityKind, entity: Any, fields: Mapping[str, Any])
             scopes.append(None if current != value else NO_REVIEW)
         elif key == "review_required":
             scopes.append(None if current and not value else NO_REVIEW)
+        elif key == ALLOWED_REVIEWERS:
+            # Who may approve is reviewed as a change of the whole entity.
+            scopes.append(None if current != value else NO_REVIEW)
         else:
             scopes.append(NO_REVIEW)
     return wider_scope(*scopes)
@@ -360,6 +368,32 @@ def _name(project: Project, entity: Any, value: Any) -> str:
     return name
 
 
+def validate_allowed_reviewers(project: Project, entity: Any, value: Any) -> list[str]:
+    """Statsig's ``allowedReviewers`` (``[{id, name?, email?}]``, or bare ids) as the ids of
+    project members, in the order sent, each once; an id that is no member's is refused naming
+    its place (``reviewSettings.allowedReviewers[1]``)."""
+    if not isinstance(value, list):
+        raise ValidationError.for_field(ALLOWED_REVIEWERS_FIELD, "Send a list of members.")
+    user_ids: list[str] = []
+    for index, entry in enumerate(value):
+        user_id = entry.get("id") if isinstance(entry, dict) else entry
+        if isinstance(user_id, int) and not isinstance(user_id, bool):
+            user_id = str(user_id)
+        if not isinstance(user_id, str) or not user_id.strip():
+            raise ValidationError.for_field(
+                f"{ALLOWED_REVIEWERS_FIELD}[{index}]", "Name a project member by their id."
+            )
+        user_ids.append(user_id.strip())
+    members = members_by_id(project=project, user_ids=user_ids)
+    for index, user_id in enumerate(user_ids):
+        if user_id not in members:
+            raise ValidationError.for_field(
+                f"{ALLOWED_REVIEWERS_FIELD}[{index}]",
+                f"'{user_id}' is not the id of a member of this project.",
+            )
+    return list(dict.fromkeys(user_ids))
+
+
 # The fields every kind has, validated alike.
 COMMON_VALIDATORS: dict[str, FieldValidator] = {
     "name": _name,
@@ -369,6 +403,7 @@ COMMON_VALIDATORS: dict[str, FieldValidator] = {
     "review_required": lambda project, entity, value: validate_bool(
         value, "reviewSettings.requiredReview"
     ),
+    ALLOWED_REVIEWERS: validate_allowed_reviewers,
 }
 
 

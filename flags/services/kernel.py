@@ -33,7 +33,7 @@ from console.services.reviews import (
     submit_or_apply,
 )
 from console.validation import validate_name, validate_slug
-from flags.models import Holdout
+from flags.models import FlagEntity, Holdout
 from flags.services.descriptor import (
     NAME_IN_USE,
     NO_REVIEW,
@@ -60,8 +60,14 @@ def register_kind(kind: EntityKind) -> None:
     them can then be committed by any process, whatever it imported."""
     _KINDS[kind.entity_type] = kind
     version = current_version(kind)
+    reviewers = stored_allowed_reviewers(kind) if issubclass(kind.model, FlagEntity) else None
     for change_type, apply in change_types(kind):
-        register_change(change_type, entity_type=kind.entity_type, current_version=version)(apply)
+        register_change(
+            change_type,
+            entity_type=kind.entity_type,
+            current_version=version,
+            allowed_reviewers=reviewers,
+        )(apply)
 
 
 def registered_kinds() -> list[EntityKind]:
@@ -109,6 +115,20 @@ def current_version(kind: EntityKind) -> Callable[[Project, str], int | None]:
         )
 
     return version
+
+
+def stored_allowed_reviewers(kind: EntityKind) -> Callable[[Project, str], list[str]]:
+    """The ids of the members the entity lets approve its reviews (none: no entity)."""
+
+    def allowed_reviewers(project: Project, entity_id: str) -> list[str]:
+        stored = (
+            kind.model.objects.filter(project=project, **{kind.id_field: entity_id})
+            .values_list("allowed_reviewers", flat=True)
+            .first()
+        )
+        return list(stored or [])
+
+    return allowed_reviewers
 
 
 def new_identity(

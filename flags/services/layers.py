@@ -282,6 +282,7 @@ def layer_create(
     parameters: list[dict[str, Any]] | None = None,
     tags: list[str] | None = None,
     review_required: bool = False,
+    allowed_reviewers: list[Any] | None = None,
 ) -> Layer:
     return kernel.create(
         LAYERS,
@@ -295,6 +296,7 @@ def layer_create(
             "parameters": parameters or [],
             "tags": tags,
             "review_required": review_required,
+            "allowed_reviewers": allowed_reviewers or [],
         },
     )
 
@@ -311,6 +313,7 @@ def layer_update(
     tags: Any = UNSET,
     id_type: Any = UNSET,
     review_required: Any = UNSET,
+    allowed_reviewers: Any = UNSET,
     overrides: Any = UNSET,
     expected_version: int | None = None,
 ) -> ChangeOutcome:
@@ -324,6 +327,7 @@ def layer_update(
         "tags": tags,
         "id_type": id_type,
         "review_required": review_required,
+        "allowed_reviewers": allowed_reviewers,
         "overrides": overrides,
     }
     return kernel.submit(

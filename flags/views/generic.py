@@ -12,14 +12,18 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from console import selectors as console_selectors
 from console.errors import DomainError
 from console.models import Role
+from console.selectors import person_name
 from console.web import entities
 from console.web.comparison import without_internal
 from console.web.diffs import change_diffs
 from console.web.shell import paginate, project_view
 from flags import selectors as flag_selectors
+from flags.forms import AllowedReviewersForm
 from flags.services import history, kernel
+from flags.services.descriptor import ALLOWED_REVIEWERS
 from flags.services.versions import restorable_values
 
 
@@ -92,6 +96,74 @@ def entity_delete(request: HttpRequest, entity_id: str, *, screen: entities.Scre
             "error": error,
             "cancel_url_name": screen.detail_url_name,
             "consequence": screen.delete_consequence,
+        },
+        status=status,
+    )
+
+
+# -- allowed reviewers ------------------------------------------------------------------------
+
+
+def _members(project) -> list[tuple[str, str]]:
+    return [
+        (str(membership.user_id), f"{person_name(membership.user)} ({membership.user.email})")
+        for membership in console_selectors.member_list(project=project)
+    ]
+
+
+@project_view(Role.VIEWER)
+@require_http_methods(["GET", "POST"])
+def entity_reviewers(
+    request: HttpRequest, entity_id: str, *, screen: entities.Screen
+) -> HttpResponse:
+    """The entity's allowed reviewers (Statsig's ``reviewSettings.allowedReviewers``): a choice
+    of members, saved through the entity core, so the change is reviewed and audited as any
+    edit of the entity as a whole."""
+    project, kind = request.project, screen.kind
+    entity = entities.get_or_404(
+        lambda: flag_selectors.entity_get(project=project, kind=kind, entity_id=entity_id)
+    )
+    members = _members(project)
+    if request.method == "GET":
+        form = AllowedReviewersForm(
+            initial={"reviewers": entity.allowed_reviewers}, members=members
+        )
+        return _reviewers_page(request, screen, entity, form)
+    entities.require_editor(request)
+    form = AllowedReviewersForm(request.POST, members=members)
+    if not form.is_valid():
+        return _reviewers_page(request, screen, entity, form, status=400)
+    try:
+        outcome = kernel.submit_fields(
+            kind,
+            project=project,
+            actor=request.actor,
+            entity_id=kind.id_of(entity),
+            fields={ALLOWED_REVIEWERS: form.cleaned_data["reviewers"]},
+        )
+    except DomainError as error:
+        entities.add_renamed_errors(form, error, {"reviewSettings": "reviewers"})
+        return _reviewers_page(request, screen, entity, form, status=error.status_code)
+    entities.announce(request, outcome, "Allowed reviewers saved.")
+    return redirect(screen.detail_url_name, project.slug, kind.id_of(entity))
+
+
+def _reviewers_page(
+    request: HttpRequest, screen: entities.Screen, entity: Any, form: Any, status: int = 200
+) -> HttpResponse:
+    return render(
+        request,
+        "flags/entity_reviewers.html",
+        {
+            "screen": screen,
+            "entity": entity,
+            "entity_id": screen.kind.id_of(entity),
+            "form": form,
+            "review": entities.pending_review(
+                request.project,
+                entity_type=screen.kind.entity_type,
+                entity_id=screen.kind.id_of(entity),
+            ),
         },
         status=status,
     )

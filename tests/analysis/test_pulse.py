@@ -85,9 +85,14 @@ def test_compute_pulse__both_protocols__units_exclusions_and_values(capi, traffi
 def test_pulse_results__cuped__uses_pre_period_and_says_so(capi, traffic):
     call_command("compute_pulse", "--experiment", "checkout_test", stdout=StringIO())
     data = capi.get("experiments/checkout_test/pulse_results").json()["data"]
-    assert _metric(data, "purchases", "event_count")["comparisons"][0]["cuped"] is True
-    # mean and ratio metrics have no covariate of their own
-    assert _metric(data, "basket", "mean")["comparisons"][0]["cuped"] is False
+    for name, type in (
+        ("purchases", "event_count"),
+        ("purchases", "event_user"),
+        ("revenue", "sum"),
+        ("basket", "mean"),
+        ("purchases per visit", "ratio"),
+    ):
+        assert _metric(data, name, type)["comparisons"][0]["cuped"] is True, (name, type)
 
 
 def test_recompute__privacy_deleted_user__gone(capi, world, traffic):

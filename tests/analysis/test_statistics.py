@@ -14,7 +14,6 @@ from analysis.statistics import (
     cuped_stats,
     cuped_theta,
     group_stats,
-    ratio_stats,
     srm_p_value,
     z_for,
 )
@@ -75,10 +74,10 @@ def test_cuped__correlated_pre_period__narrower_interval_same_direction():
     # When the comparison is made with and without CUPED
     plain = compare(group_stats(moments_c), group_stats(moments_t), confidence=95)
     theta = cuped_theta([moments_c, moments_t])
-    pooled_x = (moments_c + moments_t).mean_x
+    pooled_x = (moments_c + moments_t).covariate
     adjusted = compare(
-        cuped_stats(moments_c, theta=theta, pooled_mean_x=pooled_x),
-        cuped_stats(moments_t, theta=theta, pooled_mean_x=pooled_x),
+        cuped_stats(moments_c, theta=theta, pooled_covariate=pooled_x),
+        cuped_stats(moments_t, theta=theta, pooled_covariate=pooled_x),
         confidence=95,
         cuped=True,
     )
@@ -87,7 +86,7 @@ def test_cuped__correlated_pre_period__narrower_interval_same_direction():
     x, y = np.concatenate([pre_c, pre_t]), np.concatenate([control, test])
     assert theta == pytest.approx(np.cov(x, y, ddof=1)[0, 1] / x.var(ddof=1), rel=1e-9)
     adjusted_c = control - theta * (pre_c - x.mean())
-    assert cuped_stats(moments_c, theta=theta, pooled_mean_x=pooled_x).variance == pytest.approx(
+    assert cuped_stats(moments_c, theta=theta, pooled_covariate=pooled_x).variance == pytest.approx(
         adjusted_c.var(ddof=1), rel=1e-9
     )
     assert (adjusted.ci_high - adjusted.ci_low) < 0.9 * (plain.ci_high - plain.ci_low)
@@ -117,7 +116,7 @@ def test_ratio__delta_method__matches_numpy_linearisation():
     purchases = rng.binomial(sessions.astype(int), 0.2).astype(float)
 
     # When the group's ratio statistics are computed
-    result = ratio_stats(Moments.of(purchases, sessions))
+    result = group_stats(Moments.of(purchases, d=sessions))
 
     # Then mean is Σnum/Σden and variance/units is the delta-method variance of that ratio
     ratio = purchases.sum() / sessions.sum()

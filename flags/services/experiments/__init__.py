@@ -66,6 +66,7 @@ def experiment_create(
     targeting_gate_id: str | None = None,
     tags: list[str] | None = None,
     review_required: bool = False,
+    allowed_reviewers: list[Any] | None = None,
     settings: Mapping[str, Any] | None = None,
     creator_id: str | None = None,
     creator_email: str | None = None,
@@ -86,6 +87,7 @@ def experiment_create(
         "targeting_gate_id": targeting_gate_id,
         "tags": tags,
         "review_required": review_required,
+        "allowed_reviewers": allowed_reviewers or [],
     }
     if control_group_id:
         fields["control_group_id"] = control_group_id
@@ -118,6 +120,7 @@ def experiment_update(
     targeting_gate_id: Any = UNSET,
     tags: Any = UNSET,
     review_required: Any = UNSET,
+    allowed_reviewers: Any = UNSET,
     settings: Any = UNSET,
     creator_id: Any = UNSET,
     creator_email: Any = UNSET,
@@ -139,6 +142,7 @@ def experiment_update(
         "targeting_gate_id": targeting_gate_id,
         "tags": tags,
         "review_required": review_required,
+        "allowed_reviewers": allowed_reviewers,
         "settings": settings,
         "creator_id": creator_id,
         "creator_email": creator_email,

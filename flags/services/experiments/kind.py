@@ -23,6 +23,8 @@ from flags.models import (
 )
 from flags.services.allocation import place_keeping
 from flags.services.descriptor import (
+    ALLOWED_REVIEWERS,
+    ALLOWED_REVIEWERS_FIELD,
     COMMON_VALIDATORS,
     NO_REVIEW,
     OWNER_VALIDATORS,
@@ -181,6 +183,7 @@ def snapshot(experiment: Experiment) -> dict[str, Any]:
         "scheduledStartTime": _ms(experiment.scheduled_start_time),
         "overrides": experiment.overrides,
         "reviewSettings.requiredReview": experiment.review_required,
+        ALLOWED_REVIEWERS_FIELD: experiment.allowed_reviewers,
         "buckets": len(experiment.buckets),
         "settings": experiment.settings,
         "creatorID": experiment.creator_id,
@@ -197,7 +200,10 @@ def _review_scope(
 ) -> ReviewScope:
     reaches_users = state_of(experiment).seen_by_users and bool(set(fields) - METADATA_FIELDS)
     turns_reviews_off = experiment.review_required and fields.get("review_required") is False
-    return None if reaches_users or turns_reviews_off else NO_REVIEW
+    changes_reviewers = fields.get(ALLOWED_REVIEWERS, experiment.allowed_reviewers) != (
+        experiment.allowed_reviewers
+    )
+    return None if reaches_users or turns_reviews_off or changes_reviewers else NO_REVIEW
 
 
 EXPERIMENTS = EntityKind(

@@ -51,6 +51,7 @@ METADATA_FIELDS = ANALYSIS_FIELDS | frozenset(
         "hypothesis",
         "tags",
         "review_required",
+        "allowed_reviewers",
         "settings",
         "creator_id",
         "creator_email",
