@@ -178,10 +178,13 @@ def test_buffer__no_redis__local_buffer_flushed(world, settings):
     assert flush_local_buffer() == 0
 
 
-def test_buffer__local_buffer_full__counted_as_dropped(world, settings, monkeypatch):
+def test_buffer__local_buffer_full__request_counted_as_dropped(world, settings, monkeypatch):
     settings.REDIS_URL = ""
-    monkeypatch.setattr(exposures, "LOCAL_BUFFER_LIMIT", 2)
-    buffer_exposures(world.project.pk, [contract_exposure(i) for i in range(5)])
+    monkeypatch.setattr(exposures, "LOCAL_BUFFER_LIMIT", 4)
+    buffer_exposures(world.project.pk, [contract_exposure(i) for i in range(2)])
+    # A request's exposures are kept or dropped together: these three do not fit.
+    buffer_exposures(world.project.pk, [contract_exposure(i) for i in range(2, 5)])
+    assert exposures.local_buffer_size() == 2
     assert flush_local_buffer() == 2
     from events.models import DroppedEventCount
 
@@ -280,8 +283,11 @@ def test_drain__worker_process_killed_after_commit__restart_finds_every_exposure
     from tests.conftest import make_world
 
     world = make_world("Killed")
-    # Given 200 accepted exposures in the queue
-    buffer_exposures(world.project.pk, [contract_exposure(i) for i in range(200)])
+    # Given 200 accepted exposures in the queue, from two requests
+    for first in (0, 100):
+        buffer_exposures(
+            world.project.pk, [contract_exposure(i) for i in range(first, first + 100)]
+        )
     assert exposures.queue_length() == 200
     # When a worker process commits a batch and is killed before trimming the queue
     result = _run_python(
@@ -290,12 +296,12 @@ def test_drain__worker_process_killed_after_commit__restart_finds_every_exposure
         from events import exposures
         client = exposures._redis(drain=True)
         client.ltrim = lambda *a, **k: os._exit(9)
-        print("drained", exposures.drain_redis_queue(batch_size=150), exposures.queue_length())
+        print("drained", exposures.drain_redis_queue(batch_size=100), exposures.queue_length())
         """,
         env_overrides={},
     )
     assert result.returncode == 9, (result.stdout, result.stderr)
-    assert Exposure.objects.count() == 150
+    assert Exposure.objects.count() == 100
     # And the lock it held expires (or is cleared by an operator)
     exposures._redis().delete(exposures.DRAIN_LOCK_KEY)
     # Then the restarted worker stores every accepted exposure, once

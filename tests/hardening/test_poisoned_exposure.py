@@ -69,6 +69,27 @@ def test_drain__poisoned_item_between_good_ones__good_stored_bad_parked(world, p
     assert exposures.dead_letter_length() == 1
 
 
+def test_drain__poisoned_row_among_one_requests_rows__only_that_row_parked(world):
+    # Given one request's four exposures, one with a user PostgreSQL cannot store (a lone
+    # surrogate), queued together as one item
+    project_id = world.project.pk
+    poisoned = contract_exposure(3, user={"userID": "x\ud800"})
+    buffer_exposures(project_id, [contract_exposure(0), poisoned, *map(contract_exposure, (1, 2))])
+    assert exposures._redis().llen(exposures.QUEUE_KEY) == 1
+
+    # When the drain runs
+    written = drain_all()
+
+    # Then the three good rows are stored and only the poisoned row is parked
+    assert written == 3
+    assert set(Exposure.objects.values_list("user_id", flat=True)) == {"u0", "u1", "u2"}
+    assert exposures.queue_length() == 0
+    parked = exposures._redis().lrange(exposures.DEAD_LETTER_KEY, 0, -1)
+    assert len(parked) == 1
+    assert b"\\ud800" in parked[0]
+    assert b"\n" not in parked[0]
+
+
 def test_drain__poisoned_item__counted_for_its_project_and_logged(world, caplog):
     exposures._redis().rpush(
         exposures.QUEUE_KEY, _raw_item(world.project.pk, POISONS["lone surrogate"])
@@ -135,7 +156,7 @@ def test_local_buffer__poisoned_item_without_redis__rest_stored_bad_counted(worl
     settings.REDIS_URL = ""
     buffer_exposures(world.project.pk, [contract_exposure(i) for i in range(2)])
     exposures._push_local(
-        world.project.pk, [_raw_item(world.project.pk, POISONS["lone surrogate"])]
+        world.project.pk, [(1, _raw_item(world.project.pk, POISONS["lone surrogate"]).encode())]
     )
 
     # When it writes its buffer, the good ones are stored and the bad one counted as dropped

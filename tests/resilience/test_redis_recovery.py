@@ -16,7 +16,7 @@ from typing import TypeVar
 import redis
 from celery import Celery
 
-from events.exposures import QUEUE_KEY, _encode
+from events.exposures import QUEUE_KEY, _encode, _payload, _queue_items
 from tests.resilience.conftest import ROOT, LiveServer, Response
 
 T = TypeVar("T")
@@ -68,7 +68,8 @@ def _queued(live: LiveServer, user_ids: Iterable[str]) -> int:
         items = client.lrange(QUEUE_KEY, 0, -1)
     finally:
         client.close()
-    return sum(1 for item in items if any(f'"userID":"{u}"' in item.decode() for u in wanted))
+    rows = [row for item in items for row in item.decode().split("\n")]
+    return sum(1 for row in rows if any(f'"userID":"{u}"' in row for u in wanted))
 
 
 def _eventually(probe: Callable[[], T], expected: T, seconds: float, what: str) -> None:
@@ -177,8 +178,8 @@ def _queue_exposure(live: LiveServer, project_id: int, user_id: str) -> None:
     exposure = {"kind": "gate", "name": live.gate, "value": True, "user": {"userID": user_id}}
     client = redis.Redis.from_url(live.direct_redis_url)
     try:
-        encoded = _encode(project_id, exposure, int(time.time() * 1000), uuid.uuid4().hex)
-        client.rpush(QUEUE_KEY, encoded)
+        payload = _payload(project_id, exposure, int(time.time() * 1000), uuid.uuid4().hex)
+        client.rpush(QUEUE_KEY, *_queue_items(_encode([payload])))
     finally:
         client.close()
 
