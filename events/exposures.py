@@ -1,5 +1,6 @@
-"""Exposure buffering: the evaluation endpoints hand their exposures to ``buffer_exposures`` and
-never write to the database on the request path.
+"""Exposure buffering: the evaluation endpoints hand their exposures to ``buffer_exposures`` (or,
+made whole as the queue's rows, to ``buffer_exposure_rows``) and never write to the database on
+the request path.
 
 - With Redis (``settings.REDIS_URL``): JSON in a Redis list. A request's rows are encoded in one
   call as one JSON array (an encode per row cost more than the evaluation that made it), and
@@ -83,7 +84,8 @@ _ORJSON_OPTIONS = (
 )
 
 
-def _payload(project_id: int, exposure: dict, received_ms: int, row_uuid: str) -> dict:
+def _payload(exposure: dict, received_ms: int) -> dict:
+    """A contract dict as a row of the queue, all but the keys ``_stamp`` adds."""
     return {
         "kind": exposure.get("kind"),
         "name": exposure.get("name"),
@@ -97,10 +99,18 @@ def _payload(project_id: int, exposure: dict, received_ms: int, row_uuid: str) -
         "source": exposure.get("source"),
         "parameter_name": exposure.get("parameter_name"),
         "allocated_experiment": exposure.get("allocated_experiment"),
-        "project_id": project_id,
-        "uuid": str(exposure.get("uuid") or row_uuid),
-        "received_ms": received_ms,
     }
+
+
+def _stamp(project_id: int, rows: list[dict], received_ms: int) -> None:
+    """Completes a request's rows in place: project, a uuid and the receive time."""
+    # One read of the system's randomness for the whole request: each row's uuid (32 hex
+    # digits, which uuid.UUID and PostgreSQL read) makes a repeated drain harmless.
+    randomness = secrets.token_hex(16 * len(rows))
+    for i, row in enumerate(rows):
+        row["project_id"] = project_id
+        row["uuid"] = randomness[32 * i : 32 * i + 32]
+        row["received_ms"] = received_ms
 
 
 def _encode(payloads: list[dict]) -> list[tuple[int, bytes]]:
@@ -204,18 +214,35 @@ def buffer_exposures(project_id: int, exposures: list[dict]) -> None:
         return
     try:
         received_ms = int(time.time() * 1000)
-        # One read of the system's randomness for the whole request: each row's uuid (32 hex
-        # digits, which uuid.UUID and PostgreSQL read) makes a repeated drain harmless.
-        randomness = secrets.token_hex(16 * len(exposures))
-        entries = _encode(
-            [
-                _payload(project_id, exposure, received_ms, randomness[32 * i : 32 * i + 32])
-                for i, exposure in enumerate(exposures)
-            ]
-        )
+        rows = [_payload(exposure, received_ms) for exposure in exposures]
+        _stamp(project_id, rows, received_ms)
+        for row, exposure in zip(rows, exposures, strict=True):
+            if exposure.get("uuid"):
+                row["uuid"] = str(exposure["uuid"])
+        entries = _encode(rows)
     except Exception:  # malformed input must not fail an evaluation
         logger.exception("exposure buffer: could not encode exposures project_id=%s", project_id)
         return
+    _queue(project_id, entries)
+
+
+def buffer_exposure_rows(project_id: int, rows: list[dict]) -> None:
+    """``buffer_exposures`` for rows an endpoint made whole: each dict has every key of the
+    contract, ``parameter_name`` and ``allocated_experiment`` included (None when not set),
+    ``time`` set, and no ``uuid``. The dicts are the buffer's from then on (it completes them in
+    place), so an endpoint makes one dict per exposure, not two. Never raises."""
+    if not rows:
+        return
+    try:
+        _stamp(project_id, rows, int(time.time() * 1000))
+        entries = _encode(rows)
+    except Exception:  # malformed input must not fail an evaluation
+        logger.exception("exposure buffer: could not encode exposures project_id=%s", project_id)
+        return
+    _queue(project_id, entries)
+
+
+def _queue(project_id: int, entries: list[tuple[int, bytes]]) -> None:
     if _flush_thread_enabled() or not _push_to_redis(entries):
         _push_local(project_id, entries)
 

@@ -3,7 +3,8 @@ the server SDKs poll (``/v1/download_config_specs``).
 
 These are the hot endpoints: plain functions on the data-plane toolkit (``console.wire``), the
 key resolved from process memory (``console.keycache``), the ruleset from process memory
-(``ruleset.load``), the pure evaluator, exposures handed to ``events.exposures.buffer_exposures``.
+(``ruleset.load``), the pure evaluator, exposures handed to
+``events.exposures.buffer_exposure_rows``.
 After warm-up a request issues no SQL and no Redis round trip. Errors are JSON ``{"status",
 "message", "errors": [{"property", "message"}]}``, never HTML.
 """
@@ -89,15 +90,23 @@ def _logging_disabled(body: dict[str, Any]) -> bool:
 
 def _record(project_id: int, exposures: list[dict[str, Any]]) -> None:
     try:
-        exposure_buffer.buffer_exposures(project_id, exposures)
+        exposure_buffer.buffer_exposure_rows(project_id, exposures)
     except Exception:  # an exposure never fails the evaluation
         logger.exception("exposure buffering failed project=%s", project_id)
 
 
 def _exposure(
-    kind: str, name: str, result, user: dict, tier: str | None, now_ms: int, **extra: Any
+    kind: str,
+    name: str,
+    result,
+    user: dict,
+    tier: str | None,
+    now_ms: int,
+    allocated_experiment: str | None = None,
 ) -> dict:
-    exposure = {
+    """An exposure as the buffer's row (``buffer_exposure_rows``); the result's secondary
+    exposures are encoded before the request ends, so they are not copied."""
+    return {
         "kind": kind,
         "name": name,
         "rule_id": result.rule_id,
@@ -105,13 +114,12 @@ def _exposure(
         "group_name": result.group_name,
         "user": user,
         "environment": tier,
-        "secondary_exposures": list(result.secondary_exposures),
+        "secondary_exposures": result.secondary_exposures,
         "time": now_ms,
         "source": SOURCE,
+        "parameter_name": None,
+        "allocated_experiment": allocated_experiment,
     }
-    if extra:
-        exposure.update(extra)
-    return exposure
 
 
 def _now_ms() -> int:

@@ -233,7 +233,7 @@ def test_evaluation__key_limited_to_development__other_tiers_refused(api, world,
 def test_evaluation__exposures_buffered_unless_disabled(api, world, entities, monkeypatch):
     recorded: list[tuple[int, list[dict]]] = []
     monkeypatch.setattr(
-        "events.exposures.buffer_exposures",
+        "events.exposures.buffer_exposure_rows",
         lambda project_id, exposures: recorded.append((project_id, exposures)),
     )
     _post(
