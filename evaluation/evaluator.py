@@ -87,7 +87,13 @@ class UserEvaluation:
 
     def evaluate(self, table: Mapping[Any, CompiledSpec], name: Any) -> EvaluationResult:
         """The spec ``name`` of ``table`` (the ruleset's gates, configs or layers)."""
-        spec = table.get(name)
+        return self.evaluate_spec(table, name, table.get(name))
+
+    def evaluate_spec(
+        self, table: Mapping[Any, CompiledSpec], name: Any, spec: CompiledSpec | None
+    ) -> EvaluationResult:
+        """``evaluate`` for a caller that looked ``spec`` (``table[name]``, or None) up once
+        for many users."""
         if spec is None or not spec.standalone:
             return _evaluate_top(self.ruleset, self.user, table, name)
         # The walk of ``_evaluate``, ending in a result made at compile time.

@@ -137,12 +137,34 @@ def evaluation_user(user: dict[str, Any]) -> EvaluationUser:
 
 
 def evaluate_flags(
-    ruleset: Any, index: EntityIndex, user: EvaluationUser, keys: Iterable[str] | None = None
+    ruleset: Any,
+    index: EntityIndex,
+    user: EvaluationUser,
+    keys: Iterable[str] | None = None,
+    *,
+    project_id: int,
 ) -> list[FlagOutcome]:
     """Every gate, experiment and dynamic config (or only ``keys``), in name order."""
-    wanted = sorted(index.entities) if keys is None else sorted(set(keys) & set(index.entities))
+    plan = _plan(project_id, ruleset, index)
+    if keys is None:
+        flags = plan.flags
+    else:
+        flags = [plan.by_name[key] for key in sorted(set(keys) & plan.by_name.keys())]
     evaluation = UserEvaluation(ruleset, user)
-    return [_evaluate(evaluation, index.entities[key]) for key in wanted]
+    outcomes = []
+    for flag in flags:
+        if flag.spec is None:  # a spec the evaluator does not support
+            outcomes.append(flag.unsupported)
+            continue
+        try:
+            result = evaluation.evaluate_spec(flag.table, flag.entity.name, flag.spec)
+        except Exception:
+            logger.exception("posthog flags: evaluation failed flag=%s", flag.entity.name)
+            outcomes.append(_failed(flag.entity))
+            continue
+        outcome = flag.shared.get(id(result))
+        outcomes.append(outcome if outcome is not None else _outcome_of(flag.entity, result))
+    return outcomes
 
 
 def _failed(entity: Entity) -> FlagOutcome:
@@ -160,41 +182,69 @@ def _failed(entity: Entity) -> FlagOutcome:
     )
 
 
-# The outcome of an entity and a shared result (a standalone spec's, see UserEvaluation) is the
-# same for every user who gets that result: it is made once, with its /flags record already
-# encoded, and kept here by the identities of both (the entry holds them, so an identity is
-# never reused while it is a key). A new ruleset's entities and results make new keys; the old
-# ones go when the table is full and starts again.
-_SHARED_OUTCOMES: dict[tuple[int, int], tuple[Entity, EvaluationResult, FlagOutcome]] = {}
-SHARED_OUTCOMES_LIMIT = 100_000
 _FAILED_REASONS = frozenset((Reason.ERROR, Reason.UNSUPPORTED, Reason.UNRECOGNIZED))
 
 
-def _evaluate(evaluation: UserEvaluation, entity: Entity) -> FlagOutcome:
-    ruleset = evaluation.ruleset
-    is_gate = entity.kind == GATE
-    spec = (ruleset.gates if is_gate else ruleset.configs).get(entity.name)
-    if spec is None:  # a spec the evaluator does not support
-        return _failed(entity)
-    try:
-        result = evaluation.gate(entity.name) if is_gate else evaluation.config(entity.name)
-    except Exception:
-        logger.exception("posthog flags: evaluation failed flag=%s", entity.name)
-        return _failed(entity)
-    key = (id(entity), id(result))
-    shared = _SHARED_OUTCOMES.get(key)
-    if shared is not None and shared[0] is entity and shared[1] is result:
-        return shared[2]
+@dataclass(frozen=True, slots=True)
+class _Flag:
+    """What every request evaluating a flag needs, looked up once per ruleset: its compiled
+    spec (None when the evaluator does not support it) and the table holding it, the outcome
+    for an unsupported spec, and, for a standalone spec, the outcome of each of its shared
+    results (see UserEvaluation) with its /flags record already encoded, by the result's
+    identity (the spec holds the results, so an identity is never reused while it is a key)."""
+
+    entity: Entity
+    table: Mapping[str, Any]
+    spec: Any
+    unsupported: FlagOutcome | None
+    shared: dict[int, FlagOutcome]
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    ruleset: Any
+    index: EntityIndex
+    flags: list[_Flag]  # in name order
+    by_name: dict[str, _Flag]
+
+
+# A project's plan, made again when its ruleset or entity index is replaced.
+_PLANS: dict[int, _Plan] = {}
+
+
+def _plan(project_id: int, ruleset: Any, index: EntityIndex) -> _Plan:
+    plan = _PLANS.get(project_id)
+    if plan is not None and plan.ruleset is ruleset and plan.index is index:
+        return plan
+    flags = [_flag(ruleset, index.entities[name]) for name in sorted(index.entities)]
+    plan = _Plan(ruleset, index, flags, {flag.entity.name: flag for flag in flags})
+    _PLANS[project_id] = plan
+    return plan
+
+
+def _flag(ruleset: Any, entity: Entity) -> _Flag:
+    table = ruleset.gates if entity.kind == GATE else ruleset.configs
+    spec = table.get(entity.name)
+    if spec is None:
+        return _Flag(entity, table, None, _failed(entity), {})
+    shared: dict[int, FlagOutcome] = {}
+    if spec.standalone:
+        results = [spec.default]
+        for rule in spec.rules:
+            results += (rule.passed, rule.failed)
+        for result in results:
+            if result.reason not in _FAILED_REASONS:
+                outcome = _outcome(entity, result)
+                record = orjson.Fragment(wire.dumps(flag_record(outcome)))
+                shared[id(result)] = replace(outcome, encoded_record=record)
+    return _Flag(entity, table, spec, None, shared)
+
+
+def _outcome_of(entity: Entity, result: EvaluationResult) -> FlagOutcome:
+    """The outcome of a result made for this user alone."""
     if result.reason in _FAILED_REASONS:
         return _failed(entity)
-    outcome = _outcome(entity, result)
-    # A standalone spec's result that is not an error is one of its shared ones.
-    if spec.standalone:
-        outcome = replace(outcome, encoded_record=orjson.Fragment(wire.dumps(flag_record(outcome))))
-        if len(_SHARED_OUTCOMES) >= SHARED_OUTCOMES_LIMIT:
-            _SHARED_OUTCOMES.clear()
-        _SHARED_OUTCOMES[key] = (entity, result, outcome)
-    return outcome
+    return _outcome(entity, result)
 
 
 def _outcome(entity: Entity, result: EvaluationResult) -> FlagOutcome:
