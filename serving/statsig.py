@@ -15,11 +15,15 @@ import logging
 import time
 from typing import Any
 
+import orjson
+
 from console import wire
 from console.keycache import ResolvedKey
 from evaluation import (
+    EvaluationResult,
     EvaluationUser,
     InvalidUserError,
+    Reason,
     UserEvaluation,
 )
 from events import exposures as exposure_buffer
@@ -95,31 +99,38 @@ def _record(project_id: int, exposures: list[dict[str, Any]]) -> None:
         logger.exception("exposure buffering failed project=%s", project_id)
 
 
-def _exposure(
-    kind: str,
-    name: str,
-    result,
-    user: dict,
-    tier: str | None,
-    now_ms: int,
-    allocated_experiment: str | None = None,
+def _exposure_template(
+    kind: str, user: dict, tier: str | None, now_ms: int, allocated_experiment: str | None = None
 ) -> dict:
-    """An exposure as the buffer's row (``buffer_exposure_rows``); the result's secondary
-    exposures are encoded before the request ends, so they are not copied."""
+    """A request's exposure row (``buffer_exposure_rows``) without what a result fills in."""
     return {
         "kind": kind,
-        "name": name,
-        "rule_id": result.rule_id,
-        "value": result.value if kind == "gate" else None,
-        "group_name": result.group_name,
+        "name": None,
+        "rule_id": None,
+        "value": None,
+        "group_name": None,
         "user": user,
         "environment": tier,
-        "secondary_exposures": result.secondary_exposures,
+        "secondary_exposures": [],
         "time": now_ms,
         "source": SOURCE,
         "parameter_name": None,
         "allocated_experiment": allocated_experiment,
     }
+
+
+def _exposure(template: dict, name: str, result: EvaluationResult) -> dict:
+    """The template filled in (a copy of a dict costs less than building one, and a request
+    may make a hundred). The result's secondary exposures are encoded before the request
+    ends, so they are not copied."""
+    exposure = template.copy()
+    exposure["name"] = name
+    exposure["rule_id"] = result.rule_id
+    if exposure["kind"] == "gate":
+        exposure["value"] = result.value
+    exposure["group_name"] = result.group_name
+    exposure["secondary_exposures"] = result.secondary_exposures
+    return exposure
 
 
 def _now_ms() -> int:
@@ -146,24 +157,47 @@ def _evaluation(handler):
     return endpoint
 
 
+# The answer of a gate and a shared result (a standalone spec's, see UserEvaluation) is the same
+# for every user who gets that result: it is encoded once and kept here by the result's identity
+# (the entry holds the result, so an identity is never reused while it is a key). A new
+# ruleset's results make new keys; the old ones go when the table is full and starts again.
+_SHARED_ANSWERS: dict[int, tuple[EvaluationResult, str, orjson.Fragment]] = {}
+SHARED_ANSWERS_LIMIT = 100_000
+
+
+def _gate_answer(name: str, result: EvaluationResult, spec) -> dict | orjson.Fragment:
+    shared = spec is not None and spec.standalone and result.reason is Reason.RECOGNIZED
+    if shared:
+        entry = _SHARED_ANSWERS.get(id(result))
+        if entry is not None and entry[0] is result and entry[1] == name:
+            return entry[2]
+    answer = {
+        "name": name,
+        "value": result.value,
+        "rule_id": result.rule_id or None,
+        "group_name": result.group_name,
+    }
+    if not shared:
+        return answer
+    encoded = orjson.Fragment(wire.dumps(answer))
+    if len(_SHARED_ANSWERS) >= SHARED_ANSWERS_LIMIT:
+        _SHARED_ANSWERS.clear()
+    _SHARED_ANSWERS[id(result)] = (result, name, encoded)
+    return encoded
+
+
 def _gate_answers(loaded, user, user_dict, tier, names: list[str]):
     """The answers for ``names`` in order, and the exposures of the gates the ruleset has."""
     evaluation = UserEvaluation(loaded.ruleset, user)
     gates = loaded.ruleset.gates
-    now_ms = _now_ms()
+    template = _exposure_template("gate", user_dict, tier, _now_ms())
     answers, exposures = [], []
     for name in names:
-        result = evaluation.gate(name)
-        answers.append(
-            {
-                "name": name,
-                "value": result.value,
-                "rule_id": result.rule_id or None,
-                "group_name": result.group_name,
-            }
-        )
-        if name in gates:
-            exposures.append(_exposure("gate", name, result, user_dict, tier, now_ms))
+        spec = gates.get(name)
+        result = evaluation.evaluate_spec(gates, name, spec)
+        answers.append(_gate_answer(name, result, spec))
+        if spec is not None:
+            exposures.append(_exposure(template, name, result))
     return answers, exposures
 
 
@@ -211,7 +245,8 @@ def get_config(body, loaded, user, user_dict, tier):
         "rule_id": result.rule_id,
         "group_name": result.group_name,
     }
-    return answer, [_exposure("config", name, result, user_dict, tier, _now_ms())]
+    template = _exposure_template("config", user_dict, tier, _now_ms())
+    return answer, [_exposure(template, name, result)]
 
 
 @_evaluation
@@ -228,15 +263,10 @@ def get_layer(body, loaded, user, user_dict, tier):
         "ruleID": result.rule_id,
         "allocatedExperimentName": result.allocated_experiment,
     }
-    exposure = _exposure(
-        "layer",
-        name,
-        result,
-        user_dict,
-        tier,
-        _now_ms(),
-        allocated_experiment=result.allocated_experiment,
+    template = _exposure_template(
+        "layer", user_dict, tier, _now_ms(), allocated_experiment=result.allocated_experiment
     )
+    exposure = _exposure(template, name, result)
     return answer, [exposure]
 
 
