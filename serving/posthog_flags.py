@@ -16,7 +16,7 @@ import json
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -152,18 +152,18 @@ def evaluate_flags(
         flags = [plan.by_name[key] for key in sorted(set(keys) & plan.by_name.keys())]
     evaluation = UserEvaluation(ruleset, user)
     outcomes = []
-    for flag in flags:
-        if flag.spec is None:  # a spec the evaluator does not support
-            outcomes.append(flag.unsupported)
+    for entity, table, spec, unsupported, shared in flags:
+        if spec is None:  # a spec the evaluator does not support
+            outcomes.append(unsupported)
             continue
         try:
-            result = evaluation.evaluate_spec(flag.table, flag.entity.name, flag.spec)
+            result = evaluation.evaluate_spec(table, entity.name, spec)
         except Exception:
-            logger.exception("posthog flags: evaluation failed flag=%s", flag.entity.name)
-            outcomes.append(_failed(flag.entity))
+            logger.exception("posthog flags: evaluation failed flag=%s", entity.name)
+            outcomes.append(_failed(entity))
             continue
-        outcome = flag.shared.get(id(result))
-        outcomes.append(outcome if outcome is not None else _outcome_of(flag.entity, result))
+        outcome = shared.get(id(result))
+        outcomes.append(outcome if outcome is not None else _outcome_of(entity, result))
     return outcomes
 
 
@@ -185,8 +185,7 @@ def _failed(entity: Entity) -> FlagOutcome:
 _FAILED_REASONS = frozenset((Reason.ERROR, Reason.UNSUPPORTED, Reason.UNRECOGNIZED))
 
 
-@dataclass(frozen=True, slots=True)
-class _Flag:
+class _Flag(NamedTuple):
     """What every request evaluating a flag needs, looked up once per ruleset: its compiled
     spec (None when the evaluator does not support it) and the table holding it, the outcome
     for an unsupported spec, and, for a standalone spec, the outcome of each of its shared
