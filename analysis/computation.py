@@ -4,7 +4,8 @@ Two statements per computation, whatever the number of metrics, and no row per u
 ever reaches Python:
 
 1. ``pulse_units`` (a temporary table dropped at commit): one row per unit exposed to the
-   experiment, with its group and its first exposure. A unit seen in two groups keeps a row with
+   experiment (or to a gate's rule: pass and fail are its groups), with its group and its
+   first exposure. A unit seen in two groups keeps a row with
    ``groups > 1`` so it can be counted and is left out of every metric.
 2. One join of those units with their events (the metrics' event names only, from seven days
    before the earliest exposure): per unit, every metric's value after its first exposure (y,
@@ -59,8 +60,44 @@ def use_work_mem(size: str) -> None:
         cursor.execute("SELECT set_config('work_mem', %s, true)", [size])
 
 
+# The group of a gate exposure: the value the rule gave the unit.
+GATE_PASS = "pass"
+GATE_FAIL = "fail"
+
+
 def build_units(*, project_id: int, experiment: str, id_type: str) -> UnitCounts:
     """Creates ``pulse_units`` for the experiment's exposures (inside a transaction)."""
+    return _create_units(
+        id_type=id_type,
+        group="x.group_name",
+        where="""x.project_id = %s AND x.group_name <> ''
+                  AND ((x.kind = %s AND x.name = %s)
+                       OR (x.kind = %s AND x.allocated_experiment = %s))""",
+        params=[
+            project_id,
+            ExposureKind.CONFIG,
+            experiment,
+            # An experiment in a layer is exposed through the layer's parameters.
+            ExposureKind.LAYER,
+            experiment,
+        ],
+    )
+
+
+def build_gate_rule_units(*, project_id: int, gate: str, rule_id: str, id_type: str) -> UnitCounts:
+    """Creates ``pulse_units`` for the exposures of one rule of a gate (inside a transaction):
+    the units it passed in ``GATE_PASS``, those it failed in ``GATE_FAIL``."""
+    return _create_units(
+        id_type=id_type,
+        group=f"CASE WHEN x.value THEN '{GATE_PASS}' ELSE '{GATE_FAIL}' END",
+        where="x.project_id = %s AND x.kind = %s AND x.name = %s AND x.rule_id = %s "
+        "AND x.value IS NOT NULL",
+        params=[project_id, ExposureKind.GATE, gate, rule_id],
+    )
+
+
+def _create_units(*, id_type: str, group: str, where: str, params: list) -> UnitCounts:
+    """``pulse_units``: per unit of the selected exposures, its group and first exposure."""
     unit, unit_params = _unit_column(id_type, "x")
     with connection.cursor() as cursor:
         # Dropped at commit; a second computation inside the same transaction replaces it.
@@ -71,25 +108,15 @@ def build_units(*, project_id: int, experiment: str, id_type: str) -> UnitCounts
             SELECT unit, MIN(group_name) AS group_name, MIN(first_exposure) AS first_exposure,
                    COUNT(*) AS groups
             FROM (
-                SELECT {unit} AS unit, x.group_name, MIN(x.time) AS first_exposure
+                SELECT {unit} AS unit, {group} AS group_name, MIN(x.time) AS first_exposure
                 FROM {Exposure._meta.db_table} x
-                WHERE x.project_id = %s AND x.group_name <> ''
-                  AND ((x.kind = %s AND x.name = %s)
-                       OR (x.kind = %s AND x.allocated_experiment = %s))
+                WHERE {where}
                 GROUP BY 1, 2
             ) per_group
             WHERE unit <> ''
             GROUP BY unit
             """,
-            [
-                *unit_params,
-                project_id,
-                ExposureKind.CONFIG,
-                experiment,
-                # An experiment in a layer is exposed through the layer's parameters.
-                ExposureKind.LAYER,
-                experiment,
-            ],
+            [*unit_params, *params],
         )
         cursor.execute("ANALYZE pulse_units")
         cursor.execute(

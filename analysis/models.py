@@ -1,7 +1,7 @@
 """Metrics (Statsig's console API shape) and the Pulse results computed for experiments.
 
-A ``PulseRun`` is one computation of one experiment on one day (recomputing the same day
-replaces it), so the rows of successive days are the history the console charts. Each
+A ``PulseRun`` is one computation of one experiment, or of one rule of a gate (its units
+split into pass and fail), on one day (recomputing the same day replaces it), so the rows of successive days are the history the console charts. Each
 ``PulseMetricResult`` holds a group's moments of one metric (see ``analysis.statistics``):
 lifts, intervals and p-values are derived from them when read, for the control, test group,
 confidence level and CUPED choice the reader asks for.
@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.db import models
 
 from console.models import Project
-from flags.models import Experiment
+from flags.models import Experiment, Gate
 
 
 class MetricType(models.TextChoices):
@@ -66,7 +66,14 @@ class Metric(models.Model):
 
 
 class PulseRun(models.Model):
-    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="+")
+    # An experiment's run, or a gate rule's (``gate`` and ``rule_id``): exactly one of them.
+    experiment = models.ForeignKey(
+        Experiment, on_delete=models.CASCADE, related_name="+", null=True, blank=True
+    )
+    gate = models.ForeignKey(
+        Gate, on_delete=models.CASCADE, related_name="+", null=True, blank=True
+    )
+    rule_id = models.CharField(max_length=400, blank=True, default="")
     day = models.DateField()
     computed_at = models.DateTimeField()
     # {group name: exposed units}, units seen in one group only.
@@ -75,13 +82,28 @@ class PulseRun(models.Model):
     excluded_units = models.BigIntegerField(default=0)
 
     class Meta:
-        ordering = ["experiment", "-day"]
+        ordering = ["experiment", "gate", "rule_id", "-day"]
         constraints = [
-            models.UniqueConstraint(fields=["experiment", "day"], name="pulse_run_unique_day")
+            models.UniqueConstraint(
+                fields=["experiment", "day"],
+                condition=models.Q(experiment__isnull=False),
+                name="pulse_run_unique_day",
+            ),
+            models.UniqueConstraint(
+                fields=["gate", "rule_id", "day"],
+                condition=models.Q(gate__isnull=False),
+                name="pulse_run_unique_gate_rule_day",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(experiment__isnull=False, gate__isnull=True)
+                | models.Q(experiment__isnull=True, gate__isnull=False, rule_id__gt=""),
+                name="pulse_run_experiment_or_gate_rule",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.experiment_id} {self.day}"
+        subject = self.experiment_id or f"{self.gate_id}/{self.rule_id}"
+        return f"{subject} {self.day}"
 
 
 class PulseMetricResult(models.Model):

@@ -1,4 +1,6 @@
-"""Reads of the analysis app: metrics, and the Pulse results of an experiment (statistics\nderived from the stored moments for the groups, confidence and CUPED choice asked for)."""
+"""Reads of the analysis app: metrics, and the Pulse results of an experiment or of a gate's
+rule (statistics derived from the stored moments for the groups, confidence and CUPED choice
+asked for)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from analysis import computation
 from analysis.models import Metric, PulseMetricResult, PulseRun
 from analysis.statistics import (
     Comparison,
@@ -20,7 +23,7 @@ from analysis.statistics import (
 )
 from console.errors import NotFound, ValidationError
 from console.models import Project
-from flags.models import Experiment
+from flags.models import Experiment, Gate
 
 
 def metric_list(*, project: Project) -> QuerySet[Metric]:
@@ -136,7 +139,15 @@ def _effective_confidence(experiment: Experiment, query: PulseQuery) -> float:
 
 def run_results(*, experiment: Experiment, run: PulseRun, query: PulseQuery) -> dict[str, Any]:
     """One run's results in the console API's ``pulse_results`` shape."""
-    confidence = _effective_confidence(experiment, query)
+    sizes = {group["name"]: float(group["size"]) for group in experiment.groups}
+    return _run_output(run, query, confidence=_effective_confidence(experiment, query), sizes=sizes)
+
+
+def _run_output(
+    run: PulseRun, query: PulseQuery, *, confidence: float, sizes: dict[str, float]
+) -> dict[str, Any]:
+    """The results of a run's groups against ``query``; ``sizes`` are the expected shares of
+    the groups for the sample ratio test."""
     by_metric: dict[tuple[str, str], dict[str, Moments]] = {}
     for result in run.metric_results.all():
         key = (result.metric_name, result.metric_type)
@@ -165,7 +176,6 @@ def run_results(*, experiment: Experiment, run: PulseRun, query: PulseQuery) -> 
                 ],
             }
         )
-    sizes = {group["name"]: float(group["size"]) for group in experiment.groups}
     return {
         "computedAt": int(run.computed_at.timestamp() * 1000),
         "exposures": dict(run.exposures),
@@ -188,5 +198,63 @@ def pulse_history(
     runs = PulseRun.objects.filter(experiment=experiment).order_by("-day")[:days]
     return [
         {"day": run.day, **run_results(experiment=experiment, run=run, query=query)}
+        for run in reversed(list(runs.prefetch_related("metric_results")))
+    ]
+
+
+# -- Pulse results of gate rules ----------------------------------------------------------------
+
+# A gate rule's groups: the units it passed are compared with those it failed.
+GATE_CONTROL = computation.GATE_FAIL
+GATE_TEST = computation.GATE_PASS
+GATE_DEFAULT_CONFIDENCE = 95.0
+
+
+def gate_rule_get(*, gate: Gate, rule_id: str) -> dict[str, Any]:
+    rule = next((rule for rule in gate.rules if rule.get("id") == rule_id), None)
+    if rule is None:
+        raise ValidationError.for_field("ruleID", f"No rule '{rule_id}' in this gate.")
+    return rule
+
+
+def gate_pulse_query(*, cuped: bool = True, confidence: float | None = None) -> PulseQuery:
+    level = float(confidence if confidence is not None else GATE_DEFAULT_CONFIDENCE)
+    if not 50 <= level < 100:
+        raise ValidationError.for_field("confidence", "confidence is a percentage from 50 to 99.9.")
+    return PulseQuery(control=GATE_CONTROL, tests=[GATE_TEST], cuped=cuped, confidence=level)
+
+
+def _gate_rule_results(run: PulseRun, rule: dict[str, Any], query: PulseQuery) -> dict[str, Any]:
+    passed = float(rule.get("passPercentage", 100))
+    return _run_output(
+        run,
+        query,
+        confidence=query.confidence,
+        sizes={GATE_TEST: passed, GATE_CONTROL: 100 - passed},
+    )
+
+
+def gate_latest_run(*, gate: Gate, rule_id: str) -> PulseRun | None:
+    return PulseRun.objects.filter(gate=gate, rule_id=rule_id).order_by("-day").first()
+
+
+def gate_pulse_results(*, gate: Gate, rule_id: str, query: PulseQuery) -> dict[str, Any] | None:
+    """The latest results of the gate's rule (``ruleID`` refused when the gate has no such
+    rule); None before the first computation."""
+    rule = gate_rule_get(gate=gate, rule_id=rule_id)
+    run = gate_latest_run(gate=gate, rule_id=rule_id)
+    if run is None:
+        return None
+    return _gate_rule_results(run, rule, query)
+
+
+def gate_pulse_history(
+    *, gate: Gate, rule_id: str, query: PulseQuery, days: int = 60
+) -> list[dict[str, Any]]:
+    """The results of each day's run of the rule, oldest first (the lift chart)."""
+    rule = gate_rule_get(gate=gate, rule_id=rule_id)
+    runs = PulseRun.objects.filter(gate=gate, rule_id=rule_id).order_by("-day")[:days]
+    return [
+        {"day": run.day, **_gate_rule_results(run, rule, query)}
         for run in reversed(list(runs.prefetch_related("metric_results")))
     ]

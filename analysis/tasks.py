@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from analysis.services import pulse_compute, pulse_compute_due
+from analysis.services import (
+    gate_pulse_compute_due,
+    gate_pulse_compute_rules,
+    pulse_compute,
+    pulse_compute_due,
+)
+from analysis.services.gate_pulse import GATE_PULSE_TASK
 from analysis.services.pulse import PULSE_TASK
-from flags.models import Experiment
+from flags.models import Experiment, Gate
 
 
 @shared_task(name=PULSE_TASK, ignore_result=True)
@@ -16,6 +22,13 @@ def compute_pulse(experiment_pk: int) -> None:
         pulse_compute(experiment=experiment)
 
 
+@shared_task(name=GATE_PULSE_TASK, ignore_result=True)
+def compute_gate_pulse(gate_pk: int, metric_ids: list[str]) -> None:
+    gate = Gate.objects.filter(pk=gate_pk).first()
+    if gate is not None:
+        gate_pulse_compute_rules(gate=gate, metric_ids=metric_ids)
+
+
 @shared_task(name="analysis.tasks.compute_due_pulses", ignore_result=True)
 def compute_due_pulses() -> int:
-    return pulse_compute_due()
+    return pulse_compute_due() + gate_pulse_compute_due()

@@ -26,4 +26,10 @@ urlpatterns = [
         views.experiment_results_recompute,
         name="experiment-results-recompute",
     ),
+    path(P + "gates/<str:gate_id>/results/", views.gate_results, name="gate-results"),
+    path(
+        P + "gates/<str:gate_id>/results/recompute/",
+        views.gate_results_recompute,
+        name="gate-results-recompute",
+    ),
 ]

@@ -1,5 +1,6 @@
 """Browser screens of the analysis app: metrics (list, create, edit, delete) and the results
-section of the experiment page (loaded into it with htmx, recomputed on demand)."""
+sections of the experiment page and of the gate page (loaded into them with htmx, recomputed on
+demand)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from console.errors import DomainError
 from console.models import Role
 from console.web import entities
 from console.web.shell import add_domain_errors, paginate, project_view, require_role
-from flags.models import Experiment
-from flags.selectors import experiment_get
+from flags.models import Experiment, Gate
+from flags.selectors import experiment_get, gate_get
 from flags.services.experiments import experiment_update
 
 # The lift bar: a confidence interval drawn on a scale symmetric around zero.
@@ -135,11 +136,9 @@ def _bar(comparison: dict[str, Any], scale: float, directionality: str) -> dict[
     return bar
 
 
-def _history(
-    experiment: Experiment, query: selectors.PulseQuery
-) -> dict[tuple[str, str], dict[str, Any]]:
-    """Per metric, the relative lift of each test group over the days computed, as SVG points."""
-    days = selectors.pulse_history(experiment=experiment, query=query)
+def _history(days: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Per metric, the relative lift of each test group over the days computed (the results
+    of each day's run, oldest first), as SVG points."""
     series: dict[tuple[str, str], dict[str, list]] = {}
     for index, day in enumerate(days):
         for metric in day["metrics"]:
@@ -176,32 +175,18 @@ def _history(
     return charts
 
 
-def _results_context(request: HttpRequest, experiment: Experiment) -> dict[str, Any]:
-    control_default, others = selectors.group_names(experiment)
-    groups = [name for name in [control_default, *others] if name]
-    form = ResultsForm(request.GET or None, groups=groups)
-    choices = form.cleaned_data if form.is_valid() else {}
-    query = selectors.pulse_query(
-        experiment=experiment,
-        control=choices.get("control") or None,
-        cuped=choices.get("cuped") != "off",
-        confidence=choices.get("confidence") or None,
-    )
-    results = selectors.pulse_results(experiment=experiment, query=query)
-    context: dict[str, Any] = {
-        "experiment": experiment,
-        "results_form": form,
-        "query": query,
-        "results": results,
-        "can_edit": request.can_edit,
-    }
-    if results is None:
-        return context
+def _metric_views(
+    request: HttpRequest,
+    results: dict[str, Any],
+    *,
+    history: dict[tuple[str, str], dict[str, Any]],
+    primary: set[tuple[str, str]],
+) -> list[dict[str, Any]]:
+    """Each metric of ``results`` as ``analysis/_metric_results.html`` draws it: its rows with
+    their lift bars on a common scale and its history chart."""
     directions = dict(
         selectors.metric_list(project=request.project).values_list("slug", "directionality")
     )
-    primary = {(m["name"], m["type"]) for m in experiment.primary_metrics}
-    history = _history(experiment, query)
     metrics = []
     for metric in results["metrics"]:
         key = (metric["name"], metric["type"])
@@ -231,6 +216,37 @@ def _results_context(request: HttpRequest, experiment: Experiment) -> dict[str, 
                 "history": history.get(key),
             }
         )
+    return metrics
+
+
+def _results_context(request: HttpRequest, experiment: Experiment) -> dict[str, Any]:
+    control_default, others = selectors.group_names(experiment)
+    groups = [name for name in [control_default, *others] if name]
+    form = ResultsForm(request.GET or None, groups=groups)
+    choices = form.cleaned_data if form.is_valid() else {}
+    query = selectors.pulse_query(
+        experiment=experiment,
+        control=choices.get("control") or None,
+        cuped=choices.get("cuped") != "off",
+        confidence=choices.get("confidence") or None,
+    )
+    results = selectors.pulse_results(experiment=experiment, query=query)
+    context: dict[str, Any] = {
+        "experiment": experiment,
+        "results_form": form,
+        "query": query,
+        "results": results,
+        "can_edit": request.can_edit,
+    }
+    if results is None:
+        return context
+    primary = {(m["name"], m["type"]) for m in experiment.primary_metrics}
+    metrics = _metric_views(
+        request,
+        results,
+        history=_history(selectors.pulse_history(experiment=experiment, query=query)),
+        primary=primary,
+    )
     metrics.sort(key=lambda metric: not metric["primary"])  # primary metrics first
     srm = results["srm"]["pValue"]
     run = selectors.latest_run(experiment=experiment)
@@ -320,3 +336,67 @@ def experiment_metrics_set(request: HttpRequest, experiment_id: str) -> HttpResp
     else:
         entities.announce(request, outcome, "Metrics saved; recompute to see their results.")
     return redirect(f"{url}#results")
+
+
+# -- gate results -------------------------------------------------------------------------------
+
+
+def _gate_results_context(request: HttpRequest, gate: Gate) -> dict[str, Any]:
+    """Per rule with a partial rollout, its pass group against its fail group."""
+    form = ResultsForm(request.GET or None, groups=[selectors.GATE_CONTROL])
+    choices = form.cleaned_data if form.is_valid() else {}
+    query = selectors.gate_pulse_query(
+        cuped=choices.get("cuped") != "off", confidence=choices.get("confidence") or None
+    )
+    rules = []
+    for rule in services.rollout_rules(gate):
+        results = selectors.gate_pulse_results(gate=gate, rule_id=rule["id"], query=query)
+        shown: dict[str, Any] = {"rule": rule, "results": results}
+        if results is not None:
+            history = selectors.gate_pulse_history(gate=gate, rule_id=rule["id"], query=query)
+            srm = results["srm"]["pValue"]
+            run = selectors.gate_latest_run(gate=gate, rule_id=rule["id"])
+            shown.update(
+                metrics=_metric_views(request, results, history=_history(history), primary=set()),
+                srm_warning=srm is not None and srm < SRM_WARNING_P,
+                srm_p=srm,
+                excluded_units=run.excluded_units,
+                computed_at=run.computed_at,
+            )
+        rules.append(shown)
+    return {
+        "gate": gate,
+        "results_form": form,
+        "query": query,
+        "rules": rules,
+        "can_edit": request.can_edit,
+    }
+
+
+@project_view(Role.VIEWER)
+@require_GET
+def gate_results(request: HttpRequest, gate_id: str) -> HttpResponse:
+    """The results section of the gate page (an htmx fragment)."""
+    gate = entities.get_or_404(lambda: gate_get(project=request.project, gate_id=gate_id))
+    try:
+        context = _gate_results_context(request, gate)
+    except DomainError as error:
+        return HttpResponse(error.message, status=error.status_code)
+    return render(request, "analysis/_gate_results.html", context)
+
+
+@project_view(Role.MEMBER)
+@require_POST
+def gate_results_recompute(request: HttpRequest, gate_id: str) -> HttpResponse:
+    """Queues the computation of the gate's rules; a gate without a partial rollout is told so."""
+    try:
+        entities.get_or_404(
+            lambda: services.gate_pulse_request(
+                project=request.project, actor=request.actor, gate_id=gate_id
+            )
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.info(request, "Results are being recomputed; reload in a moment.")
+    return redirect(reverse("gate-detail", args=[request.project.slug, gate_id]) + "#results")

@@ -18,4 +18,14 @@ urlpatterns = [
         pulse.PulseResultsView.as_view(),
         name="capi-experiment-pulse-results",
     ),
+    path(
+        "gates/<str:gate_id>/load_pulse",
+        pulse.GateLoadPulseView.as_view(),
+        name="capi-gate-load-pulse",
+    ),
+    path(
+        "gates/<str:gate_id>/rules/<str:rule_id>/pulse_results",
+        pulse.GatePulseResultsView.as_view(),
+        name="capi-gate-pulse-results",
+    ),
 ]

@@ -1,5 +1,14 @@
-"""Writes of the analysis app: metric definitions (``metrics``) and Pulse runs (``pulse``)."""
+"""Writes of the analysis app: metric definitions (``metrics``) and Pulse runs of experiments
+(``pulse``) and of gate rules (``gate_pulse``)."""
 
+from analysis.services.gate_pulse import (
+    gate_metrics,
+    gate_pulse_compute,
+    gate_pulse_compute_due,
+    gate_pulse_compute_rules,
+    gate_pulse_request,
+    rollout_rules,
+)
 from analysis.services.metrics import (
     ENTITY_TYPE,
     metric_create,
@@ -12,6 +21,11 @@ from analysis.services.pulse import pulse_compute, pulse_compute_due, pulse_requ
 
 __all__ = [
     "ENTITY_TYPE",
+    "gate_metrics",
+    "gate_pulse_compute",
+    "gate_pulse_compute_due",
+    "gate_pulse_compute_rules",
+    "gate_pulse_request",
     "metric_create",
     "metric_delete",
     "metric_slug",
@@ -19,5 +33,6 @@ __all__ = [
     "pulse_compute",
     "pulse_compute_due",
     "pulse_request",
+    "rollout_rules",
     "validated_definition",
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict
 from datetime import UTC, datetime
+from typing import Any
 
 from celery import current_app
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.db import transaction
 
 from analysis import computation
 from analysis.models import Metric, PulseMetricResult, PulseRun
+from analysis.statistics import Moments
 from console.actors import Actor
 from console.errors import PermissionDenied
 from console.models import Project, Role
@@ -55,8 +57,31 @@ def pulse_compute(*, experiment: Experiment, now: datetime | None = None) -> Pul
         if units.first_exposure is not None
         else {}
     )
+    run = store_run(
+        keys={"experiment": experiment}, units=units, metrics=metrics, moments=moments, now=now
+    )
+    logger.info(
+        "pulse computed experiment=%s units=%s excluded=%s metrics=%s",
+        experiment.pk,
+        sum(units.exposures.values()),
+        units.excluded_units,
+        len(metrics),
+    )
+    return run
+
+
+def store_run(
+    *,
+    keys: dict[str, Any],
+    units: computation.UnitCounts,
+    metrics: list[Metric],
+    moments: dict[str, dict[str, Moments]],
+    now: datetime,
+) -> PulseRun:
+    """Today's run of what ``keys`` names (an experiment, or a gate and rule), replacing an
+    earlier run of the same day with these units and moments."""
     run, _ = PulseRun.objects.update_or_create(
-        experiment=experiment,
+        **keys,
         day=now.date(),
         defaults={
             "computed_at": now,
@@ -75,13 +100,6 @@ def pulse_compute(*, experiment: Experiment, now: datetime | None = None) -> Pul
         )
         for metric in metrics
         for group, m in moments.get(metric.slug, {}).items()
-    )
-    logger.info(
-        "pulse computed experiment=%s units=%s excluded=%s metrics=%s",
-        experiment.pk,
-        sum(units.exposures.values()),
-        units.excluded_units,
-        len(metrics),
     )
     return run
 

@@ -233,6 +233,15 @@ nothing, it keeps its own behaviour:
 - **Audit logs.** `actionType` uses Statsig's names where Statsig has one for the change
   (`gate_create`, `config_conditions_update`, ...); changes Statsig names nothing for keep this
   console's names (`segment_archive`, `member_invite`).
+- **Gate Pulse.** `POST /gates/{id}/load_pulse` (202) computes every rule of the gate with a
+  partial rollout (a pass percentage between 0 and 100; none: 400 naming `rules`), comparing the
+  units the rule passed (group `pass`, the test) with those it failed (`fail`, the control).
+  It measures the metrics named in `?metrics=` (comma-separated ids `name::type`, or names,
+  which take every type of the name; an unknown one: 400 naming `metrics`), else the gate's
+  `monitoringMetrics`, else every metric of the project, as Statsig measures a gate's lifts on
+  all metrics. `GET /gates/{id}/rules/{ruleID}/pulse_results?cuped=&confidence=` answers in the
+  shape of an experiment's `pulse_results` (a rule the gate lacks: 400 naming `ruleID`; nothing
+  computed yet: 404); its `srm` tests the split against the rule's pass percentage.
 - **Unknown paths and methods** under `/console/v1/` answer 404 and 405 in the error envelope.
 """
 
