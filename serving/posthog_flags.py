@@ -332,13 +332,6 @@ def flag_record(outcome: FlagOutcome) -> dict[str, Any]:
     return record
 
 
-def _record(outcome: FlagOutcome) -> dict[str, Any] | orjson.Fragment:
-    """``flag_record``; a shared outcome's was made and encoded once (the response's encoder
-    writes the fragment as it is)."""
-    encoded = outcome.encoded_record
-    return flag_record(outcome) if encoded is None else encoded
-
-
 def legacy_flags(outcomes: list[FlagOutcome]) -> tuple[dict[str, Any], dict[str, str]]:
     """``featureFlags`` (every flag, false included; one that failed to evaluate is false, as
     PostHog's contract says, and the answer carries ``errorsWhileComputingFlags: true``) and
@@ -356,8 +349,12 @@ def decide_body(version: int, outcomes: list[FlagOutcome], errors: bool) -> dict
     """The flag part of ``/decide?v=<version>``, for ``wire.json_response`` (from v4 on, some
     records are already-encoded fragments)."""
     if version >= 4:
+        # A shared outcome's record was made and encoded once: the encoder writes the fragment.
         return {
-            "flags": {o.key: _record(o) for o in outcomes},
+            "flags": {
+                o.key: flag_record(o) if o.encoded_record is None else o.encoded_record
+                for o in outcomes
+            },
             "errorsWhileComputingFlags": errors,
         }
     flags, payloads = legacy_flags(outcomes)
