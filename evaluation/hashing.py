@@ -6,13 +6,13 @@ from base64 import b64encode
 from hashlib import sha256
 from struct import Struct
 
-_FIRST_8_BYTES = Struct(">Q").unpack_from
+FIRST_8_BYTES = Struct(">Q").unpack_from
 
 
 def bucket_hash(value: str) -> int:
     """The first 8 bytes of SHA-256(value) as a big-endian unsigned integer: the basis of pass
     percentages (``% 10000``) and user buckets (``% 1000``)."""
-    return _FIRST_8_BYTES(sha256(value.encode()).digest())[0]
+    return FIRST_8_BYTES(sha256(value.encode()).digest())[0]
 
 
 def id_list_hash(unit_id: str) -> str:

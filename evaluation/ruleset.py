@@ -10,7 +10,7 @@ from typing import Any
 
 from evaluation import fields
 from evaluation.conditions import SUPPORTED_TYPES, Condition, compile_condition
-from evaluation.hashing import bucket_hash
+from evaluation.hashing import FIRST_8_BYTES, sha256
 from evaluation.operators import SUPPORTED_OPERATORS
 from evaluation.result import RULE_ID_DEFAULT, RULE_ID_DISABLED, EvaluationResult, Reason
 from evaluation.user import EvaluationUser
@@ -50,7 +50,9 @@ class CompiledRule:
         if self.salt_prefix is None:
             raise TypeError("the spec or rule salt is not a string")
         unit = self.unit(user) or ""
-        return bucket_hash(self.salt_prefix + unit) % 10000 < self.pass_percentage * 100
+        # hashing.bucket_hash written out: a request evaluating 200 flags runs this ~160 times.
+        bucket = FIRST_8_BYTES(sha256((self.salt_prefix + unit).encode()).digest())[0]
+        return bucket % 10000 < self.pass_percentage * 100
 
 
 @dataclass(frozen=True, slots=True)
