@@ -14,7 +14,7 @@ from django.db import transaction
 
 from analysis import computation
 from analysis.models import Metric
-from analysis.services.pulse import store_run
+from analysis.services.pulse import named_metrics, store_run, unit_moments
 from console.actors import Actor
 from console.errors import PermissionDenied, ValidationError
 from console.models import Project, Role
@@ -50,10 +50,9 @@ def gate_metrics(gate: Gate, requested: list[str] | None = None) -> list[Metric]
                 )
             chosen.update((m.slug, m) for m in found)
         return list(chosen.values())
-    monitored = [f"{m['name']}::{m['type']}" for m in gate.settings.get("monitoringMetrics", [])]
+    monitored = gate.settings.get("monitoringMetrics", [])
     if monitored:
-        found = {m.slug: m for m in metrics.filter(slug__in=monitored)}
-        return [found[slug] for slug in dict.fromkeys(monitored) if slug in found]
+        return named_metrics(gate.project_id, monitored)
     return list(metrics)
 
 
@@ -67,16 +66,8 @@ def gate_pulse_compute(
     units = computation.build_gate_rule_units(
         project_id=gate.project_id, gate=gate.slug, rule_id=rule_id, id_type=gate.id_type
     )
-    moments = (
-        computation.metric_moments(
-            project_id=gate.project_id,
-            id_type=gate.id_type,
-            metrics=metrics,
-            first_exposure=units.first_exposure,
-            until=now,
-        )
-        if units.first_exposure is not None
-        else {}
+    moments = unit_moments(
+        project_id=gate.project_id, id_type=gate.id_type, units=units, metrics=metrics, until=now
     )
     store_run(
         keys={"gate": gate, "rule_id": rule_id},

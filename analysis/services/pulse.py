@@ -26,14 +26,39 @@ logger = logging.getLogger(__name__)
 PULSE_TASK = "analysis.tasks.compute_pulse"
 
 
+def named_metrics(project_id: int, named: list[dict[str, Any]]) -> list[Metric]:
+    """The metrics of a ``[{name, type}]`` list (Statsig's shape) that are defined in the
+    project, in the list's order, each once."""
+    slugs = list(dict.fromkeys(f"{m['name']}::{m['type']}" for m in named))
+    found = {m.slug: m for m in Metric.objects.filter(project_id=project_id, slug__in=slugs)}
+    return [found[slug] for slug in slugs if slug in found]
+
+
 def experiment_metrics(experiment: Experiment) -> list[Metric]:
     """The experiment's primary then secondary metrics that are defined in its project."""
-    named = [*experiment.primary_metrics, *experiment.secondary_metrics]
-    slugs = list(dict.fromkeys(f"{m['name']}::{m['type']}" for m in named))
-    found = {
-        m.slug: m for m in Metric.objects.filter(project_id=experiment.project_id, slug__in=slugs)
-    }
-    return [found[slug] for slug in slugs if slug in found]
+    return named_metrics(
+        experiment.project_id, [*experiment.primary_metrics, *experiment.secondary_metrics]
+    )
+
+
+def unit_moments(
+    *,
+    project_id: int,
+    id_type: str,
+    units: computation.UnitCounts,
+    metrics: list[Metric],
+    until: datetime,
+) -> dict[str, dict[str, Moments]]:
+    """Each metric's moments over the units (none when no unit was exposed)."""
+    if units.first_exposure is None:
+        return {}
+    return computation.metric_moments(
+        project_id=project_id,
+        id_type=id_type,
+        metrics=metrics,
+        first_exposure=units.first_exposure,
+        until=until,
+    )
 
 
 @transaction.atomic
@@ -46,16 +71,12 @@ def pulse_compute(*, experiment: Experiment, now: datetime | None = None) -> Pul
         project_id=experiment.project_id, experiment=experiment.slug, id_type=experiment.id_type
     )
     metrics = experiment_metrics(experiment)
-    moments = (
-        computation.metric_moments(
-            project_id=experiment.project_id,
-            id_type=experiment.id_type,
-            metrics=metrics,
-            first_exposure=units.first_exposure,
-            until=now,
-        )
-        if units.first_exposure is not None
-        else {}
+    moments = unit_moments(
+        project_id=experiment.project_id,
+        id_type=experiment.id_type,
+        units=units,
+        metrics=metrics,
+        until=now,
     )
     run = store_run(
         keys={"experiment": experiment}, units=units, metrics=metrics, moments=moments, now=now
