@@ -10,7 +10,6 @@ removal from the queue) is stored once.
 from __future__ import annotations
 
 import json
-import operator
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
@@ -50,54 +49,65 @@ def _dump_json(value: Any) -> str:
         return _ENCODER.encode(value)
 
 
+def _json_cells(values: list) -> list[str]:
+    return [_dump_json(value) for value in values]
+
+
+def _flag_cells(values: list) -> list[str]:
+    return [NULL if value is None else ("t" if value else "f") for value in values]
+
+
 def _nullable_text(value: Any) -> str:
     return NULL if value is None else str(value)
 
 
-def _flag(value: bool | None) -> str:
-    return NULL if value is None else ("t" if value else "f")
+def _nullable_text_cells(values: list) -> list[str]:
+    return [NULL if value is None else str(value) for value in values]
 
 
-def _cell_writer(field: models.Field) -> Callable[[Any], str] | None:
+def _time_cells(values: list) -> list[str]:
+    """Most rows of a batch share their received time (and often their time): each distinct
+    value is formatted once."""
+    texts = {
+        value: value.isoformat() if type(value) is datetime else _nullable_text(value)
+        for value in set(values)
+    }
+    return [texts[value] for value in values]
+
+
+def _column_writer(field: models.Field) -> Callable[[list], list[str]] | None:
     """How a column's values become text cells; None for text columns, whose rows hold str."""
     if isinstance(field, models.JSONField):
-        return _dump_json
+        return _json_cells
     if isinstance(field, models.BooleanField):
-        return _flag
+        return _flag_cells
+    if isinstance(field, models.DateTimeField):
+        return _time_cells
     if isinstance(field, models.CharField | models.TextField) and not field.null:
         return None
-    return _nullable_text
+    return _nullable_text_cells
 
 
-def _copy_text(model: type[models.Model], columns: Sequence[str], rows: Iterable) -> str:
-    """``rows`` in COPY's text format, built in one pass: the cells of each row as text, joined.
-    A batch where no cell holds a tab, newline, carriage return or backslash (the counts show it:
-    the only backslashes are those of the NULL markers) needs no escaping, nearly every batch;
-    otherwise every cell is escaped."""
-    cells_of = operator.itemgetter(*columns)
-    writers = [
-        (position, writer)
-        for position, column in enumerate(columns)
-        if (writer := _cell_writer(model._meta.get_field(column))) is not None
-    ]
-    times: dict[datetime, str] = {}
-    rows_cells: list[list[str]] = []
+def _copy_text(model: type[models.Model], columns: Sequence[str], rows: Sequence) -> str:
+    """``rows`` in COPY's text format, built a column at a time (one comprehension per column
+    costs less than a writer call per cell), then joined row by row. A batch where no cell holds
+    a tab, newline, carriage return or backslash (the counts show it: the only backslashes are
+    those of the NULL markers) needs no escaping, nearly every batch; otherwise every cell is
+    escaped."""
+    if not rows:
+        return ""
+    columns_cells: list[list[str]] = []
     nulls = 0
-    for row in rows:
-        cells = list(cells_of(row))
-        for position, writer in writers:
-            value = cells[position]
-            if type(value) is datetime:
-                # Most rows share their received time (and often their time): format each once.
-                cell = times.get(value)
-                if cell is None:
-                    cell = times[value] = value.isoformat()
-                cells[position] = cell
-            else:
-                cell = cells[position] = writer(value)
-                if cell is NULL:
-                    nulls += 1
-        rows_cells.append(cells)
+    for column in columns:
+        values = [row[column] for row in rows]
+        writer = _column_writer(model._meta.get_field(column))
+        if writer is None:
+            columns_cells.append(values)
+            continue
+        if writer is not _json_cells:
+            nulls += values.count(None)  # the cells these writers turn into NULL markers
+        columns_cells.append(writer(values))
+    rows_cells = list(zip(*columns_cells, strict=True))
     text = "\n".join(["\t".join(cells) for cells in rows_cells])
     tabs = len(rows_cells) * (len(columns) - 1)
     if (
@@ -114,7 +124,7 @@ def _copy_text(model: type[models.Model], columns: Sequence[str], rows: Iterable
                 for cells in rows_cells
             ]
         )
-    return text + "\n" if rows_cells else ""
+    return text + "\n"
 
 
 def copy_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable) -> int:
