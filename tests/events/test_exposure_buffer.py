@@ -4,6 +4,7 @@ while Redis is down."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -103,6 +104,61 @@ def test_drain__buffered_exposures__stored_with_every_field(world):
     assert exposures.queue_length() == 0
     # Nothing more to drain.
     assert drain_all() == 0
+
+
+@needs_redis
+def test_request_exposures__one_line__what_they_share_written_once(world):
+    # Given one request's 100 gate exposures: one user, a row of its own per gate
+    shared = {
+        "kind": "gate",
+        "user": {"userID": "u7", "email": "seven@example.com", "custom": {"plan": "pro"}},
+        "environment": "production",
+        "time": 1_700_000_000_000,
+        "source": "statsig_http",
+    }
+    rows = [(f"gate_{i}", f"rule-{i}", i % 2 == 0, None, []) for i in range(100)]
+    exposures.buffer_request_exposures(world.project.pk, shared, rows)
+
+    # Then the queue holds one line, the user written in it once
+    (item,) = exposures._redis().lrange(exposures.QUEUE_KEY, 0, -1)
+    assert b"\n" not in item
+    assert item.count(b"seven@example.com") == 1
+    assert exposures.queue_length() == 100
+    # And the drain stores 100 exposures of that user, each with its own gate, rule and uuid
+    assert drain_all() == 100
+    stored = Exposure.objects.filter(project=world.project)
+    assert {(e.name, e.rule_id, e.value) for e in stored} == {
+        (f"gate_{i}", f"rule-{i}", i % 2 == 0) for i in range(100)
+    }
+    assert {(e.user_id, e.kind, e.environment, e.source) for e in stored} == {
+        ("u7", "gate", "production", "statsig_http")
+    }
+    assert len({e.uuid for e in stored}) == 100
+
+
+@needs_redis
+def test_drain__lines_of_the_earlier_formats__stored_once(world):
+    # Given a queue an earlier version left: a request's rows as an array, and a single row
+    def old_row(i: int) -> dict:
+        return {
+            **contract_exposure(i),
+            "project_id": world.project.pk,
+            "uuid": f"{i:032x}",
+            "received_ms": 1_700_000_000_000,
+        }
+
+    client = exposures._redis()
+    client.rpush(
+        exposures.QUEUE_KEY, json.dumps([old_row(1), old_row(2)]) + "\n" + json.dumps(old_row(3))
+    )
+
+    # When the drain runs twice
+    assert drain_all() == 3
+    drain_all()
+
+    # Then each row is stored once, under the uuid it was queued with
+    assert sorted(Exposure.objects.values_list("user_id", flat=True)) == ["u1", "u2", "u3"]
+    assert {e.uuid.hex for e in Exposure.objects.all()} == {f"{i:032x}" for i in (1, 2, 3)}
 
 
 def test_drain__one_multi_row_insert_per_batch(world):
