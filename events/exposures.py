@@ -55,7 +55,11 @@ DRAIN_BATCH_SIZE = 5_000
 ROWS_PER_QUEUE_ITEM = 100
 # A drain holds its lock this long at most (a crashed drain frees it by expiry).
 DRAIN_LOCK_MS = 60_000
-DRAIN_SOCKET_TIMEOUT_SECONDS = 5.0
+# Off the request path (the forwarding thread, the drain) a call to Redis may wait this long. The
+# request path's 100 ms was once used for forwarding too: under load an RPUSH of a few thousand
+# rows outlasted it, the breaker opened, and for its back-off every exposure was written to the
+# database by the web process itself, holding the GIL for tens of milliseconds per batch.
+BACKGROUND_SOCKET_TIMEOUT_SECONDS = 5.0
 LOCAL_FLUSH_SECONDS = 1.0
 REDIS_FORWARD_SECONDS = 0.1
 REDIS_FORWARD_BATCH = 5_000
@@ -294,16 +298,21 @@ def _queue(project_id: int, entries: list[tuple[int, bytes]]) -> None:
         _push_local(project_id, entries)
 
 
-def _redis(*, drain: bool = False):
+def _redis(*, background: bool = False):
     """The Redis client: the request path's pushes give up after ``REDIS_SOCKET_TIMEOUT_MS``;
-    the drain, off the request path and reading batches of ``DRAIN_BATCH_SIZE``, waits longer."""
+    the forwarding thread and the drain, off the request path and moving thousands of rows a
+    call, wait up to ``BACKGROUND_SOCKET_TIMEOUT_SECONDS``."""
     url = settings.REDIS_URL
-    purpose = "drain" if drain else "push"
+    purpose = "background" if background else "request"
     client = _redis_clients.get(purpose)
     if client is None or client[0] != url:
         import redis
 
-        timeout = DRAIN_SOCKET_TIMEOUT_SECONDS if drain else settings.REDIS_SOCKET_TIMEOUT_MS / 1000
+        timeout = (
+            BACKGROUND_SOCKET_TIMEOUT_SECONDS
+            if background
+            else settings.REDIS_SOCKET_TIMEOUT_MS / 1000
+        )
         client = (
             url,
             redis.Redis.from_url(
@@ -342,16 +351,21 @@ def _queue_items(entries: list[tuple[int, bytes]]) -> list[bytes]:
     return items
 
 
-def _push_to_redis(entries: list[tuple[int, bytes]]) -> bool:
-    if not _redis_usable():
+def _push_to_redis(entries: list[tuple[int, bytes]], *, background: bool = False) -> bool:
+    """Appends to the queue; False when Redis is unavailable. The forwarding thread
+    (``background``) does not consult the request paths' circuit breaker: it waits on Redis
+    longer than a request may, so a request's timeout must not send its rows to the database
+    for the breaker's back-off. Its failure still opens the breaker for the requests."""
+    if not (redis_enabled() if background else _redis_usable()):
         return False
     try:
-        _redis().rpush(QUEUE_KEY, *_queue_items(entries))
+        _redis(background=background).rpush(QUEUE_KEY, *_queue_items(entries))
     except REDIS_ERRORS as exc:  # Redis down or hung: keep the exposures locally
         REDIS.failed(exc)
         logger.warning("exposure buffer: redis unavailable, buffering locally error=%s", exc)
         return False
-    REDIS.succeeded()
+    if not background:
+        REDIS.succeeded()
     return True
 
 
@@ -442,7 +456,7 @@ def _forward_to_redis() -> bool:
     while _local:
         with _lock:
             entries = _take_local(REDIS_FORWARD_BATCH)
-        if not _push_to_redis(entries):
+        if not _push_to_redis(entries, background=True):
             with _lock:
                 _put_back_local(entries)
             return False
@@ -506,7 +520,7 @@ def _park_if_possible(parked: list[tuple[bytes | str, UnstorableItem]]) -> dict[
         return {}
     if _redis_usable():
         try:
-            _park(_redis(), parked)
+            _park(_redis(background=True), parked)
             return {}
         except Exception as exc:
             logger.warning("exposure buffer: could not park items error=%s", exc)
@@ -625,7 +639,7 @@ def drain_redis_queue(*, max_batches: int = 20, batch_size: int = DRAIN_BATCH_SI
     their exposures; a database outage raises (the task fails, the queue is kept)."""
     if not redis_enabled():
         return 0
-    client = _redis(drain=True)
+    client = _redis(background=True)
     token = uuid.uuid4().hex
     if not client.set(DRAIN_LOCK_KEY, token, nx=True, px=DRAIN_LOCK_MS):
         return 0

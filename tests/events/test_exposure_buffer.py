@@ -9,13 +9,16 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
 import pytest
+import redis
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from console.breaker import REDIS
 from events import exposures
 from events.exposures import buffer_exposures, drain_all, flush_local_buffer
 from events.models import Exposure
@@ -179,7 +182,7 @@ def test_drain__one_multi_row_insert_per_batch(world):
 def test_drain__crash_between_commit_and_trim__no_loss_no_duplicate(world, monkeypatch):
     # Given 30 queued exposures and a drain that dies after its commit, before trimming
     buffer_exposures(world.project.pk, [contract_exposure(i) for i in range(30)])
-    client = exposures._redis(drain=True)
+    client = exposures._redis(background=True)
 
     def crash(*args, **kwargs):
         raise ConnectionError("worker killed")
@@ -276,7 +279,9 @@ def test_buffer__forwarding_thread_on__request_never_waits_on_redis(world, setti
     settings.EXPOSURE_FLUSH_THREAD = True
     monkeypatch.setattr(exposures, "_ensure_flusher", lambda: None)  # the test drives the thread
     pushes = []
-    monkeypatch.setattr(exposures, "_push_to_redis", lambda items: pushes.append(items) or True)
+    monkeypatch.setattr(
+        exposures, "_push_to_redis", lambda items, **_: pushes.append(items) or True
+    )
 
     # When three evaluations buffer exposures
     for i in range(3):
@@ -296,7 +301,7 @@ def test_buffer__forward_fails__rows_kept_for_the_database(world, settings, monk
     settings.EXPOSURE_FLUSH_THREAD = True
     monkeypatch.setattr(exposures, "_ensure_flusher", lambda: None)
     buffer_exposures(world.project.pk, [contract_exposure(i) for i in range(3)])
-    monkeypatch.setattr(exposures, "_push_to_redis", lambda items: False)
+    monkeypatch.setattr(exposures, "_push_to_redis", lambda items, **_: False)
 
     # When the thread tries to forward them
     assert exposures._forward_to_redis() is False
@@ -305,6 +310,65 @@ def test_buffer__forward_fails__rows_kept_for_the_database(world, settings, monk
     assert exposures.local_buffer_size() == 3
     assert flush_local_buffer() == 3
     assert sorted(Exposure.objects.values_list("user_id", flat=True)) == ["u0", "u1", "u2"]
+
+
+@needs_redis
+def test_buffer__breaker_opened_by_a_request__forward_still_reaches_redis(
+    world, settings, monkeypatch
+):
+    # Given buffered exposures, and a request whose Redis read just timed out (breaker open)
+    settings.EXPOSURE_FLUSH_THREAD = True
+    monkeypatch.setattr(exposures, "_ensure_flusher", lambda: None)
+    buffer_exposures(world.project.pk, [contract_exposure(i) for i in range(3)])
+    REDIS.failed(TimeoutError("a request's cache read timed out"))
+
+    # When the thread forwards them
+    forwarded = exposures._forward_to_redis()
+
+    # Then they reach the queue rather than waiting for the database write
+    assert forwarded is True
+    assert exposures.queue_length() == 3
+    assert exposures.local_buffer_size() == 0
+
+
+# Keeps Redis busy for ARGV[1] milliseconds: every other client waits.
+BUSY_SCRIPT = """
+local start = redis.call('TIME')
+while true do
+  local now = redis.call('TIME')
+  if (now[1] - start[1]) * 1000000 + (now[2] - start[2]) >= tonumber(ARGV[1]) * 1000 then
+    return 1
+  end
+end
+"""
+
+
+@needs_redis
+def test_buffer__redis_slower_than_a_request_may_wait__forward_still_reaches_it(
+    world, settings, monkeypatch
+):
+    # Given exposures for the forwarding thread, and a Redis busy for 300 ms: three times what a
+    # request may wait on it
+    settings.EXPOSURE_FLUSH_THREAD = True
+    settings.REDIS_SOCKET_TIMEOUT_MS = 100  # the production default (the suite runs longer)
+    monkeypatch.setattr(exposures, "_redis_clients", {})  # clients made with it
+    monkeypatch.setattr(exposures, "_ensure_flusher", lambda: None)
+    buffer_exposures(world.project.pk, [contract_exposure(i) for i in range(3)])
+    busy = threading.Thread(
+        target=lambda: redis.Redis.from_url(settings.REDIS_URL).eval(BUSY_SCRIPT, 0, 300)
+    )
+    busy.start()
+    time.sleep(0.05)
+
+    # When the thread forwards them
+    forwarded = exposures._forward_to_redis()
+    busy.join()
+
+    # Then they reached the queue, not the database, and the breaker stayed closed
+    assert forwarded is True
+    assert exposures.queue_length() == 3
+    assert exposures.local_buffer_size() == 0
+    assert REDIS.allows()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -350,7 +414,7 @@ def test_drain__worker_process_killed_after_commit__restart_finds_every_exposure
         """
         import os
         from events import exposures
-        client = exposures._redis(drain=True)
+        client = exposures._redis(background=True)
         client.ltrim = lambda *a, **k: os._exit(9)
         print("drained", exposures.drain_redis_queue(batch_size=100), exposures.queue_length())
         """,
