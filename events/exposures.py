@@ -1,11 +1,11 @@
-"""Exposure buffering: the evaluation endpoints hand their exposures to ``buffer_exposures`` (or,
-made whole as the queue's rows, to ``buffer_exposure_rows``) and never write to the database on
-the request path.
+"""Exposure buffering: the evaluation endpoints hand a request's exposures to
+``buffer_request_exposures`` (contract dicts go to ``buffer_exposures``) and never write to the
+database on the request path.
 
-- With Redis (``settings.REDIS_URL``): JSON in a Redis list. A request's rows are encoded in one
-  call as one JSON array (an encode per row cost more than the evaluation that made it), and
-  queued requests share a list item, one per line, up to about ``ROWS_PER_QUEUE_ITEM`` rows. A
-  request only appends its rows to an in-process buffer; a background thread moves them to Redis every
+- With Redis (``settings.REDIS_URL``): JSON in a Redis list. A request's exposures are encoded
+  in one call as one line (what they share written once, see ``_encode``), and queued requests
+  share a list item, one per line, up to about ``ROWS_PER_QUEUE_ITEM`` rows. A request only
+  appends its line to an in-process buffer; a background thread moves them to Redis every
   ``REDIS_FORWARD_SECONDS`` in one ``RPUSH`` (a round trip to Redis per request cost as much as
   the evaluation; a process killed outright loses at most that interval). A beat job
   (``events.tasks.drain_exposures``, every ~2 s) moves them to the database in batches of about
@@ -55,7 +55,11 @@ DRAIN_BATCH_SIZE = 5_000
 ROWS_PER_QUEUE_ITEM = 100
 # A drain holds its lock this long at most (a crashed drain frees it by expiry).
 DRAIN_LOCK_MS = 60_000
-DRAIN_SOCKET_TIMEOUT_SECONDS = 5.0
+# Off the request path (the forwarding thread, the drain) a call to Redis may wait this long. The
+# request path's 100 ms was once used for forwarding too: under load an RPUSH of a few thousand
+# rows outlasted it, the breaker opened, and for its back-off every exposure was written to the
+# database by the web process itself, holding the GIL for tens of milliseconds per batch.
+BACKGROUND_SOCKET_TIMEOUT_SECONDS = 5.0
 LOCAL_FLUSH_SECONDS = 1.0
 REDIS_FORWARD_SECONDS = 0.1
 REDIS_FORWARD_BATCH = 5_000
@@ -72,9 +76,19 @@ _flusher_stop = threading.Event()
 
 
 # ---------------------------------------------------------------------------------------------
-# Serialised form: one JSON object per exposure, the contract dict plus project_id, a uuid and the
-# receive time, so the row written later is exactly the row accepted now.
+# Serialised form: one JSON object per request, a queue line:
+#
+#     {"project_id", "received_ms", "uuid", "shared": {...}, "rows": [row, ...]}
+#
+# An exposure is ``shared`` (what all of the request's exposures have in common: kind, user,
+# environment, time, source...) completed by its row: the values of ``ROW_FIELDS`` in that order,
+# or a dict of contract keys. Row ``i``'s uuid is the line's ``uuid`` plus ``i`` (unless its dict
+# brings one), so a repeated drain writes the same rows. A 100-gate check wrote its user, every
+# key name and a uuid a hundred times the other way: eight times the bytes, and most of the
+# request's time. Lines of earlier versions (a row dict, or an array of them) are still read.
 
+ROW_FIELDS = ("name", "rule_id", "value", "group_name", "secondary_exposures")
+_UUID_SPACE = 1 << 128
 
 # What json.dumps(default=str) would write for these, so the encoders agree.
 _ORJSON_OPTIONS = (
@@ -84,9 +98,9 @@ _ORJSON_OPTIONS = (
 )
 
 
-def _payload(exposure: dict, received_ms: int) -> dict:
-    """A contract dict as a row of the queue, all but the keys ``_stamp`` adds."""
-    return {
+def _payload(exposure: dict) -> dict:
+    """A contract dict as a row of its own (a dict row, with nothing shared)."""
+    row = {
         "kind": exposure.get("kind"),
         "name": exposure.get("name"),
         "rule_id": exposure.get("rule_id"),
@@ -95,39 +109,48 @@ def _payload(exposure: dict, received_ms: int) -> dict:
         "user": exposure.get("user"),
         "environment": exposure.get("environment"),
         "secondary_exposures": exposure.get("secondary_exposures"),
-        "time": exposure.get("time") or received_ms,
+        "time": exposure.get("time"),
         "source": exposure.get("source"),
         "parameter_name": exposure.get("parameter_name"),
         "allocated_experiment": exposure.get("allocated_experiment"),
     }
+    if exposure.get("uuid"):
+        row["uuid"] = str(exposure["uuid"])
+    return row
 
 
-def _stamp(project_id: int, rows: list[dict], received_ms: int) -> None:
-    """Completes a request's rows in place: project, a uuid and the receive time."""
-    # One read of the system's randomness for the whole request: each row's uuid (32 hex
-    # digits, which uuid.UUID and PostgreSQL read) makes a repeated drain harmless.
-    randomness = secrets.token_hex(16 * len(rows))
-    for i, row in enumerate(rows):
-        row["project_id"] = project_id
-        row["uuid"] = randomness[32 * i : 32 * i + 32]
-        row["received_ms"] = received_ms
+def _row_uuid(base: int, index: int) -> str:
+    """Row ``index``'s uuid as 32 hex digits (which uuid.UUID and PostgreSQL read)."""
+    return f"{(base + index) % _UUID_SPACE:032x}"
 
 
-def _encode(payloads: list[dict]) -> list[tuple[int, bytes]]:
-    """A request's rows as one JSON array, or, when orjson refuses one of them (a lone
-    surrogate, an integer past 64 bits), each row on its own, the refused ones by the standard
-    encoder: the drain then parks just those."""
+def _encode(project_id: int, shared: dict, rows: list, received_ms: int) -> list[tuple[int, bytes]]:
+    """A request's exposures as one line, or, when orjson refuses it (a lone surrogate, an
+    integer past 64 bits), a line per row, the refused ones by the standard encoder: the drain
+    then parks just those. One read of the system's randomness per request."""
+    base = secrets.token_hex(16)
+    line = {
+        "project_id": project_id,
+        "received_ms": received_ms,
+        "uuid": base,
+        "shared": shared,
+        "rows": rows,
+    }
     try:
-        return [(len(payloads), orjson.dumps(payloads, default=str, option=_ORJSON_OPTIONS))]
+        return [(len(rows), orjson.dumps(line, default=str, option=_ORJSON_OPTIONS))]
     except (orjson.JSONEncodeError, TypeError):
-        return [(1, _encode_row(payload)) for payload in payloads]
+        first = int(base, 16)
+        return [
+            (1, _encode_line({**line, "uuid": _row_uuid(first, index), "rows": [row]}))
+            for index, row in enumerate(rows)
+        ]
 
 
-def _encode_row(payload: dict) -> bytes:
+def _encode_line(line: dict) -> bytes:
     try:
-        return orjson.dumps(payload, default=str, option=_ORJSON_OPTIONS)
+        return orjson.dumps(line, default=str, option=_ORJSON_OPTIONS)
     except (orjson.JSONEncodeError, TypeError):
-        return json.dumps(payload, separators=(",", ":"), default=str).encode()
+        return json.dumps(line, separators=(",", ":"), default=str).encode()
 
 
 class UnstorableItem(ValueError):
@@ -156,15 +179,49 @@ _STRICT_JSON = json.JSONEncoder(allow_nan=False, ensure_ascii=False, check_circu
 
 
 def _rows(line: bytes | str) -> list[tuple[bytes | str | dict, dict[str, Any] | UnstorableItem]]:
-    """Each row of a queued line (a request's rows as a JSON array, or one row) with what to
-    park it by, and its database row or why it can never be stored."""
+    """Each row of a queued line with what to park it by, and its database row or why it can
+    never be stored."""
     try:
         decoded = json.loads(line)
     except (ValueError, RecursionError) as exc:
         return [(line, UnstorableItem(f"unreadable: {type(exc).__name__}"))]
+    if isinstance(decoded, dict) and "rows" in decoded:
+        return _request_rows(line, decoded)
     if isinstance(decoded, list):
         return [(payload, _row(payload)) for payload in decoded]
     return [(line, _row(decoded))]
+
+
+def _request_rows(
+    line: bytes | str, request: dict
+) -> list[tuple[bytes | str | dict, dict[str, Any] | UnstorableItem]]:
+    """The rows of a request's line (see ``_encode``), each completed as a row dict of its own."""
+    try:
+        project_id = int(request["project_id"])
+        received_ms = request["received_ms"]
+        base = int(request["uuid"], 16)
+        shared, rows = request["shared"], request["rows"]
+        if not isinstance(shared, dict) or not isinstance(rows, list):
+            raise TypeError("shared must be an object and rows a list")
+    except (ValueError, KeyError, TypeError) as exc:
+        return [(line, UnstorableItem(f"unreadable: {type(exc).__name__}"))]
+    found: list[tuple[bytes | str | dict, dict[str, Any] | UnstorableItem]] = []
+    for index, values in enumerate(rows):
+        payload = dict(shared)
+        if isinstance(values, dict):
+            payload.update(values)
+        elif isinstance(values, list) and len(values) == len(ROW_FIELDS):
+            payload.update(zip(ROW_FIELDS, values, strict=True))
+        else:  # parked as a line of its own
+            alone = {**request, "uuid": _row_uuid(base, index), "rows": [values]}
+            found.append((alone, UnstorableItem("unreadable: row", project_id)))
+            continue
+        payload["project_id"] = project_id
+        payload["received_ms"] = received_ms
+        if not payload.get("uuid"):
+            payload["uuid"] = _row_uuid(base, index)
+        found.append((payload, _row(payload)))
+    return found
 
 
 def _row(payload: Any) -> dict[str, Any] | UnstorableItem:
@@ -192,7 +249,7 @@ def _row(payload: Any) -> dict[str, Any] | UnstorableItem:
 
 
 def _parkable(source: bytes | str | dict) -> bytes | str:
-    """The text a row is parked as: a row of a request's array is written on its own."""
+    """The text a row is parked as: a row of a request's line is written on its own."""
     if isinstance(source, dict):
         return json.dumps(source, separators=(",", ":"), default=str).encode()
     return source
@@ -207,35 +264,29 @@ def buffer_exposures(project_id: int, exposures: list[dict]) -> None:
 
     Each dict: ``kind`` ("gate"|"config"|"layer"), ``name``, ``rule_id``, ``value`` (bool|None),
     ``group_name``, ``user`` (the Statsig user dict), ``environment`` (tier|None),
-    ``secondary_exposures`` (list), ``time`` (epoch ms), ``source``, optional ``parameter_name``
-    and ``allocated_experiment``.
+    ``secondary_exposures`` (list), ``time`` (epoch ms), ``source``, optional ``parameter_name``,
+    ``allocated_experiment`` and ``uuid``.
     """
     if not exposures:
         return
     try:
-        received_ms = int(time.time() * 1000)
-        rows = [_payload(exposure, received_ms) for exposure in exposures]
-        _stamp(project_id, rows, received_ms)
-        for row, exposure in zip(rows, exposures, strict=True):
-            if exposure.get("uuid"):
-                row["uuid"] = str(exposure["uuid"])
-        entries = _encode(rows)
+        rows = [_payload(exposure) for exposure in exposures]
     except Exception:  # malformed input must not fail an evaluation
-        logger.exception("exposure buffer: could not encode exposures project_id=%s", project_id)
+        logger.exception("exposure buffer: could not read exposures project_id=%s", project_id)
         return
-    _queue(project_id, entries)
+    buffer_request_exposures(project_id, {}, rows)
 
 
-def buffer_exposure_rows(project_id: int, rows: list[dict]) -> None:
-    """``buffer_exposures`` for rows an endpoint made whole: each dict has every key of the
-    contract, ``parameter_name`` and ``allocated_experiment`` included (None when not set),
-    ``time`` set, and no ``uuid``. The dicts are the buffer's from then on (it completes them in
-    place), so an endpoint makes one dict per exposure, not two. Never raises."""
+def buffer_request_exposures(project_id: int, shared: dict, rows: list) -> None:
+    """``buffer_exposures`` for one request's exposures, as the evaluation endpoints make them:
+    ``shared`` holds the contract keys every exposure of the request has in common (``kind``,
+    ``user``, ``environment``, ``time``, ``source``, ``allocated_experiment``...), and each row
+    the values of ``ROW_FIELDS`` in that order (a tuple), or a contract dict of its own. The
+    objects are encoded before this returns, so they may be shared and reused."""
     if not rows:
         return
     try:
-        _stamp(project_id, rows, int(time.time() * 1000))
-        entries = _encode(rows)
+        entries = _encode(project_id, shared, rows, int(time.time() * 1000))
     except Exception:  # malformed input must not fail an evaluation
         logger.exception("exposure buffer: could not encode exposures project_id=%s", project_id)
         return
@@ -247,16 +298,21 @@ def _queue(project_id: int, entries: list[tuple[int, bytes]]) -> None:
         _push_local(project_id, entries)
 
 
-def _redis(*, drain: bool = False):
+def _redis(*, background: bool = False):
     """The Redis client: the request path's pushes give up after ``REDIS_SOCKET_TIMEOUT_MS``;
-    the drain, off the request path and reading batches of ``DRAIN_BATCH_SIZE``, waits longer."""
+    the forwarding thread and the drain, off the request path and moving thousands of rows a
+    call, wait up to ``BACKGROUND_SOCKET_TIMEOUT_SECONDS``."""
     url = settings.REDIS_URL
-    purpose = "drain" if drain else "push"
+    purpose = "background" if background else "request"
     client = _redis_clients.get(purpose)
     if client is None or client[0] != url:
         import redis
 
-        timeout = DRAIN_SOCKET_TIMEOUT_SECONDS if drain else settings.REDIS_SOCKET_TIMEOUT_MS / 1000
+        timeout = (
+            BACKGROUND_SOCKET_TIMEOUT_SECONDS
+            if background
+            else settings.REDIS_SOCKET_TIMEOUT_MS / 1000
+        )
         client = (
             url,
             redis.Redis.from_url(
@@ -295,16 +351,21 @@ def _queue_items(entries: list[tuple[int, bytes]]) -> list[bytes]:
     return items
 
 
-def _push_to_redis(entries: list[tuple[int, bytes]]) -> bool:
-    if not _redis_usable():
+def _push_to_redis(entries: list[tuple[int, bytes]], *, background: bool = False) -> bool:
+    """Appends to the queue; False when Redis is unavailable. The forwarding thread
+    (``background``) does not consult the request paths' circuit breaker: it waits on Redis
+    longer than a request may, so a request's timeout must not send its rows to the database
+    for the breaker's back-off. Its failure still opens the breaker for the requests."""
+    if not (redis_enabled() if background else _redis_usable()):
         return False
     try:
-        _redis().rpush(QUEUE_KEY, *_queue_items(entries))
+        _redis(background=background).rpush(QUEUE_KEY, *_queue_items(entries))
     except REDIS_ERRORS as exc:  # Redis down or hung: keep the exposures locally
         REDIS.failed(exc)
         logger.warning("exposure buffer: redis unavailable, buffering locally error=%s", exc)
         return False
-    REDIS.succeeded()
+    if not background:
+        REDIS.succeeded()
     return True
 
 
@@ -395,7 +456,7 @@ def _forward_to_redis() -> bool:
     while _local:
         with _lock:
             entries = _take_local(REDIS_FORWARD_BATCH)
-        if not _push_to_redis(entries):
+        if not _push_to_redis(entries, background=True):
             with _lock:
                 _put_back_local(entries)
             return False
@@ -459,7 +520,7 @@ def _park_if_possible(parked: list[tuple[bytes | str, UnstorableItem]]) -> dict[
         return {}
     if _redis_usable():
         try:
-            _park(_redis(), parked)
+            _park(_redis(background=True), parked)
             return {}
         except Exception as exc:
             logger.warning("exposure buffer: could not park items error=%s", exc)
@@ -578,7 +639,7 @@ def drain_redis_queue(*, max_batches: int = 20, batch_size: int = DRAIN_BATCH_SI
     their exposures; a database outage raises (the task fails, the queue is kept)."""
     if not redis_enabled():
         return 0
-    client = _redis(drain=True)
+    client = _redis(background=True)
     token = uuid.uuid4().hex
     if not client.set(DRAIN_LOCK_KEY, token, nx=True, px=DRAIN_LOCK_MS):
         return 0

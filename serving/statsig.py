@@ -4,7 +4,7 @@ the server SDKs poll (``/v1/download_config_specs``).
 These are the hot endpoints: plain functions on the data-plane toolkit (``console.wire``), the
 key resolved from process memory (``console.keycache``), the ruleset from process memory
 (``ruleset.load``), the pure evaluator, exposures handed to
-``events.exposures.buffer_exposure_rows``.
+``events.exposures.buffer_request_exposures``.
 After warm-up a request issues no SQL and no Redis round trip. Errors are JSON ``{"status",
 "message", "errors": [{"property", "message"}]}``, never HTML.
 """
@@ -92,45 +92,32 @@ def _logging_disabled(body: dict[str, Any]) -> bool:
     return isinstance(metadata, dict) and bool(metadata.get("exposureLoggingDisabled"))
 
 
-def _record(project_id: int, exposures: list[dict[str, Any]]) -> None:
+def _record(project_id: int, shared: dict, rows: list[tuple]) -> None:
     try:
-        exposure_buffer.buffer_exposure_rows(project_id, exposures)
+        exposure_buffer.buffer_request_exposures(project_id, shared, rows)
     except Exception:  # an exposure never fails the evaluation
         logger.exception("exposure buffering failed project=%s", project_id)
 
 
-def _exposure_template(
-    kind: str, user: dict, tier: str | None, now_ms: int, allocated_experiment: str | None = None
+def _shared(
+    kind: str, user: dict, tier: str | None, allocated_experiment: str | None = None
 ) -> dict:
-    """A request's exposure row (``buffer_exposure_rows``) without what a result fills in."""
-    return {
+    """What a request's exposures have in common (``buffer_request_exposures``)."""
+    shared = {
         "kind": kind,
-        "name": None,
-        "rule_id": None,
-        "value": None,
-        "group_name": None,
         "user": user,
         "environment": tier,
-        "secondary_exposures": [],
-        "time": now_ms,
+        "time": _now_ms(),
         "source": SOURCE,
-        "parameter_name": None,
-        "allocated_experiment": allocated_experiment,
     }
+    if allocated_experiment is not None:
+        shared["allocated_experiment"] = allocated_experiment
+    return shared
 
 
-def _exposure(template: dict, name: str, result: EvaluationResult) -> dict:
-    """The template filled in (a copy of a dict costs less than building one, and a request
-    may make a hundred). The result's secondary exposures are encoded before the request
-    ends, so they are not copied."""
-    exposure = template.copy()
-    exposure["name"] = name
-    exposure["rule_id"] = result.rule_id
-    if exposure["kind"] == "gate":
-        exposure["value"] = result.value
-    exposure["group_name"] = result.group_name
-    exposure["secondary_exposures"] = result.secondary_exposures
-    return exposure
+def _row(name: str, result: EvaluationResult, value: bool | None = None) -> tuple:
+    """An exposure's own part, in ``exposures.ROW_FIELDS`` order; ``value`` is a gate's."""
+    return (name, result.rule_id, value, result.group_name, result.secondary_exposures)
 
 
 def _now_ms() -> int:
@@ -147,9 +134,9 @@ def _evaluation(handler):
         user, user_dict, tier = _user(body, key, loaded)
         # The user as exposures store it (never its private attributes), made once per request.
         exposed = {k: v for k, v in user_dict.items() if k != "privateAttributes"}
-        payload, exposures = handler(body, loaded, user, exposed, tier)
-        if exposures and not _logging_disabled(body):
-            _record(key.project_id, exposures)
+        payload, shared, rows = handler(body, loaded, user, exposed, tier)
+        if rows and not _logging_disabled(body):
+            _record(key.project_id, shared, rows)
         return wire.json_response(payload)
 
     endpoint.__name__ = handler.__name__
@@ -158,47 +145,51 @@ def _evaluation(handler):
 
 
 # The answer of a gate and a shared result (a standalone spec's, see UserEvaluation) is the same
-# for every user who gets that result: it is encoded once and kept here by the result's identity
-# (the entry holds the result, so an identity is never reused while it is a key). A new
-# ruleset's results make new keys; the old ones go when the table is full and starts again.
-_SHARED_ANSWERS: dict[int, tuple[EvaluationResult, str, orjson.Fragment]] = {}
+# for every user who gets that result: it is encoded once and kept here by the result's identity,
+# with the exposure row it leaves (the entry holds the result, so an identity is never reused
+# while it is a key). A new ruleset's results make new keys; the old ones go when the table is
+# full and starts again.
+_SHARED_ANSWERS: dict[int, tuple[EvaluationResult, str, orjson.Fragment, tuple]] = {}
 SHARED_ANSWERS_LIMIT = 100_000
 
 
-def _gate_answer(name: str, result: EvaluationResult, spec) -> dict | orjson.Fragment:
+def _gate_answer(name: str, result: EvaluationResult, spec) -> tuple[dict | orjson.Fragment, tuple]:
+    """The answer for gate ``name`` and its exposure row."""
     shared = spec is not None and spec.standalone and result.reason is Reason.RECOGNIZED
     if shared:
         entry = _SHARED_ANSWERS.get(id(result))
         if entry is not None and entry[0] is result and entry[1] == name:
-            return entry[2]
+            return entry[2], entry[3]
     answer = {
         "name": name,
         "value": result.value,
         "rule_id": result.rule_id or None,
         "group_name": result.group_name,
     }
+    row = _row(name, result, result.value)
     if not shared:
-        return answer
+        return answer, row
     encoded = orjson.Fragment(wire.dumps(answer))
     if len(_SHARED_ANSWERS) >= SHARED_ANSWERS_LIMIT:
         _SHARED_ANSWERS.clear()
-    _SHARED_ANSWERS[id(result)] = (result, name, encoded)
-    return encoded
+    _SHARED_ANSWERS[id(result)] = (result, name, encoded, row)
+    return encoded, row
 
 
 def _gate_answers(loaded, user, user_dict, tier, names: list[str]):
-    """The answers for ``names`` in order, and the exposures of the gates the ruleset has."""
+    """The answers for ``names`` in order, what their exposures share, and the exposure rows of
+    the gates the ruleset has."""
     evaluation = UserEvaluation(loaded.ruleset, user)
     gates = loaded.ruleset.gates
-    template = _exposure_template("gate", user_dict, tier, _now_ms())
-    answers, exposures = [], []
+    answers, rows = [], []
     for name in names:
         spec = gates.get(name)
         result = evaluation.evaluate_spec(gates, name, spec)
-        answers.append(_gate_answer(name, result, spec))
+        answer, row = _gate_answer(name, result, spec)
+        answers.append(answer)
         if spec is not None:
-            exposures.append(_exposure(template, name, result))
-    return answers, exposures
+            rows.append(row)
+    return answers, _shared("gate", user_dict, tier), rows
 
 
 @_evaluation
@@ -226,8 +217,8 @@ def check_gate(body, loaded, user, user_dict, tier):
                     field=f"gateNames[{index}]",
                 )
         return _gate_answers(loaded, user, user_dict, tier, names)
-    answers, exposures = _gate_answers(loaded, user, user_dict, tier, [_name(body, "gateName")])
-    return answers[0], exposures
+    answers, shared, rows = _gate_answers(loaded, user, user_dict, tier, [_name(body, "gateName")])
+    return answers[0], shared, rows
 
 
 @_evaluation
@@ -236,7 +227,8 @@ def get_config(body, loaded, user, user_dict, tier):
     name = _name(body, "configName")
     ruleset = loaded.ruleset
     if name not in ruleset.configs:
-        return {"name": name, "value": {}, "group": "", "rule_id": None, "group_name": None}, []
+        answer = {"name": name, "value": {}, "group": "", "rule_id": None, "group_name": None}
+        return answer, None, []
     result = UserEvaluation(ruleset, user).config(name)
     answer = {
         "name": name,
@@ -245,8 +237,7 @@ def get_config(body, loaded, user, user_dict, tier):
         "rule_id": result.rule_id,
         "group_name": result.group_name,
     }
-    template = _exposure_template("config", user_dict, tier, _now_ms())
-    return answer, [_exposure(template, name, result)]
+    return answer, _shared("config", user_dict, tier), [_row(name, result)]
 
 
 @_evaluation
@@ -263,11 +254,8 @@ def get_layer(body, loaded, user, user_dict, tier):
         "ruleID": result.rule_id,
         "allocatedExperimentName": result.allocated_experiment,
     }
-    template = _exposure_template(
-        "layer", user_dict, tier, _now_ms(), allocated_experiment=result.allocated_experiment
-    )
-    exposure = _exposure(template, name, result)
-    return answer, [exposure]
+    shared = _shared("layer", user_dict, tier, result.allocated_experiment)
+    return answer, shared, [_row(name, result)]
 
 
 def _since_time(request: wire.Request, body: dict[str, Any]) -> int:

@@ -3,7 +3,8 @@ the data plane go through its dispatcher exactly as a server's requests do (the 
 client would go straight to Django's URL resolver, where no data-plane route is).
 
 Requests run in the test's thread and database transaction; like Django's own test client, it
-keeps ``close_old_connections`` from closing that connection at the request's start and end.
+keeps Django's connection hygiene (``close_old_connections``) from closing that connection at the
+request's start and end.
 Responses look like Django's test responses (``status_code``, ``json()``, ``response[name]``,
 ``content``), so tests read the same whichever client answered.
 """
@@ -14,10 +15,13 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from unittest.mock import patch
 
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from werkzeug.test import Client
+
+from console.wire import app as wire_app
 
 HOST = "testserver"
 
@@ -49,13 +53,20 @@ class WireResponse:
 
 @contextmanager
 def _connection_kept() -> Iterator[None]:
+    """Django's views run the hygiene through the request signals, the data-plane dispatcher
+    calls it itself: both are switched off for the request."""
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     try:
-        yield
+        with patch.object(wire_app, "close_old_connections", _keep_connections):
+            yield
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
+
+
+def _keep_connections() -> None:
+    pass
 
 
 class WireClient:

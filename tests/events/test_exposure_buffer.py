@@ -4,17 +4,21 @@ while Redis is down."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
 import pytest
+import redis
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from console.breaker import REDIS
 from events import exposures
 from events.exposures import buffer_exposures, drain_all, flush_local_buffer
 from events.models import Exposure
@@ -105,6 +109,61 @@ def test_drain__buffered_exposures__stored_with_every_field(world):
     assert drain_all() == 0
 
 
+@needs_redis
+def test_request_exposures__one_line__what_they_share_written_once(world):
+    # Given one request's 100 gate exposures: one user, a row of its own per gate
+    shared = {
+        "kind": "gate",
+        "user": {"userID": "u7", "email": "seven@example.com", "custom": {"plan": "pro"}},
+        "environment": "production",
+        "time": 1_700_000_000_000,
+        "source": "statsig_http",
+    }
+    rows = [(f"gate_{i}", f"rule-{i}", i % 2 == 0, None, []) for i in range(100)]
+    exposures.buffer_request_exposures(world.project.pk, shared, rows)
+
+    # Then the queue holds one line, the user written in it once
+    (item,) = exposures._redis().lrange(exposures.QUEUE_KEY, 0, -1)
+    assert b"\n" not in item
+    assert item.count(b"seven@example.com") == 1
+    assert exposures.queue_length() == 100
+    # And the drain stores 100 exposures of that user, each with its own gate, rule and uuid
+    assert drain_all() == 100
+    stored = Exposure.objects.filter(project=world.project)
+    assert {(e.name, e.rule_id, e.value) for e in stored} == {
+        (f"gate_{i}", f"rule-{i}", i % 2 == 0) for i in range(100)
+    }
+    assert {(e.user_id, e.kind, e.environment, e.source) for e in stored} == {
+        ("u7", "gate", "production", "statsig_http")
+    }
+    assert len({e.uuid for e in stored}) == 100
+
+
+@needs_redis
+def test_drain__lines_of_the_earlier_formats__stored_once(world):
+    # Given a queue an earlier version left: a request's rows as an array, and a single row
+    def old_row(i: int) -> dict:
+        return {
+            **contract_exposure(i),
+            "project_id": world.project.pk,
+            "uuid": f"{i:032x}",
+            "received_ms": 1_700_000_000_000,
+        }
+
+    client = exposures._redis()
+    client.rpush(
+        exposures.QUEUE_KEY, json.dumps([old_row(1), old_row(2)]) + "\n" + json.dumps(old_row(3))
+    )
+
+    # When the drain runs twice
+    assert drain_all() == 3
+    drain_all()
+
+    # Then each row is stored once, under the uuid it was queued with
+    assert sorted(Exposure.objects.values_list("user_id", flat=True)) == ["u1", "u2", "u3"]
+    assert {e.uuid.hex for e in Exposure.objects.all()} == {f"{i:032x}" for i in (1, 2, 3)}
+
+
 def test_drain__one_multi_row_insert_per_batch(world):
     buffer_exposures(world.project.pk, [contract_exposure(i) for i in range(1000)])
     with CaptureQueriesContext(connection) as captured:
@@ -123,7 +182,7 @@ def test_drain__one_multi_row_insert_per_batch(world):
 def test_drain__crash_between_commit_and_trim__no_loss_no_duplicate(world, monkeypatch):
     # Given 30 queued exposures and a drain that dies after its commit, before trimming
     buffer_exposures(world.project.pk, [contract_exposure(i) for i in range(30)])
-    client = exposures._redis(drain=True)
+    client = exposures._redis(background=True)
 
     def crash(*args, **kwargs):
         raise ConnectionError("worker killed")
@@ -220,7 +279,9 @@ def test_buffer__forwarding_thread_on__request_never_waits_on_redis(world, setti
     settings.EXPOSURE_FLUSH_THREAD = True
     monkeypatch.setattr(exposures, "_ensure_flusher", lambda: None)  # the test drives the thread
     pushes = []
-    monkeypatch.setattr(exposures, "_push_to_redis", lambda items: pushes.append(items) or True)
+    monkeypatch.setattr(
+        exposures, "_push_to_redis", lambda items, **_: pushes.append(items) or True
+    )
 
     # When three evaluations buffer exposures
     for i in range(3):
@@ -240,7 +301,7 @@ def test_buffer__forward_fails__rows_kept_for_the_database(world, settings, monk
     settings.EXPOSURE_FLUSH_THREAD = True
     monkeypatch.setattr(exposures, "_ensure_flusher", lambda: None)
     buffer_exposures(world.project.pk, [contract_exposure(i) for i in range(3)])
-    monkeypatch.setattr(exposures, "_push_to_redis", lambda items: False)
+    monkeypatch.setattr(exposures, "_push_to_redis", lambda items, **_: False)
 
     # When the thread tries to forward them
     assert exposures._forward_to_redis() is False
@@ -249,6 +310,65 @@ def test_buffer__forward_fails__rows_kept_for_the_database(world, settings, monk
     assert exposures.local_buffer_size() == 3
     assert flush_local_buffer() == 3
     assert sorted(Exposure.objects.values_list("user_id", flat=True)) == ["u0", "u1", "u2"]
+
+
+@needs_redis
+def test_buffer__breaker_opened_by_a_request__forward_still_reaches_redis(
+    world, settings, monkeypatch
+):
+    # Given buffered exposures, and a request whose Redis read just timed out (breaker open)
+    settings.EXPOSURE_FLUSH_THREAD = True
+    monkeypatch.setattr(exposures, "_ensure_flusher", lambda: None)
+    buffer_exposures(world.project.pk, [contract_exposure(i) for i in range(3)])
+    REDIS.failed(TimeoutError("a request's cache read timed out"))
+
+    # When the thread forwards them
+    forwarded = exposures._forward_to_redis()
+
+    # Then they reach the queue rather than waiting for the database write
+    assert forwarded is True
+    assert exposures.queue_length() == 3
+    assert exposures.local_buffer_size() == 0
+
+
+# Keeps Redis busy for ARGV[1] milliseconds: every other client waits.
+BUSY_SCRIPT = """
+local start = redis.call('TIME')
+while true do
+  local now = redis.call('TIME')
+  if (now[1] - start[1]) * 1000000 + (now[2] - start[2]) >= tonumber(ARGV[1]) * 1000 then
+    return 1
+  end
+end
+"""
+
+
+@needs_redis
+def test_buffer__redis_slower_than_a_request_may_wait__forward_still_reaches_it(
+    world, settings, monkeypatch
+):
+    # Given exposures for the forwarding thread, and a Redis busy for 300 ms: three times what a
+    # request may wait on it
+    settings.EXPOSURE_FLUSH_THREAD = True
+    settings.REDIS_SOCKET_TIMEOUT_MS = 100  # the production default (the suite runs longer)
+    monkeypatch.setattr(exposures, "_redis_clients", {})  # clients made with it
+    monkeypatch.setattr(exposures, "_ensure_flusher", lambda: None)
+    buffer_exposures(world.project.pk, [contract_exposure(i) for i in range(3)])
+    busy = threading.Thread(
+        target=lambda: redis.Redis.from_url(settings.REDIS_URL).eval(BUSY_SCRIPT, 0, 300)
+    )
+    busy.start()
+    time.sleep(0.05)
+
+    # When the thread forwards them
+    forwarded = exposures._forward_to_redis()
+    busy.join()
+
+    # Then they reached the queue, not the database, and the breaker stayed closed
+    assert forwarded is True
+    assert exposures.queue_length() == 3
+    assert exposures.local_buffer_size() == 0
+    assert REDIS.allows()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -294,7 +414,7 @@ def test_drain__worker_process_killed_after_commit__restart_finds_every_exposure
         """
         import os
         from events import exposures
-        client = exposures._redis(drain=True)
+        client = exposures._redis(background=True)
         client.ltrim = lambda *a, **k: os._exit(9)
         print("drained", exposures.drain_redis_queue(batch_size=100), exposures.queue_length())
         """,

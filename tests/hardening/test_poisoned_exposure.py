@@ -90,6 +90,28 @@ def test_drain__poisoned_row_among_one_requests_rows__only_that_row_parked(world
     assert b"\n" not in parked[0]
 
 
+def test_drain__malformed_row_in_a_request_line__parked_alone(world):
+    # Given a request's line whose middle row is not a row at all
+    project_id = world.project.pk
+    line = {
+        "project_id": project_id,
+        "received_ms": 1_700_000_000_000,
+        "uuid": "6f1c6a528b8e4d0c9a445b0f1f1f2a01",
+        "shared": {"kind": "gate", "user": {"userID": "u"}, "source": "statsig_http"},
+        "rows": [["a", "r", True, None, []], "junk", ["b", "r", False, None, []]],
+    }
+    exposures._redis().rpush(exposures.QUEUE_KEY, json.dumps(line))
+
+    # When the drain runs
+    assert drain_all() == 2
+
+    # Then the two rows are stored and the bad one is parked as a line of its own
+    assert set(Exposure.objects.values_list("name", flat=True)) == {"a", "b"}
+    (parked,) = exposures._redis().lrange(exposures.DEAD_LETTER_KEY, 0, -1)
+    assert json.loads(parked)["rows"] == ["junk"]
+    assert exposures.dead_letter_counts() == {project_id: 1}
+
+
 def test_drain__poisoned_item__counted_for_its_project_and_logged(world, caplog):
     exposures._redis().rpush(
         exposures.QUEUE_KEY, _raw_item(world.project.pk, POISONS["lone surrogate"])

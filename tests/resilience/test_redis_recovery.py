@@ -16,7 +16,7 @@ from typing import TypeVar
 import redis
 from celery import Celery
 
-from events.exposures import QUEUE_KEY, _encode, _payload, _queue_items, _stamp
+from events.exposures import QUEUE_KEY, _encode, _payload, _queue_items
 from tests.resilience.conftest import ROOT, LiveServer, Response
 
 T = TypeVar("T")
@@ -178,10 +178,8 @@ def _queue_exposure(live: LiveServer, project_id: int, user_id: str) -> None:
     exposure = {"kind": "gate", "name": live.gate, "value": True, "user": {"userID": user_id}}
     client = redis.Redis.from_url(live.direct_redis_url)
     try:
-        received_ms = int(time.time() * 1000)
-        row = _payload(exposure, received_ms)
-        _stamp(project_id, [row], received_ms)
-        client.rpush(QUEUE_KEY, *_queue_items(_encode([row])))
+        entries = _encode(project_id, {}, [_payload(exposure)], int(time.time() * 1000))
+        client.rpush(QUEUE_KEY, *_queue_items(entries))
     finally:
         client.close()
 

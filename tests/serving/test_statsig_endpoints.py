@@ -9,6 +9,7 @@ import pytest
 
 from console.models import Role
 from console.services.api_keys import api_key_create
+from events.exposures import ROW_FIELDS
 from flags.services.configs import dynamic_config_create
 from flags.services.experiments import experiment_create, experiment_start
 from flags.services.gates import gate_create
@@ -232,10 +233,12 @@ def test_evaluation__key_limited_to_development__other_tiers_refused(api, world,
 
 def test_evaluation__exposures_buffered_unless_disabled(api, world, entities, monkeypatch):
     recorded: list[tuple[int, list[dict]]] = []
-    monkeypatch.setattr(
-        "events.exposures.buffer_exposure_rows",
-        lambda project_id, exposures: recorded.append((project_id, exposures)),
-    )
+
+    def buffer(project_id: int, shared: dict, rows: list[tuple]) -> None:
+        exposures = [{**shared, **dict(zip(ROW_FIELDS, row, strict=True))} for row in rows]
+        recorded.append((project_id, exposures))
+
+    monkeypatch.setattr("events.exposures.buffer_request_exposures", buffer)
     _post(
         api,
         world,
