@@ -3,16 +3,16 @@
 database on the request path.
 
 - With Redis (``settings.REDIS_URL``): JSON in a Redis list. A request's exposures are encoded
-  in one call as one line (what they share written once, see ``_encode``), and queued requests
-  share a list item, one per line, up to about ``ROWS_PER_QUEUE_ITEM`` rows. A request only
-  appends its line to an in-process buffer; a background thread moves them to Redis every
-  ``REDIS_FORWARD_SECONDS`` in one ``RPUSH`` (a round trip to Redis per request cost as much as
-  the evaluation; a process killed outright loses at most that interval). A beat job
-  (``events.tasks.drain_exposures``, every ~2 s) moves them to the database in batches of about
-  ``DRAIN_BATCH_SIZE`` rows, one multi-row ``INSERT ... ON CONFLICT DO NOTHING`` per batch, and
-  only then trims them from the list. Every row carries a uuid assigned here, so a drain that dies after its
-  commit and before its ``LTRIM`` repeats the batch harmlessly: the drain is idempotent and a worker
-  restart loses nothing.
+  in one call as one line (what they share written once: ``events.exposure_lines``), and
+  queued requests share a list item, one per line, up to about ``ROWS_PER_QUEUE_ITEM`` rows. A
+  request only appends its line to an in-process buffer; a background thread moves them to
+  Redis every ``REDIS_FORWARD_SECONDS`` in one ``RPUSH`` (a round trip to Redis per request
+  cost as much as the evaluation; a process killed outright loses at most that interval). A
+  beat job (``events.tasks.drain_exposures``, every ~2 s) moves them to the database in batches
+  of about ``DRAIN_BATCH_SIZE`` rows, one multi-row ``INSERT ... ON CONFLICT DO NOTHING`` per
+  batch, and only then trims them from the list. Every row carries a uuid assigned when it is
+  queued, so a drain that dies after its commit and before its ``LTRIM`` repeats the batch
+  harmlessly: the drain is idempotent and a worker restart loses nothing.
 - Without Redis, or while Redis is unreachable: the same in-process buffer, written to the
   database by that thread every ``LOCAL_FLUSH_SECONDS`` and at interpreter exit (a clean shutdown
   loses nothing). Without the thread (``EXPOSURE_FLUSH_THREAD`` off, as in the test suite) each
@@ -24,20 +24,27 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import json
 import logging
-import secrets
 import threading
 import time
 import uuid
 from collections import Counter, deque
-from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from django.conf import settings
 
 from console.breaker import REDIS, REDIS_ERRORS
+from events.exposure_lines import (
+    ROWS_PER_QUEUE_ITEM,
+    UNKNOWN_PROJECT,
+    UnstorableItem,
+    contract_row,
+    encode_request,
+    lines_of,
+    parkable,
+    queue_items,
+    rows_of_line,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -46,13 +53,8 @@ QUEUE_KEY = "flag_events:exposures"
 # cannot stop every project's exposures; the hash counts them by project for the console.
 DEAD_LETTER_KEY = "flag_events:exposures:dead-letter"
 DEAD_LETTER_COUNTS_KEY = "flag_events:exposures:dead-letter-counts"
-# Unknown project (the item itself is unreadable) in the counts hash.
-UNKNOWN_PROJECT = 0
 DRAIN_LOCK_KEY = "flag_events:exposures:drain-lock"
 DRAIN_BATCH_SIZE = 5_000
-# JSON has no raw newlines, so a line is one request's rows: the drain reads each line, and each
-# row of it, on its own.
-ROWS_PER_QUEUE_ITEM = 100
 # A drain holds its lock this long at most (a crashed drain frees it by expiry).
 DRAIN_LOCK_MS = 60_000
 # Off the request path (the forwarding thread, the drain) a call to Redis may wait this long. The
@@ -76,186 +78,6 @@ _flusher_stop = threading.Event()
 
 
 # ---------------------------------------------------------------------------------------------
-# Serialised form: one JSON object per request, a queue line:
-#
-#     {"project_id", "received_ms", "uuid", "shared": {...}, "rows": [row, ...]}
-#
-# An exposure is ``shared`` (what all of the request's exposures have in common: kind, user,
-# environment, time, source...) completed by its row: the values of ``ROW_FIELDS`` in that order,
-# or a dict of contract keys. Row ``i``'s uuid is the line's ``uuid`` plus ``i`` (unless its dict
-# brings one), so a repeated drain writes the same rows. A 100-gate check wrote its user, every
-# key name and a uuid a hundred times the other way: eight times the bytes, and most of the
-# request's time. Lines of earlier versions (a row dict, or an array of them) are still read.
-
-ROW_FIELDS = ("name", "rule_id", "value", "group_name", "secondary_exposures")
-_UUID_SPACE = 1 << 128
-
-# What json.dumps(default=str) would write for these, so the encoders agree.
-_ORJSON_OPTIONS = (
-    orjson.OPT_PASSTHROUGH_DATETIME
-    | orjson.OPT_PASSTHROUGH_DATACLASS
-    | orjson.OPT_PASSTHROUGH_SUBCLASS
-)
-
-
-def _payload(exposure: dict) -> dict:
-    """A contract dict as a row of its own (a dict row, with nothing shared)."""
-    row = {
-        "kind": exposure.get("kind"),
-        "name": exposure.get("name"),
-        "rule_id": exposure.get("rule_id"),
-        "value": exposure.get("value"),
-        "group_name": exposure.get("group_name"),
-        "user": exposure.get("user"),
-        "environment": exposure.get("environment"),
-        "secondary_exposures": exposure.get("secondary_exposures"),
-        "time": exposure.get("time"),
-        "source": exposure.get("source"),
-        "parameter_name": exposure.get("parameter_name"),
-        "allocated_experiment": exposure.get("allocated_experiment"),
-    }
-    if exposure.get("uuid"):
-        row["uuid"] = str(exposure["uuid"])
-    return row
-
-
-def _row_uuid(base: int, index: int) -> str:
-    """Row ``index``'s uuid as 32 hex digits (which uuid.UUID and PostgreSQL read)."""
-    return f"{(base + index) % _UUID_SPACE:032x}"
-
-
-def _encode(project_id: int, shared: dict, rows: list, received_ms: int) -> list[tuple[int, bytes]]:
-    """A request's exposures as one line, or, when orjson refuses it (a lone surrogate, an
-    integer past 64 bits), a line per row, the refused ones by the standard encoder: the drain
-    then parks just those. One read of the system's randomness per request."""
-    base = secrets.token_hex(16)
-    line = {
-        "project_id": project_id,
-        "received_ms": received_ms,
-        "uuid": base,
-        "shared": shared,
-        "rows": rows,
-    }
-    try:
-        return [(len(rows), orjson.dumps(line, default=str, option=_ORJSON_OPTIONS))]
-    except (orjson.JSONEncodeError, TypeError):
-        first = int(base, 16)
-        return [
-            (1, _encode_line({**line, "uuid": _row_uuid(first, index), "rows": [row]}))
-            for index, row in enumerate(rows)
-        ]
-
-
-def _encode_line(line: dict) -> bytes:
-    try:
-        return orjson.dumps(line, default=str, option=_ORJSON_OPTIONS)
-    except (orjson.JSONEncodeError, TypeError):
-        return json.dumps(line, separators=(",", ":"), default=str).encode()
-
-
-class UnstorableItem(ValueError):
-    """An item no write could ever store (not JSON, a lone surrogate, NaN, nesting past the
-    decoder): it is parked, not retried."""
-
-    def __init__(self, reason: str, project_id: int = UNKNOWN_PROJECT) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.project_id = project_id
-
-
-TEXT_COLUMNS = (
-    "kind",
-    "name",
-    "rule_id",
-    "group_name",
-    "parameter_name",
-    "allocated_experiment",
-    "user_id",
-    "stable_id",
-    "environment",
-    "source",
-)
-_STRICT_JSON = json.JSONEncoder(allow_nan=False, ensure_ascii=False, check_circular=False)
-
-
-def _rows(line: bytes | str) -> list[tuple[bytes | str | dict, dict[str, Any] | UnstorableItem]]:
-    """Each row of a queued line with what to park it by, and its database row or why it can
-    never be stored."""
-    try:
-        decoded = json.loads(line)
-    except (ValueError, RecursionError) as exc:
-        return [(line, UnstorableItem(f"unreadable: {type(exc).__name__}"))]
-    if isinstance(decoded, dict) and "rows" in decoded:
-        return _request_rows(line, decoded)
-    if isinstance(decoded, list):
-        return [(payload, _row(payload)) for payload in decoded]
-    return [(line, _row(decoded))]
-
-
-def _request_rows(
-    line: bytes | str, request: dict
-) -> list[tuple[bytes | str | dict, dict[str, Any] | UnstorableItem]]:
-    """The rows of a request's line (see ``_encode``), each completed as a row dict of its own."""
-    try:
-        project_id = int(request["project_id"])
-        received_ms = request["received_ms"]
-        base = int(request["uuid"], 16)
-        shared, rows = request["shared"], request["rows"]
-        if not isinstance(shared, dict) or not isinstance(rows, list):
-            raise TypeError("shared must be an object and rows a list")
-    except (ValueError, KeyError, TypeError) as exc:
-        return [(line, UnstorableItem(f"unreadable: {type(exc).__name__}"))]
-    found: list[tuple[bytes | str | dict, dict[str, Any] | UnstorableItem]] = []
-    for index, values in enumerate(rows):
-        payload = dict(shared)
-        if isinstance(values, dict):
-            payload.update(values)
-        elif isinstance(values, list) and len(values) == len(ROW_FIELDS):
-            payload.update(zip(ROW_FIELDS, values, strict=True))
-        else:  # parked as a line of its own
-            alone = {**request, "uuid": _row_uuid(base, index), "rows": [values]}
-            found.append((alone, UnstorableItem("unreadable: row", project_id)))
-            continue
-        payload["project_id"] = project_id
-        payload["received_ms"] = received_ms
-        if not payload.get("uuid"):
-            payload["uuid"] = _row_uuid(base, index)
-        found.append((payload, _row(payload)))
-    return found
-
-
-def _row(payload: Any) -> dict[str, Any] | UnstorableItem:
-    from events.rows import exposure_row
-
-    try:
-        project_id = int(payload["project_id"])
-    except (ValueError, KeyError, TypeError) as exc:
-        return UnstorableItem(f"unreadable: {type(exc).__name__}")
-    try:
-        received_at = datetime.fromtimestamp(payload["received_ms"] / 1000, tz=UTC)
-        row = exposure_row(project_id, payload, received_at=received_at)
-        # What PostgreSQL refuses: text that is not UTF-8 (lone surrogates) and NaN/Infinity
-        # or NUL inside jsonb. One C-level encode per JSON column; clean rows pass unchanged.
-        for name in ("user", "custom_ids", "secondary_exposures"):
-            encoded = _STRICT_JSON.encode(row[name])
-            encoded.encode("utf-8")
-            if "\\u0000" in encoded:
-                raise ValueError(f"NUL in {name}")
-        for name in TEXT_COLUMNS:
-            str(row[name]).encode("utf-8")
-    except (ValueError, KeyError, TypeError, OverflowError, RecursionError) as exc:
-        return UnstorableItem(f"{type(exc).__name__}: {str(exc)[:100]}", project_id)
-    return row
-
-
-def _parkable(source: bytes | str | dict) -> bytes | str:
-    """The text a row is parked as: a row of a request's line is written on its own."""
-    if isinstance(source, dict):
-        return json.dumps(source, separators=(",", ":"), default=str).encode()
-    return source
-
-
-# ---------------------------------------------------------------------------------------------
 # The request path.
 
 
@@ -270,7 +92,7 @@ def buffer_exposures(project_id: int, exposures: list[dict]) -> None:
     if not exposures:
         return
     try:
-        rows = [_payload(exposure) for exposure in exposures]
+        rows = [contract_row(exposure) for exposure in exposures]
     except Exception:  # malformed input must not fail an evaluation
         logger.exception("exposure buffer: could not read exposures project_id=%s", project_id)
         return
@@ -286,7 +108,7 @@ def buffer_request_exposures(project_id: int, shared: dict, rows: list) -> None:
     if not rows:
         return
     try:
-        entries = _encode(project_id, shared, rows, int(time.time() * 1000))
+        entries = encode_request(project_id, shared, rows, int(time.time() * 1000))
     except Exception:  # malformed input must not fail an evaluation
         logger.exception("exposure buffer: could not encode exposures project_id=%s", project_id)
         return
@@ -334,23 +156,6 @@ def _redis_usable() -> bool:
     return redis_enabled() and REDIS.allows()
 
 
-def _queue_items(entries: list[tuple[int, bytes]]) -> list[bytes]:
-    """Requests' encoded rows joined a line each into list items of about
-    ``ROWS_PER_QUEUE_ITEM`` rows."""
-    items: list[bytes] = []
-    lines: list[bytes] = []
-    rows = 0
-    for count, encoded in entries:
-        lines.append(encoded)
-        rows += count
-        if rows >= ROWS_PER_QUEUE_ITEM:
-            items.append(b"\n".join(lines))
-            lines, rows = [], 0
-    if lines:
-        items.append(b"\n".join(lines))
-    return items
-
-
 def _push_to_redis(entries: list[tuple[int, bytes]], *, background: bool = False) -> bool:
     """Appends to the queue; False when Redis is unavailable. The forwarding thread
     (``background``) does not consult the request paths' circuit breaker: it waits on Redis
@@ -359,7 +164,7 @@ def _push_to_redis(entries: list[tuple[int, bytes]], *, background: bool = False
     if not (redis_enabled() if background else _redis_usable()):
         return False
     try:
-        _redis(background=background).rpush(QUEUE_KEY, *_queue_items(entries))
+        _redis(background=background).rpush(QUEUE_KEY, *queue_items(entries))
     except REDIS_ERRORS as exc:  # Redis down or hung: keep the exposures locally
         REDIS.failed(exc)
         logger.warning("exposure buffer: redis unavailable, buffering locally error=%s", exc)
@@ -581,10 +386,10 @@ def _store(items: list[bytes | str]) -> tuple[int, list[tuple[bytes | str, Unsto
     rows: list[dict[str, Any]] = []
     row_sources: list[bytes | str | dict] = []
     parked: list[tuple[bytes | str, UnstorableItem]] = []
-    for line in _lines(items):
-        for source, row in _rows(line):
+    for line in lines_of(items):
+        for source, row in rows_of_line(line):
             if isinstance(row, UnstorableItem):
-                parked.append((_parkable(source), row))
+                parked.append((parkable(source), row))
             else:
                 rows.append(row)
                 row_sources.append(source)
@@ -603,16 +408,8 @@ def _store(items: list[bytes | str]) -> tuple[int, list[tuple[bytes | str, Unsto
             written += 1
         except (DataError, IntegrityError, ValueError) as exc:
             reason = f"refused by the database: {type(exc).__name__}"
-            parked.append((_parkable(source), UnstorableItem(reason, row["project_id"])))
+            parked.append((parkable(source), UnstorableItem(reason, row["project_id"])))
     return written, parked
-
-
-def _lines(items: list[bytes | str]) -> list[bytes | str]:
-    """The lines of queue items (the local buffer's items are one line each)."""
-    lines: list[bytes | str] = []
-    for item in items:
-        lines.extend(item.split(b"\n" if isinstance(item, bytes) else "\n"))
-    return lines
 
 
 def _park(client, parked: list[tuple[bytes | str, UnstorableItem]]) -> None:
@@ -695,7 +492,7 @@ def queue_length() -> int:
     if not redis_enabled():
         return _local_rows
     try:
-        return sum(len(_rows(line)) for line in _lines(_redis().lrange(QUEUE_KEY, 0, -1)))
+        return sum(len(rows_of_line(line)) for line in lines_of(_redis().lrange(QUEUE_KEY, 0, -1)))
     except Exception:
         return -1
 

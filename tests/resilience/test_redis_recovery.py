@@ -16,7 +16,8 @@ from typing import TypeVar
 import redis
 from celery import Celery
 
-from events.exposures import QUEUE_KEY, _encode, _payload, _queue_items
+from events.exposure_lines import contract_row, encode_request, queue_items
+from events.exposures import QUEUE_KEY
 from tests.resilience.conftest import ROOT, LiveServer, Response
 
 T = TypeVar("T")
@@ -178,8 +179,8 @@ def _queue_exposure(live: LiveServer, project_id: int, user_id: str) -> None:
     exposure = {"kind": "gate", "name": live.gate, "value": True, "user": {"userID": user_id}}
     client = redis.Redis.from_url(live.direct_redis_url)
     try:
-        entries = _encode(project_id, {}, [_payload(exposure)], int(time.time() * 1000))
-        client.rpush(QUEUE_KEY, *_queue_items(entries))
+        entries = encode_request(project_id, {}, [contract_row(exposure)], int(time.time() * 1000))
+        client.rpush(QUEUE_KEY, *queue_items(entries))
     finally:
         client.close()
 

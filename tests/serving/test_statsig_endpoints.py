@@ -9,7 +9,7 @@ import pytest
 
 from console.models import Role
 from console.services.api_keys import api_key_create
-from events.exposures import ROW_FIELDS
+from events.exposure_lines import ROW_FIELDS
 from flags.services.configs import dynamic_config_create
 from flags.services.experiments import experiment_create, experiment_start
 from flags.services.gates import gate_create
