@@ -16,6 +16,11 @@ connections) on the same machine:
   separate short pass so the counting does not slow the measured runs.
 
     DATABASE_URL=postgres://... REDIS_URL=redis://... python bench/http_floor.py [--seconds 10]
+        [--only LABEL ...]
+
+``--only`` measures just the rows whose label contains one of the given texts (e.g. ``--only
+"1,000 events"``, or ``--only "100 events" "1,000 events"`` to see the large batch right after the
+100-event rows), in the usual order; the SQL counting pass is skipped unless a counted row is asked.
 
 A throwaway database (``<name>_http_bench_<pid>``) is created on the server of DATABASE_URL,
 migrated, filled through ``manage.py create_project`` and the services, and dropped at the end.
@@ -394,6 +399,9 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=2.0, help="warm-up time per endpoint")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument(
+        "--only", nargs="+", metavar="LABEL", help="measure only the rows whose label has one"
+    )
     parser.add_argument("--setup", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.setup:
@@ -407,6 +415,9 @@ def main() -> int:
     if shutil.which("wrk") is None:
         print("http_floor: skipped, wrk is not installed (apt-get install wrk).")
         return 0
+
+    def wanted(label: str) -> bool:
+        return not args.only or any(text in label for text in args.only)
 
     maintenance, db_url, db_name = database_urls(base_db)
     folder = Path(tempfile.mkdtemp(prefix="http-bench-"))
@@ -438,6 +449,8 @@ def main() -> int:
               f"in {time.monotonic() - started:.1f} s", flush=True)  # fmt: skip
 
         for name, start in (("gunicorn sync", gunicorn), ("granian", granian)):
+            if not wanted(FLOOR.label):
+                continue
             server = start("bench.hello_wsgi:application", workers, env)
             try:
                 rows.append((name, FLOOR.label, measure(server, FLOOR, folder, args,
@@ -449,36 +462,43 @@ def main() -> int:
         # The floor for the same request: check_gate's POST body, headers and wrk script (wrk
         # builds each body in Lua, which costs it more than the bare GET) to a hello-world.
         same_request = replace(check_gate, label=SAME_REQUEST_FLOOR)
-        server = granian("bench.hello_wsgi:application", workers, env)
-        try:
-            rows.append(("granian", same_request.label,
-                         measure(server, same_request, folder, args, connections=connections)))  # fmt: skip
-        finally:
-            server.stop()
+        if wanted(same_request.label):
+            server = granian("bench.hello_wsgi:application", workers, env)
+            try:
+                rows.append(("granian", same_request.label,
+                             measure(server, same_request, folder, args, connections=connections)))  # fmt: skip
+            finally:
+                server.stop()
 
-        server = gunicorn("console.wsgi:application", workers, env)
-        try:
-            rows.append(("gunicorn sync", check_gate.label,
-                         measure(server, check_gate, folder, args, connections=connections)))  # fmt: skip
-        finally:
-            server.stop()
+        if wanted(check_gate.label):
+            server = gunicorn("console.wsgi:application", workers, env)
+            try:
+                rows.append(("gunicorn sync", check_gate.label,
+                             measure(server, check_gate, folder, args, connections=connections)))  # fmt: skip
+            finally:
+                server.stop()
 
-        measured = endpoints(keys, download_project["keys"]["server"], setup)
+        measured = [
+            endpoint
+            for endpoint in endpoints(keys, download_project["keys"]["server"], setup)
+            if wanted(endpoint.label)
+        ]
+        batch = big_batch(keys)
         server = serve(workers, env)
         try:
             for endpoint in measured:
                 figures = measure(server, endpoint, folder, args, connections=connections)
                 rows.append(("manage.py serve", endpoint.label, figures))
                 print(f"  {endpoint.label}: {figures.rps:.0f} req/s", flush=True)
-            batch = big_batch(keys)
-            rows.append(("manage.py serve", batch.label,
-                         measure(server, batch, folder, args, connections=1)))  # fmt: skip
+            if wanted(batch.label):
+                rows.append(("manage.py serve", batch.label,
+                             measure(server, batch, folder, args, connections=1)))  # fmt: skip
         finally:
             server.stop()
 
-        counted = granian("bench.counting_wsgi:application", workers, env)
+        sql = {}
+        counted = granian("bench.counting_wsgi:application", workers, env) if measured else None
         try:
-            sql = {}
             for endpoint in measured:
                 # Warm every worker's caches (keys, ruleset, the persons asked for) first.
                 measure(counted, endpoint, folder, args, connections=connections, seconds=5)
@@ -486,7 +506,8 @@ def main() -> int:
                                   counting=True, seconds=2)  # fmt: skip
                 sql[endpoint.label] = figures
         finally:
-            counted.stop()
+            if counted is not None:
+                counted.stop()
     finally:
         admin_sql(maintenance, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
         shutil.rmtree(folder, ignore_errors=True)
@@ -497,6 +518,8 @@ def main() -> int:
 
 def report(rows: list[tuple[str, str, Figures]], sql: dict[str, Figures], args) -> None:
     floors = {server: figures.rps or 1.0 for server, label, figures in rows if label == FLOOR.label}
+    floors.setdefault("gunicorn sync", float("nan"))
+    floors.setdefault("granian", float("nan"))
     print(
         f"\nHTTP, {args.workers} workers ({THREADS} threads each under granian), wrk 1 thread "
         f"{args.connections} connections, {args.seconds:g} s per row after {args.warmup:g} s "
@@ -520,8 +543,11 @@ def report(rows: list[tuple[str, str, Figures]], sql: dict[str, Figures], args) 
             f"{figures.p99_ms:>7.2f} {figures.rps / floors['gunicorn sync']:>9.2f} "
             f"{figures.rps / floors['granian']:>8.2f} {per_request:>8} {figures.errors:>7}"
         )
-    same_request = next(f.rps for s, label, f in rows if label == SAME_REQUEST_FLOOR)
-    check_gate = next(f.rps for s, label, f in rows if s == "manage.py serve")
+    same_request = next((f.rps for s, label, f in rows if label == SAME_REQUEST_FLOOR), None)
+    check_gate = next((f.rps for s, label, f in rows if label == "/v1/check_gate"
+                       and s == "manage.py serve"), None)  # fmt: skip
+    if same_request is None or check_gate is None:
+        return
     print(f"\n/v1/check_gate under serve / the same POST to a hello-world under granian: "
           f"{check_gate / (same_request or 1.0):.2f}")  # fmt: skip
 

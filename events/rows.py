@@ -191,6 +191,8 @@ def split_statsig_user(
 
 
 def split_value(value: Any) -> tuple[str | None, float | None]:
+    if type(value) is int:
+        return str(value), float(value)  # the common numeric value: nothing to clean
     if value is None:
         return None, None
     if isinstance(value, bool):
