@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 
 from events.persons import GroupOp, PersonOp, groups_apply, persons_apply
-from events.store import commit_without_flush_wait, insert_events, insert_exposures, record_drops
+from events.store import insert_events, insert_exposures, record_drops
 
 
 @dataclass
@@ -42,11 +42,8 @@ class IngestResult:
 
 def ingest_batch(*, batch: IngestBatch) -> IngestResult:
     """Stores a request's events, exposures, person and group updates and drop counts in one
-    transaction (committed when this returns, without waiting for the disk flush:
-    ``commit_without_flush_wait``)."""
+    transaction (committed when this returns)."""
     with transaction.atomic():
-        if batch.events or batch.exposures or batch.person_ops or batch.group_ops:
-            commit_without_flush_wait()
         insert_events(batch.events)
         insert_exposures(batch.exposures)
         persons_apply(project_id=batch.project_id, ops=batch.person_ops)

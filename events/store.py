@@ -148,17 +148,6 @@ def copy_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable)
     return count
 
 
-def commit_without_flush_wait() -> None:
-    """The current transaction's commit returns without waiting for its WAL to reach the disk
-    (PostgreSQL's ``synchronous_commit = off``, for this transaction only): the flush of a large
-    batch's WAL was a good part of an ingest request's time. A crash of the database server (not
-    of this process) can lose transactions committed in the last ``3 × wal_writer_delay`` (0.6 s
-    by default), never corrupt or half-store one; docs/events.md weighs this."""
-    if use_copy():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit = off")
-
-
 def insert_events(rows: Sequence[Mapping[str, Any]]) -> int:
     if not rows:
         return 0

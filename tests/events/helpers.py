@@ -18,14 +18,11 @@ def bulk_statements(rows: int, *, columns: int) -> int:
 
 
 def data_statements(captured) -> list[str]:
-    """The statements a CaptureQueriesContext saw, without the test transaction's savepoints and
-    the ``SET LOCAL`` of a transaction's settings."""
+    """The statements a CaptureQueriesContext saw, without the test transaction's savepoints."""
     return [
         q["sql"]
         for q in captured.captured_queries
-        if not q["sql"].startswith(
-            ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT", "SET LOCAL")
-        )
+        if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT"))
     ]
 
 
