@@ -40,6 +40,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -448,35 +449,26 @@ def main() -> int:
         print(f"setup: database, 2 projects, {FLAG_GATES + DOWNLOAD_GATES} gates "
               f"in {time.monotonic() - started:.1f} s", flush=True)  # fmt: skip
 
-        for name, start in (("gunicorn sync", gunicorn), ("granian", granian)):
-            if not wanted(FLOOR.label):
-                continue
-            server = start("bench.hello_wsgi:application", workers, env)
+        def on_own_server(name: str, start: Callable, app: str, endpoint: Endpoint) -> None:
+            """One row measured on a server started for it alone."""
+            if not wanted(endpoint.label):
+                return
+            server = start(app, workers, env)
             try:
-                rows.append((name, FLOOR.label, measure(server, FLOOR, folder, args,
-                                                        connections=connections)))  # fmt: skip
+                figures = measure(server, endpoint, folder, args, connections=connections)
+                rows.append((name, endpoint.label, figures))
             finally:
                 server.stop()
 
+        hello = "bench.hello_wsgi:application"
+        on_own_server("gunicorn sync", gunicorn, hello, FLOOR)
+        on_own_server("granian", granian, hello, FLOOR)
         check_gate = endpoints(keys, download_project["keys"]["server"], setup)[0]
         # The floor for the same request: check_gate's POST body, headers and wrk script (wrk
         # builds each body in Lua, which costs it more than the bare GET) to a hello-world.
         same_request = replace(check_gate, label=SAME_REQUEST_FLOOR)
-        if wanted(same_request.label):
-            server = granian("bench.hello_wsgi:application", workers, env)
-            try:
-                rows.append(("granian", same_request.label,
-                             measure(server, same_request, folder, args, connections=connections)))  # fmt: skip
-            finally:
-                server.stop()
-
-        if wanted(check_gate.label):
-            server = gunicorn("console.wsgi:application", workers, env)
-            try:
-                rows.append(("gunicorn sync", check_gate.label,
-                             measure(server, check_gate, folder, args, connections=connections)))  # fmt: skip
-            finally:
-                server.stop()
+        on_own_server("granian", granian, hello, same_request)
+        on_own_server("gunicorn sync", gunicorn, "console.wsgi:application", check_gate)
 
         measured = [
             endpoint
