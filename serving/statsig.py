@@ -116,7 +116,8 @@ def _shared(
 
 
 def _row(name: str, result: EvaluationResult, value: bool | None = None) -> tuple:
-    """An exposure's own part, in ``events.exposure_lines.ROW_FIELDS`` order; ``value`` is a gate's."""
+    """An exposure's own part, in ``events.exposure_lines.ROW_FIELDS`` order (``value``: a
+    gate's)."""
     return (name, result.rule_id, value, result.group_name, result.secondary_exposures)
 
 

@@ -8,8 +8,8 @@ method check (405 naming the allowed methods), CORS and preflights on routes a b
 calls, the security headers Django's middleware adds, the error envelope of the route's
 protocol for a ``Refusal``, 503 with ``Retry-After`` when PostgreSQL or Redis is down, a JSON 500
 for a bug, and Django's database connection hygiene around routes that use the database
-(``close_old_connections``, called as such: Django's request signals, whose receivers include
-it, cost about 19 µs a request, as much as evaluating 20 flags).
+(``close_old_connections``, called as such: sending Django's request signals, whose receivers
+include it, cost about 19 µs a request, some 6 % of a 200-flag ``/flags`` answer in process).
 Unknown paths under ``/v1/`` and ``/v2/`` get a JSON 404 (with CORS), never HTML.
 """
 
