@@ -12,7 +12,13 @@ shared with other evaluations: read-only):
     [evaluation.gate(name).value for name in ("new_checkout", "dark_mode")]
 """
 
-from evaluation.evaluator import UserEvaluation, evaluate_config, evaluate_gate, evaluate_layer
+from evaluation.evaluator import (
+    SpecEntry,
+    UserEvaluation,
+    evaluate_config,
+    evaluate_gate,
+    evaluate_layer,
+)
 from evaluation.hashing import bucket_hash, id_list_hash
 from evaluation.result import EvaluationResult, Reason
 from evaluation.ruleset import CompiledRuleset
@@ -24,6 +30,7 @@ __all__ = [
     "EvaluationUser",
     "InvalidUserError",
     "Reason",
+    "SpecEntry",
     "UserEvaluation",
     "bucket_hash",
     "evaluate_config",

@@ -14,9 +14,10 @@ out shared, for requests that evaluate many specs for one user.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from evaluation.hashing import FIRST_8_BYTES
 from evaluation.result import (
     RULE_ID_DEFAULT,
     RULE_ID_DISABLED,
@@ -26,6 +27,10 @@ from evaluation.result import (
 )
 from evaluation.ruleset import CompiledRule, CompiledRuleset, CompiledSpec
 from evaluation.user import EvaluationUser
+
+# A spec to evaluate: the table holding it (the ruleset's gates, configs or layers), its name, and
+# the spec (``table.get(name)``, looked up by the caller).
+SpecEntry = tuple[Mapping[Any, CompiledSpec], Any, "CompiledSpec | None"]
 
 # Specs nested through pass_gate / configDelegate deeper than this are treated as a cycle. The
 # SDK has no limit of its own: it runs into Python's recursion limit at about 190 levels.
@@ -94,31 +99,51 @@ class UserEvaluation:
     ) -> EvaluationResult:
         """``evaluate`` for a caller that looked ``spec`` (``table[name]``, or None) up once
         for many users."""
-        if spec is None or not spec.standalone:
-            return _evaluate_top(self.ruleset, self.user, table, name)
-        # The walk of ``_evaluate``, ending in a result made at compile time.
+        return self.evaluate_specs(((table, name, spec),))[0]
+
+    def evaluate_specs(self, entries: Iterable[SpecEntry]) -> list[EvaluationResult]:
+        """``evaluate_spec`` of each ``(table, name, spec)``, in order. One loop for a request's
+        specs, which reads and encodes each unit id once: a 200-flag request spends most of its
+        time here, about a microsecond per spec."""
         values = self.values
-        try:
-            if spec.enabled:
-                for rule in spec.rules:
-                    matched = True
-                    for condition in rule.conditions:
-                        value = values.get(condition)
-                        if value is None:
-                            value = condition(self)
-                            if not rule.reads_clock:
-                                values[condition] = value
-                        if not value:
-                            matched = False
-                    if matched:
-                        passed = rule.fixed_pass
-                        if passed is None:
-                            passed = rule.passes(self.user)
-                        return rule.passed if passed else rule.failed
-            return spec.default
-        except Exception:
-            # The full walk writes the error result the SDK answers.
-            return _evaluate_top(self.ruleset, self.user, table, name)
+        user = self.user
+        units: dict[Any, bytes] = {}
+        results: list[EvaluationResult] = []
+        for table, name, spec in entries:
+            if spec is None or not spec.standalone:
+                results.append(_evaluate_top(self.ruleset, user, table, name))
+                continue
+            # The walk of ``_evaluate``, ending in a result made at compile time.
+            try:
+                result = spec.default
+                if spec.enabled:
+                    for rule in spec.rules:
+                        matched = True
+                        for condition in rule.conditions:
+                            value = values.get(condition)
+                            if value is None:
+                                value = condition(self)
+                                if not rule.reads_clock:
+                                    values[condition] = value
+                            if not value:
+                                matched = False
+                        if matched:
+                            passed = rule.fixed_pass
+                            if passed is None:
+                                unit = units.get(rule.unit)
+                                if unit is None:
+                                    unit = units[rule.unit] = (rule.unit(user) or "").encode()
+                                # CompiledRule.passes, the unit read once per request.
+                                hashed = rule.salted.copy()
+                                hashed.update(unit)
+                                passed = FIRST_8_BYTES(hashed.digest())[0] % 10000 < rule.threshold
+                            result = rule.passed if passed else rule.failed
+                            break
+            except Exception:
+                # The full walk writes the error result the SDK answers.
+                result = _evaluate_top(self.ruleset, user, table, name)
+            results.append(result)
+        return results
 
 
 def _own_copy(result: EvaluationResult) -> EvaluationResult:

@@ -66,6 +66,11 @@ def user_field(field: str) -> UserReader:
     return read
 
 
+# A reader per id type, shared by every rule that hashes that id type: a request that evaluates
+# many specs reads (and encodes) each unit id once (see UserEvaluation.evaluate_specs).
+_UNIT_READERS: dict[str | None, UnitReader] = {}
+
+
 def unit_id(id_type: Any) -> UnitReader:
     """The id a rule or condition hashes: ``userID`` (any case, or no id type) reads the user id,
     any other id type reads ``customIDs`` by exact name and then by its lowercase."""
@@ -77,6 +82,15 @@ def unit_id(id_type: Any) -> UnitReader:
 
         return invalid
     if id_type is None or id_type.lower() == "userid":
+        id_type = None
+    reader = _UNIT_READERS.get(id_type)
+    if reader is None:
+        reader = _UNIT_READERS[id_type] = _unit_reader(id_type)
+    return reader
+
+
+def _unit_reader(id_type: str | None) -> UnitReader:
+    if id_type is None:
         return attrgetter("user_id")
     lowered = id_type.lower()
 

@@ -34,7 +34,8 @@ class CompiledRule:
     delegate: str | None
     # True / False when the pass percentage is 100 / 0, which need no hash.
     fixed_pass: bool | None
-    pass_percentage: Any
+    # The bucket (``% 10000`` of the hash) a unit must fall under to pass.
+    threshold: Any
     # SHA-256 already fed "<spec salt>.<rule salt>.": a copy of it hashes a unit id for less than
     # a new hash of the whole text. None when a salt is not a string (the SDK fails on those).
     salted: Any
@@ -50,12 +51,11 @@ class CompiledRule:
             return self.fixed_pass
         if self.salted is None:
             raise TypeError("the spec or rule salt cannot be hashed")
-        unit = self.unit(user) or ""
-        # hashing.bucket_hash of salt + unit written out: a request evaluating 200 flags runs
-        # this ~160 times.
+        # hashing.bucket_hash of salt + unit written out (UserEvaluation.evaluate_specs has its
+        # own copy of these lines, for the ~160 hashes of a 200-flag request).
         hashed = self.salted.copy()
-        hashed.update(unit.encode())
-        return FIRST_8_BYTES(hashed.digest())[0] % 10000 < self.pass_percentage * 100
+        hashed.update((self.unit(user) or "").encode())
+        return FIRST_8_BYTES(hashed.digest())[0] % 10000 < self.threshold
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,7 +309,7 @@ def _compile_rule(
         is_experiment_group=is_experiment_group,
         delegate=delegate if isinstance(delegate, str) and delegate in config_names else None,
         fixed_pass=True if pass_percentage == 100 else False if pass_percentage == 0 else None,
-        pass_percentage=pass_percentage,
+        threshold=_threshold(pass_percentage),
         salted=_salted(spec_salt, rule_salt),
         unit=fields.unit_id(raw.get("idType", "userID")),
         passed=decided(True),
@@ -319,6 +319,11 @@ def _compile_rule(
             for condition in raw.get("conditions", [])
         ),
     )
+
+
+def _threshold(pass_percentage: Any) -> Any:
+    # Anything but a number is kept: comparing it with a bucket fails, as it does in the SDK.
+    return pass_percentage * 100 if isinstance(pass_percentage, int | float) else pass_percentage
 
 
 def _salted(spec_salt: Any, rule_salt: Any) -> Any:

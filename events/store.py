@@ -9,6 +9,7 @@ removal from the queue) is stored once.
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -130,15 +131,32 @@ def _copy_text(model: type[models.Model], columns: Sequence[str], rows: Sequence
 def copy_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable) -> int:
     """``COPY table (columns) FROM STDIN`` with ``rows`` (dicts keyed by column), sent in slices
     of ``COPY_SLICE_ROWS``; returns the number of rows sent."""
+    return copy_slices(model, columns, _slices(list(rows)))
+
+
+def _slices(rows: Sequence) -> Iterable[Sequence]:
+    return (rows[start : start + COPY_SLICE_ROWS] for start in range(0, len(rows), COPY_SLICE_ROWS))
+
+
+def copy_slices(
+    model: type[models.Model], columns: Sequence[str], slices: Iterable[Sequence]
+) -> int:
+    """``copy_rows`` of rows that come a slice at a time: each slice is sent as soon as the
+    iterable yields it, so the work that makes the next one (parsing a request's next events)
+    overlaps the server storing this one. No statement at all when every slice is empty."""
+    slices = iter(slices)
+    first = next((rows for rows in slices if rows), None)
+    if first is None:
+        return 0
     quote = connection.ops.quote_name
     table = model._meta.db_table
     sql = f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
     started = time.monotonic()
-    rows = list(rows)
+    count = 0
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        for start in range(0, len(rows), COPY_SLICE_ROWS):
-            copy.write(_copy_text(model, columns, rows[start : start + COPY_SLICE_ROWS]).encode())
-    count = len(rows)
+        for rows in itertools.chain((first,), slices):
+            copy.write(_copy_text(model, columns, rows).encode())
+            count += len(rows)
     if connection.queries_logged:
         # Django logs what goes through cursor.execute; COPY does not, so log it the same way
         # (the tests count statements per request with CaptureQueriesContext).
@@ -149,10 +167,14 @@ def copy_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable)
 
 
 def insert_events(rows: Sequence[Mapping[str, Any]]) -> int:
-    if not rows:
-        return 0
+    return insert_event_slices(_slices(rows))
+
+
+def insert_event_slices(slices: Iterable[Sequence[Mapping[str, Any]]]) -> int:
+    """Event rows that come a slice at a time (see ``copy_slices``), in one statement."""
     if use_copy():
-        return copy_rows(Event, EVENT_COLUMNS, rows)
+        return copy_slices(Event, EVENT_COLUMNS, slices)
+    rows = [row for rows in slices for row in rows]
     Event.objects.bulk_create([Event(**row) for row in rows])
     return len(rows)
 

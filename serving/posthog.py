@@ -176,10 +176,10 @@ def _flag_response(request: wire.Request, *, route: str) -> wire.Response:
         user["statsigEnvironment"] = {"tier": environment}
     keys = body.get("flag_keys_to_evaluate") or body.get("flag_keys")
     keys = [str(k) for k in keys] if isinstance(keys, list) else None
-    outcomes = evaluate_flags(
+    outcomes, failed = evaluate_flags(
         loaded.ruleset, index, evaluation_user(user), keys, project_id=key.project_id
     )
-    return respond(outcomes, properties_failed or any(o.failed for o in outcomes))
+    return respond(outcomes, properties_failed or failed)
 
 
 def decide(request: wire.Request) -> wire.Response:

@@ -26,6 +26,7 @@ from evaluation import (
     EvaluationUser,
     InvalidUserError,
     Reason,
+    SpecEntry,
     UserEvaluation,
 )
 from evaluation.result import RULE_ID_DISABLED
@@ -64,8 +65,9 @@ class FlagOutcome:
     failed: bool
     id: int
     version: int
-    # The /flags record, encoded once, of an outcome shared by every user who gets it.
-    encoded_record: orjson.Fragment | None = dataclasses.field(default=None, compare=False)
+    # ``"<key>":<record>`` of the /flags object, encoded once, for an outcome shared by every
+    # user who gets it.
+    encoded_member: bytes | None = dataclasses.field(default=None, compare=False)
 
     @property
     def value(self) -> bool | str:
@@ -143,28 +145,35 @@ def evaluate_flags(
     keys: Iterable[str] | None = None,
     *,
     project_id: int,
-) -> list[FlagOutcome]:
-    """Every gate, experiment and dynamic config (or only ``keys``), in name order."""
+) -> tuple[list[FlagOutcome], bool]:
+    """Every gate, experiment and dynamic config (or only ``keys``), in name order, and whether
+    any of them failed."""
     plan = _plan(project_id, ruleset, index)
     if keys is None:
-        flags = plan.flags
+        flags, entries = plan.flags, plan.entries
     else:
         flags = [plan.by_name[key] for key in sorted(set(keys) & plan.by_name.keys())]
-    evaluation = UserEvaluation(ruleset, user)
+        entries = [flag.entry for flag in flags if flag.entry is not None]
+    try:
+        results = UserEvaluation(ruleset, user).evaluate_specs(entries)
+    except Exception:
+        # The evaluator turns a rule's failure into an error result; this is a failure of its
+        # own, which fails every flag instead of the request.
+        logger.exception("posthog flags: evaluation failed project=%s", project_id)
+        return [flag.unsupported or _failed(flag.entity) for flag in flags], True
+    failed = len(entries) < len(flags)  # some specs are not supported
+    if failed:
+        supported = iter(results)
+        results = [None if flag.entry is None else next(supported) for flag in flags]
     outcomes = []
-    for entity, table, spec, unsupported, shared in flags:
-        if spec is None:  # a spec the evaluator does not support
-            outcomes.append(unsupported)
-            continue
-        try:
-            result = evaluation.evaluate_spec(table, entity.name, spec)
-        except Exception:
-            logger.exception("posthog flags: evaluation failed flag=%s", entity.name)
-            outcomes.append(_failed(entity))
-            continue
-        outcome = shared.get(id(result))
-        outcomes.append(outcome if outcome is not None else _outcome_of(entity, result))
-    return outcomes
+    for flag, result in zip(flags, results, strict=True):
+        # The shared outcome of a result every user may get; else one made for this user.
+        outcome = flag.shared.get(id(result))
+        if outcome is None:
+            outcome = flag.unsupported if result is None else _outcome_of(flag.entity, result)
+            failed = failed or outcome.failed
+        outcomes.append(outcome)
+    return outcomes, failed
 
 
 def _failed(entity: Entity) -> FlagOutcome:
@@ -186,15 +195,14 @@ _FAILED_REASONS = frozenset((Reason.ERROR, Reason.UNSUPPORTED, Reason.UNRECOGNIZ
 
 
 class _Flag(NamedTuple):
-    """What every request evaluating a flag needs, looked up once per ruleset: its compiled
-    spec (None when the evaluator does not support it) and the table holding it, the outcome
-    for an unsupported spec, and, for a standalone spec, the outcome of each of its shared
-    results (see UserEvaluation) with its /flags record already encoded, by the result's
+    """What every request evaluating a flag needs, looked up once per ruleset: what the
+    evaluator walks (``UserEvaluation.evaluate_specs``; None when it does not support the spec),
+    the outcome for an unsupported spec, and, for a standalone spec, the outcome of each of its
+    shared results (see UserEvaluation) with its /flags record already encoded, by the result's
     identity (the spec holds the results, so an identity is never reused while it is a key)."""
 
     entity: Entity
-    table: Mapping[str, Any]
-    spec: Any
+    entry: SpecEntry | None
     unsupported: FlagOutcome | None
     shared: dict[int, FlagOutcome]
 
@@ -204,6 +212,7 @@ class _Plan:
     ruleset: Any
     index: EntityIndex
     flags: list[_Flag]  # in name order
+    entries: list[SpecEntry]  # of the supported flags, in the same order
     by_name: dict[str, _Flag]
 
 
@@ -216,7 +225,8 @@ def _plan(project_id: int, ruleset: Any, index: EntityIndex) -> _Plan:
     if plan is not None and plan.ruleset is ruleset and plan.index is index:
         return plan
     flags = [_flag(ruleset, index.entities[name]) for name in sorted(index.entities)]
-    plan = _Plan(ruleset, index, flags, {flag.entity.name: flag for flag in flags})
+    entries = [flag.entry for flag in flags if flag.entry is not None]
+    plan = _Plan(ruleset, index, flags, entries, {flag.entity.name: flag for flag in flags})
     _PLANS[project_id] = plan
     return plan
 
@@ -225,7 +235,7 @@ def _flag(ruleset: Any, entity: Entity) -> _Flag:
     table = ruleset.gates if entity.kind == GATE else ruleset.configs
     spec = table.get(entity.name)
     if spec is None:
-        return _Flag(entity, table, None, _failed(entity), {})
+        return _Flag(entity, None, _failed(entity), {})
     shared: dict[int, FlagOutcome] = {}
     if spec.standalone:
         results = [spec.default]
@@ -234,9 +244,8 @@ def _flag(ruleset: Any, entity: Entity) -> _Flag:
         for result in results:
             if result.reason not in _FAILED_REASONS:
                 outcome = _outcome(entity, result)
-                record = orjson.Fragment(wire.dumps(flag_record(outcome)))
-                shared[id(result)] = replace(outcome, encoded_record=record)
-    return _Flag(entity, table, spec, None, shared)
+                shared[id(result)] = replace(outcome, encoded_member=_member(outcome))
+    return _Flag(entity, (table, entity.name, spec), None, shared)
 
 
 def _outcome_of(entity: Entity, result: EvaluationResult) -> FlagOutcome:
@@ -345,16 +354,19 @@ def legacy_flags(outcomes: list[FlagOutcome]) -> tuple[dict[str, Any], dict[str,
     return flags, payloads
 
 
+def _member(outcome: FlagOutcome) -> bytes:
+    return wire.dumps(outcome.key) + b":" + wire.dumps(flag_record(outcome))
+
+
 def decide_body(version: int, outcomes: list[FlagOutcome], errors: bool) -> dict[str, Any]:
-    """The flag part of ``/decide?v=<version>``, for ``wire.json_response`` (from v4 on, some
-    records are already-encoded fragments)."""
+    """The flag part of ``/decide?v=<version>``, for ``wire.json_response`` (from v4 on, the
+    records are one already-encoded fragment)."""
     if version >= 4:
-        # A shared outcome's record was made and encoded once: the encoder writes the fragment.
+        # A shared outcome's member was made and encoded once: the object is their join (keys
+        # are entity names, so no two are equal).
+        members = [o.encoded_member or _member(o) for o in outcomes]
         return {
-            "flags": {
-                o.key: flag_record(o) if o.encoded_record is None else o.encoded_record
-                for o in outcomes
-            },
+            "flags": orjson.Fragment(b"{" + b",".join(members) + b"}"),
             "errorsWhileComputingFlags": errors,
         }
     flags, payloads = legacy_flags(outcomes)

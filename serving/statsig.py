@@ -180,12 +180,11 @@ def _gate_answer(name: str, result: EvaluationResult, spec) -> tuple[dict | orjs
 def _gate_answers(loaded, user, user_dict, tier, names: list[str]):
     """The answers for ``names`` in order, what their exposures share, and the exposure rows of
     the gates the ruleset has."""
-    evaluation = UserEvaluation(loaded.ruleset, user)
     gates = loaded.ruleset.gates
+    entries = [(gates, name, gates.get(name)) for name in names]
+    results = UserEvaluation(loaded.ruleset, user).evaluate_specs(entries)
     answers, rows = [], []
-    for name in names:
-        spec = gates.get(name)
-        result = evaluation.evaluate_spec(gates, name, spec)
+    for (_gates, name, spec), result in zip(entries, results, strict=True):
         answer, row = _gate_answer(name, result, spec)
         answers.append(answer)
         if spec is not None:

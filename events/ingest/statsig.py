@@ -10,7 +10,8 @@ event would cost more than the write. Answers: 202 ``{"success": true, "accepted
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -26,14 +27,18 @@ from events.ingest.statsig_parsing import (
 from events.ingest.storable import count_dropped, keep_to_key_environments, storable_payload
 from events.models import EventSource
 from events.rows import now
-from events.services import IngestBatch, ingest_batch
+from events.services import IngestBatch, ingest_parts
 
 MAX_BODY_BYTES = 20 * wire.MB
 
-Parser = Callable[..., IngestBatch]
+# (payload, request=, project_id=, source=, received_at=, clean=) -> the request's parts, in
+# order.
+Parser = Callable[..., Iterable[IngestBatch]]
 
 
-def _ingest(request: wire.Request, parse: Parser, list_key: str) -> wire.Response:
+def _ingest(
+    request: wire.Request, parse: Parser, list_key: str, source: Callable[..., str]
+) -> wire.Response:
     key = request.key(wire.SDK_KEYS, request.header("STATSIG-API-KEY") or request.query.get("k"))
     received_at = now()
     body = sniffed(request.body(MAX_BODY_BYTES), limit=MAX_BODY_BYTES)
@@ -41,19 +46,26 @@ def _ingest(request: wire.Request, parse: Parser, list_key: str) -> wire.Respons
     payload, dropped = storable_payload(payload, list_key, exact=exact)
     # orjson read it and no NUL escape is in it: every value is storable as sent.
     clean = not exact or b"\\u0000" in body
+    events_source = source(request, payload)
     try:
-        batch = parse(
+        parts = parse(
             payload,
             request=request,
             project_id=key.project_id,
+            source=events_source,
             received_at=received_at,
             clean=clean,
         )
     except PayloadError as exc:
         raise wire.Refusal(exc.status, exc.message) from None
-    count_dropped(batch, dropped)
-    keep_to_key_environments(batch, key)
-    result = ingest_batch(batch=batch)
+    # What the body check dropped is counted as a part of its own.
+    checked = IngestBatch(project_id=key.project_id, source=events_source)
+    count_dropped(checked, dropped)
+    result = ingest_parts(
+        project_id=key.project_id,
+        source=events_source,
+        parts=_filed(itertools.chain([checked], parts), key),
+    )
     answer = {
         "success": True,
         "accepted": result.accepted,
@@ -61,6 +73,12 @@ def _ingest(request: wire.Request, parse: Parser, list_key: str) -> wire.Respons
         "dropped_reasons": result.dropped_reasons,
     }
     return wire.json_response(answer, status=202)
+
+
+def _filed(parts: Iterable[IngestBatch], key) -> Iterator[IngestBatch]:
+    for part in parts:
+        keep_to_key_environments(part, key)
+        yield part
 
 
 def _source(request: wire.Request, payload: object) -> str:
@@ -72,15 +90,21 @@ def _source(request: wire.Request, payload: object) -> str:
     return EventSource.STATSIG_HTTP
 
 
+def _custom_source(_request: wire.Request, _payload: object) -> str:
+    return EventSource.CUSTOM
+
+
 def _skew(request: wire.Request, received_at: datetime):
     return client_skew(request.header("STATSIG-CLIENT-TIME") or None, received_at=received_at)
 
 
-def _parse_log_event(payload: Any, *, request, project_id, received_at, clean) -> IngestBatch:
+def _parse_log_event(
+    payload: Any, *, request, project_id, source, received_at, clean
+) -> Iterator[IngestBatch]:
     return parse_log_event(
         payload,
         project_id=project_id,
-        source=_source(request, payload),
+        source=source,
         received_at=received_at,
         skew=_skew(request, received_at),
         group_name_for=group_name_lookup(project_id),
@@ -89,21 +113,23 @@ def _parse_log_event(payload: Any, *, request, project_id, received_at, clean) -
 
 
 def _parse_custom_exposures(
-    payload: Any, *, request, project_id, received_at, clean
-) -> IngestBatch:
+    payload: Any, *, request, project_id, source, received_at, clean
+) -> list[IngestBatch]:
     # Exposure rows are always cleaned (``events.rows.exposure_row``): ``clean`` changes nothing.
-    return parse_custom_exposures(
-        payload,
-        project_id=project_id,
-        received_at=received_at,
-        skew=_skew(request, received_at),
-        group_name_for=group_name_lookup(project_id),
-    )
+    return [
+        parse_custom_exposures(
+            payload,
+            project_id=project_id,
+            received_at=received_at,
+            skew=_skew(request, received_at),
+            group_name_for=group_name_lookup(project_id),
+        )
+    ]
 
 
 def log_event(request: wire.Request) -> wire.Response:
-    return _ingest(request, _parse_log_event, "events")
+    return _ingest(request, _parse_log_event, "events", _source)
 
 
 def log_custom_exposure(request: wire.Request) -> wire.Response:
-    return _ingest(request, _parse_custom_exposures, "exposures")
+    return _ingest(request, _parse_custom_exposures, "exposures", _custom_source)

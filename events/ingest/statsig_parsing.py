@@ -3,6 +3,7 @@ ORM, no request; the views read the body and the services write the rows."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +26,8 @@ LAYER_EXPOSURE = "statsig::layer_exposure"
 DIAGNOSTICS = "statsig::diagnostics"
 SDK_EXPOSURES = frozenset({GATE_EXPOSURE, CONFIG_EXPOSURE, LAYER_EXPOSURE})
 MAX_EVENTS = 10_000
+# Events parsed into one part of a log_event batch: a COPY slice (events.store.COPY_SLICE_ROWS).
+PART_EVENTS = 200
 
 
 class PayloadError(Exception):
@@ -84,8 +87,11 @@ def parse_log_event(
     skew: timedelta,
     group_name_for: Any = None,
     clean: bool = True,
-) -> IngestBatch:
-    """``{events: [{eventName, value, time, user, metadata, secondaryExposures}], user?}``.
+) -> Iterator[IngestBatch]:
+    """``{events: [{eventName, value, time, user, metadata, secondaryExposures}], user?}``, as
+    batches of ``PART_EVENTS`` events each, made as they are asked for (``ingest_parts``
+    stores one while the next is parsed). The body's shape is checked at once: a PayloadError
+    is raised here, not by the iterator.
 
     The SDK's exposure events go to the exposure store; ``statsig::diagnostics`` is counted as
     dropped; an event without ``eventName`` or without any unit id is dropped and counted.
@@ -95,6 +101,32 @@ def parse_log_event(
     """
     events = _items(payload, "events")
     default_user = payload.get("user")
+    return (
+        _parse_events(
+            events[start : start + PART_EVENTS],
+            default_user,
+            project_id=project_id,
+            source=source,
+            received_at=received_at,
+            skew=skew,
+            group_name_for=group_name_for,
+            clean=clean,
+        )
+        for start in range(0, len(events), PART_EVENTS)
+    )
+
+
+def _parse_events(
+    events: list,
+    default_user: Any,
+    *,
+    project_id: int,
+    source: str,
+    received_at: datetime,
+    skew: timedelta,
+    group_name_for: Any,
+    clean: bool,
+) -> IngestBatch:
     batch = IngestBatch(project_id=project_id, source=source)
     row_uuids = new_row_uuids(len(events))
     for event in events:

@@ -91,3 +91,61 @@ def test_user_evaluation__standalone_spec__same_result_object_for_users_with_one
     own.value = False
     assert first.secondary_exposures == []
     assert first.value is True
+
+
+@pytest.mark.parametrize("seed", [11, 33])
+def test_evaluate_specs__every_table_in_one_call__answers_as_evaluate_one_by_one(seed: int) -> None:
+    # Given a generated ruleset and the specs of all three tables (and missing ones) in one list
+    generated = generate_ruleset(seed)
+    ruleset = CompiledRuleset.from_specs(
+        json.loads(json.dumps(generated.specs)), id_lists=generated.id_list_hashes()
+    )
+    ones = {id(ruleset.gates): evaluate_gate, id(ruleset.configs): evaluate_config}
+    ones[id(ruleset.layers)] = evaluate_layer
+    entries = [
+        (table, name, table.get(name))
+        for table, names in (
+            (ruleset.gates, [*generated.gate_names, "missing_gate"]),
+            (ruleset.configs, [*generated.config_names, "missing"]),
+            (ruleset.layers, [*generated.layer_names, "missing_layer"]),
+        )
+        for name in names
+    ]
+    mismatches = []
+
+    # When each user's specs are evaluated in one evaluate_specs call
+    for data in generate_users(seed, 150):
+        user = EvaluationUser.from_dict(data)
+        results = UserEvaluation(ruleset, user).evaluate_specs(entries)
+        for (table, name, _spec), result in zip(entries, results, strict=True):
+            if _ours(result) != _ours(ones[id(table)](ruleset, user, name)):
+                mismatches.append((name, data))
+
+    # Then every answer is the one evaluated alone
+    assert len(results) == len(entries)
+    assert mismatches[:5] == []
+
+
+def test_evaluate_specs__two_id_types__each_rule_hashes_its_own_unit() -> None:
+    # Given two half-rollout gates with the same salts, one on the user id and one on a custom id
+    def gate(name: str, id_type: str) -> dict:
+        rule = {"id": "r", "salt": "r", "passPercentage": 50, "idType": id_type,
+                "conditions": [{"type": "public"}], "returnValue": True}  # fmt: skip
+        return {"name": name, "type": "feature_gate", "enabled": True, "salt": "s",
+                "defaultValue": False, "idType": id_type, "rules": [rule]}  # fmt: skip
+
+    ruleset = CompiledRuleset.from_specs(
+        {"time": 1, "feature_gates": [gate("by_user", "userID"), gate("by_company", "companyID")]}
+    )
+    entries = [(ruleset.gates, name, ruleset.gates[name]) for name in ("by_user", "by_company")]
+    # When users whose two ids differ are evaluated in one call
+    disagreements = 0
+    for n in range(200):
+        data = {"userID": f"u{n}", "customIDs": {"companyID": f"c{n * 7}"}}
+        user = EvaluationUser.from_dict(data)
+        by_user, by_company = UserEvaluation(ruleset, user).evaluate_specs(entries)
+        # Then each gate buckets the id it names, as evaluate_gate does
+        assert by_user.value == evaluate_gate(ruleset, user, "by_user").value
+        assert by_company.value == evaluate_gate(ruleset, user, "by_company").value
+        disagreements += by_user.value != by_company.value
+    assert disagreements > 0

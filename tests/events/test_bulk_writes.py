@@ -9,6 +9,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from events import store
+from events.ingest import statsig_parsing
+from events.ingest.statsig_parsing import PART_EVENTS
 from events.models import Event, Exposure
 from events.rows import EVENT_COLUMNS, EXPOSURE_COLUMNS
 from tests.events.helpers import bulk_statements, data_statements
@@ -53,6 +56,68 @@ def test_log_event__1000_events_and_1000_exposures__one_statement_per_table(api,
         assert event_writes[0].endswith("-- 1000 rows")
         assert exposure_writes[0].startswith('COPY "flag_events_exposure"')
     assert (Event.objects.count(), Exposure.objects.count()) == (1000, 1000)
+
+
+def test_log_event__1000_events__each_part_sent_before_the_next_is_parsed(api, world, monkeypatch):
+    # Given a 1,000-event batch with drops and SDK exposures spread over its parts
+    if connection.vendor != "postgresql":
+        pytest.skip("the COPY path streams; other databases get one bulk_create")
+    key = world.keys["server"]
+    api.post("/v1/log_event", {"events": []}, key=key)
+    events = []
+    for i in range(1000):
+        if i % 100 == 7:
+            events.append({"user": {"userID": f"u{i}"}})  # no eventName: dropped
+        elif i % 100 == 9:
+            metadata = {"gate": "g", "gateValue": "true", "ruleID": "r"}
+            user = {"userID": f"u{i}"}
+            events.append(
+                {"eventName": "statsig::gate_exposure", "user": user, "metadata": metadata}
+            )
+        else:
+            events.append({"eventName": "purchase", "value": i, "user": {"userID": f"u{i}"}})
+    steps: list[str] = []
+    parse_part = statsig_parsing._parse_events
+    copy_text = store._copy_text
+
+    def parsed(events, *args, **kwargs):
+        steps.append(f"parse {len(events)}")
+        return parse_part(events, *args, **kwargs)
+
+    def sent(model, columns, rows):
+        steps.append(f"send {model.__name__} {len(rows)}")
+        return copy_text(model, columns, rows)
+
+    monkeypatch.setattr(statsig_parsing, "_parse_events", parsed)
+    monkeypatch.setattr(store, "_copy_text", sent)
+    # When it is sent
+    with CaptureQueriesContext(connection) as captured:
+        response = api.post("/v1/log_event", {"events": events}, key=key)
+    # Then each part of 200 events went to the COPY before the next one was parsed
+    assert response.status_code == 202
+    part = [f"parse {PART_EVENTS}", f"send Event {PART_EVENTS - 4}"]
+    assert steps == part * (1000 // PART_EVENTS) + ["send Exposure 10"]
+    # In one statement per table, with every drop counted once
+    statements = data_statements(captured)
+    assert [s.split(" (")[0] for s in statements[:2]] == [
+        'COPY "flag_events_event"',
+        'COPY "flag_events_exposure"',
+    ]
+    assert statements[0].endswith("-- 980 rows")
+    assert response.json()["accepted"] == 990
+    assert response.json()["dropped_reasons"] == {"missing_event_name": 10}
+    stored = list(Event.objects.order_by("time", "id").values_list("value", flat=True))
+    assert len(stored) == 980
+    assert stored[:3] == ["0", "1", "2"]
+
+
+def test_copy_slices__every_slice_empty__no_statement(db):
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    with CaptureQueriesContext(connection) as captured:
+        sent = store.copy_slices(Event, EVENT_COLUMNS, iter([[], [], []]))
+    assert sent == 0
+    assert data_statements(captured) == []
 
 
 def test_batch__1000_events__one_statement(api, world):

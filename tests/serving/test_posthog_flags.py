@@ -261,6 +261,25 @@ def test_flags__flag_keys_to_evaluate__only_those(api, world, project_flags):
     assert sorted(data["flags"]) == ["everyone", "pricing"]
 
 
+def test_flags__evaluator_itself_fails__every_flag_failed_not_a_500(
+    api, world, project_flags, monkeypatch
+):
+    # Given an evaluator that fails as a whole (not a rule of one flag)
+    def broken(self, entries):
+        raise RuntimeError("evaluator bug")
+
+    monkeypatch.setattr("evaluation.UserEvaluation.evaluate_specs", broken)
+    # When flags are asked for
+    response, data = decide(
+        api, "/flags/?v=2", {"api_key": world.keys["client"], "distinct_id": "1234"}
+    )
+    # Then every flag answers failed and off, and the answer says so
+    assert response.status_code == 200
+    assert sorted(data["flags"]) == ALL_KEYS
+    assert {(r["enabled"], r.get("failed")) for r in data["flags"].values()} == {(False, True)}
+    assert data["errorsWhileComputingFlags"] is True
+
+
 def test_flags__disable_flags__empty(api, world, project_flags):
     body = {"api_key": world.keys["client"], "distinct_id": "1234", "disable_flags": True}
     _, data = decide(api, "/flags/?v=2", body)

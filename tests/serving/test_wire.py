@@ -184,7 +184,7 @@ def test_database_down_during_ingestion__503_with_retry_after(api, world, monkey
     def down(**kwargs):
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr("events.ingest.statsig.ingest_batch", down)
+    monkeypatch.setattr("events.ingest.statsig.ingest_parts", down)
     monkeypatch.setattr("events.ingest.posthog.ingest_batch", down)
     statsig = api.post("/v1/log_event", EVENTS, key=world.keys["server"])
     posthog = api.post("/batch/", {"api_key": world.keys["client"], "batch": []})
