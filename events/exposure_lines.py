@@ -22,6 +22,8 @@ from typing import Any
 
 import orjson
 
+from events.rows import exposure_row
+
 ROW_FIELDS = ("name", "rule_id", "value", "group_name", "secondary_exposures")
 # Queued requests share a Redis list item, a line each, up to about this many rows to an item.
 # JSON has no raw newlines, so the drain reads each line, and each row of it, on its own.
@@ -139,7 +141,7 @@ def rows_of_line(
 def _request_rows(
     line: bytes | str, request: dict
 ) -> list[tuple[bytes | str | dict, dict[str, Any] | UnstorableItem]]:
-    """The rows of a request's line (see ``_encode``), each completed as a row dict of its own."""
+    """The rows of a request's line (see ``encode_request``), each completed as a row dict of its own."""
     try:
         project_id = int(request["project_id"])
         received_ms = request["received_ms"]
@@ -169,8 +171,6 @@ def _request_rows(
 
 
 def stored_row(payload: Any) -> dict[str, Any] | UnstorableItem:
-    from events.rows import exposure_row
-
     try:
         project_id = int(payload["project_id"])
     except (ValueError, KeyError, TypeError) as exc:
